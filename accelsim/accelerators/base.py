@@ -1,0 +1,44 @@
+"""The contract every accelerator model fulfils: a spec in, one LayerResult per layer out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from accelsim.report.schema import LayerResult
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer
+
+
+class Accelerator(ABC):
+    """A model built from a validated spec; it simulates one layer at a time."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        """The configured accelerator name."""
+        return str(self.spec.name)
+
+    @property
+    @abstractmethod
+    def multipliers(self) -> int:
+        """Number of multipliers (the iso-area / iso-multiplier yardstick)."""
+
+    @property
+    def clock_hz(self) -> float:
+        """Core clock in Hz."""
+        return float(self.spec.clock_mhz) * 1e6
+
+    def unsupported(self, layer: Layer) -> str | None:
+        """Why this accelerator cannot run `layer` natively, or None if it can."""
+        return None
+
+    @abstractmethod
+    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
+        """Simulate one layer: its result row and its per-unit timeline (unit, state, start, end)."""

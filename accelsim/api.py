@@ -1,0 +1,142 @@
+"""The Python API: simulate one accelerator on one network under one sparsity profile and seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accelsim import __version__
+from accelsim.accelerators import Accelerator, build
+from accelsim.config.arch import load_arch
+from accelsim.config.scalesim_cfg import load_scalesim_cfg
+from accelsim.errors import UnknownNameError, UnsupportedLayerError
+from accelsim.report.result import RunResult
+
+__all__ = ["DEFAULT_CONFIG", "RunResult", "list_configs", "resolve_config", "resolve_network", "simulate"]
+from accelsim.workload.catalog import data_dir, looks_like_path
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.loaders import load_network
+from accelsim.workload.network import Network
+from accelsim.workload.scalesim_csv import load_scalesim_topology
+from accelsim.workload.sparsity import SparsityProfile, check_profile, load_profile
+
+DEFAULT_CONFIG = "systolic_ws_32x32"
+"""The shipped config `accelsim run` uses when none is given."""
+
+
+def list_configs() -> list[str]:
+    """Names of the shipped accelerator configs (arch_configs/*.yaml)."""
+    return sorted(p.stem for p in data_dir("arch_configs").glob("*.yaml"))
+
+
+def resolve_config(config: str | Path | Any) -> tuple[Any, str]:
+    """A spec from a shipped name, a YAML path or a SCALE-Sim .cfg path; returns (spec, source)."""
+    if not isinstance(config, str | Path):
+        return config, f"<{type(config).__name__}>"
+    path = Path(config)
+    if path.suffix == ".cfg":
+        return load_scalesim_cfg(path), str(path)
+    if not looks_like_path(config) and not path.exists():
+        candidate = data_dir("arch_configs") / f"{config}.yaml"
+        if not candidate.is_file():
+            raise UnknownNameError("accelerator config", str(config), list_configs())
+        path = candidate
+    return load_arch(path), str(path)
+
+
+def resolve_network(network: str | Path | Network) -> Network:
+    """A Network from a shipped name, a YAML file or a SCALE-Sim topology .csv."""
+    if isinstance(network, Network):
+        return network
+    if Path(network).suffix == ".csv":
+        return load_scalesim_topology(Path(network))
+    return load_network(network)
+
+
+def simulate(
+    config: str | Path | Any = DEFAULT_CONFIG,
+    network: str | Path | Network = "vgg16",
+    profile: str | Path | SparsityProfile = "dense",
+    seed: int = 0,
+    *,
+    skip_unsupported: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run every compute layer of `network` on the accelerator `config` describes.
+
+    `config`: a shipped config name, a YAML path, a SCALE-Sim .cfg path or a validated spec.
+    `network`: a shipped name, a network YAML, a SCALE-Sim topology .csv or a Network.
+    `profile`: "dense", a shipped profile id of that network, a profile YAML or a SparsityProfile.
+    Layers the accelerator cannot run raise UnsupportedLayerError unless `skip_unsupported`, in
+    which case they are listed in the provenance, never hidden.
+    """
+    started = time.perf_counter()
+    spec, source = resolve_config(config)
+    accel = build(spec, source)
+    net = resolve_network(network)
+    prof = profile if isinstance(profile, SparsityProfile) else load_profile(net.name, profile)
+    check_profile(prof, net)
+    rows, timelines, skipped = [], [], {}
+    for layer in net.compute_layers:
+        reason = accel.unsupported(layer)
+        if reason is not None:
+            if not skip_unsupported:
+                raise UnsupportedLayerError(f"{accel.name} cannot run {net.name}/{layer.name}: {reason}")
+            skipped[layer.name] = reason
+            continue
+        result, timeline = accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed))
+        rows.append(result)
+        timelines.append(timeline)
+        if progress is not None:
+            progress(layer.name)
+    provenance = _provenance(accel, spec, source, net, prof, seed, skipped, time.perf_counter() - started)
+    return RunResult.from_rows(rows, timelines, provenance)
+
+
+def config_hash(spec: Any) -> str:
+    """sha256 of the resolved config in canonical JSON: equal hashes mean equal configs."""
+    return hashlib.sha256(json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def network_hash(net: Network) -> str:
+    """sha256 of the layer shapes, so a run records exactly which workload it simulated."""
+    shapes = [asdict(layer) for layer in net.layers]
+    return hashlib.sha256(json.dumps(shapes, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _provenance(
+    accel: Accelerator,
+    spec: Any,
+    source: str,
+    net: Network,
+    prof: SparsityProfile,
+    seed: int,
+    skipped: dict[str, str],
+    wall_s: float,
+) -> dict[str, Any]:
+    return {
+        "accelsim_version": __version__,
+        "accelerator": accel.name,
+        "kind": accel.kind,
+        "config_source": source,
+        "config": spec.model_dump(mode="json"),
+        "config_sha256": config_hash(spec),
+        "network": net.name,
+        "network_source": net.source,
+        "network_sha256": network_hash(net),
+        "profile": prof.id,
+        "profile_source": prof.source,
+        "seed": seed,
+        "skipped_layers": skipped,
+        "wall_time_s": wall_s,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }

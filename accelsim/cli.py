@@ -1,0 +1,164 @@
+"""The command line: typer parses, the library works, rich shows progress and tables."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from accelsim.errors import AccelsimError
+
+app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
+console = Console()
+errors = Console(stderr=True)
+
+
+class Listing(StrEnum):
+    """What `accelsim list` can list."""
+
+    networks = "networks"
+    profiles = "profiles"
+    accelerators = "accelerators"
+    configs = "configs"
+    dataflows = "dataflows"
+    energy_tables = "energy-tables"
+
+
+@app.command()
+def run(
+    config: Annotated[str, typer.Argument(help="Shipped config name, YAML file, or SCALE-Sim .cfg")] = "",
+    network: Annotated[
+        str, typer.Option(help="Shipped network name, YAML file or SCALE-Sim topology .csv")
+    ] = "vgg16",
+    profile: Annotated[str, typer.Option(help="Sparsity profile id or YAML file")] = "dense",
+    seed: Annotated[int, typer.Option(help="Seed of the operand masks")] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("results"),
+    skip_unsupported: Annotated[
+        bool, typer.Option(help="Skip (and list) layers the accelerator cannot run")
+    ] = False,
+) -> None:
+    """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
+    from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
+
+    net = resolve_network(network)
+    n = len(net.compute_layers)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(net.name, total=n)
+        result = simulate(
+            config or DEFAULT_CONFIG,
+            net,
+            profile,
+            seed,
+            skip_unsupported=skip_unsupported,
+            progress=lambda _name: bar.advance(task),
+        )
+    paths = result.write(out)
+    _print_layers(result)
+    skipped = result.provenance["skipped_layers"]
+    if skipped:
+        listed = ", ".join(f"{k} ({v})" for k, v in skipped.items())
+        console.print(Text(f"skipped (not run natively): {listed}", style="yellow"))
+    console.print(Text(f"wrote {', '.join(str(p) for p in paths.values())}"))
+
+
+@app.command("list")
+def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None:
+    """List shipped networks, sparsity profiles, accelerator kinds, configs, dataflows or energy tables."""
+    from accelsim.accelerators import ACCELERATORS
+    from accelsim.api import list_configs
+    from accelsim.dataflows import DATAFLOWS
+    from accelsim.energy import list_energy_tables
+    from accelsim.workload.catalog import list_networks, list_profiles
+
+    if what is Listing.networks:
+        lines = list_networks()
+    elif what is Listing.profiles:
+        lines = [f"{net}: {pid}" for net, pid in list_profiles()]
+    elif what is Listing.accelerators:
+        lines = sorted(ACCELERATORS)
+    elif what is Listing.configs:
+        lines = list_configs()
+    elif what is Listing.dataflows:
+        lines = [f"{family}: {name}" for family, names in sorted(DATAFLOWS.items()) for name in sorted(names)]
+    else:
+        lines = list_energy_tables()
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="Accelerator config (.yaml or SCALE-Sim .cfg)")],
+) -> None:
+    """Check an accelerator config: schema, known kind and dataflow, energy table."""
+    from accelsim.accelerators import build
+    from accelsim.api import resolve_config
+
+    spec, source = resolve_config(path)
+    accel = build(spec, source)
+    console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
+
+
+def _print_layers(result) -> None:  # type: ignore[no-untyped-def]
+    df, totals = result.layers, result.totals
+    table = Table(title=f"{totals['accelerator']} on {totals['network']} ({result.provenance['profile']})")
+    for col in ("layer", "kind", "cycles", "utilization", "energy (uJ)", "dram (MB)", "mapping"):
+        table.add_column(col, justify="left" if col in ("layer", "kind", "mapping") else "right")
+    for row in df.itertuples():
+        table.add_row(
+            row.layer,
+            row.kind,
+            f"{row.cycles:,}",
+            f"{row.utilization:.3f}",
+            f"{row.energy_pj / 1e6:,.2f}",
+            f"{row.dram_bytes / 1e6:,.2f}",
+            row.mapping,
+        )
+    table.add_row(
+        "total",
+        "",
+        f"{int(totals['cycles']):,}",
+        f"{totals['utilization']:.3f}",
+        f"{totals['energy_pj'] / 1e6:,.2f}",
+        f"{totals['dram_bytes'] / 1e6:,.2f}",
+        f"latency {totals['latency_s'] * 1e3:.3f} ms",
+        style="bold",
+    )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: bad input becomes a message and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except AccelsimError as e:
+        errors.print(Text("error: ", style="bold red") + Text(str(e)), highlight=False)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as e:
+        code = e.exit_code if isinstance(e, typer.Exit) else e.code
+        sys.exit(code)
+    except Exception as e:  # click's usage errors
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

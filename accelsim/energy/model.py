@@ -1,0 +1,186 @@
+"""Energy is action counts x per-action energies: the scaled table, the actions and the breakdown.
+
+`EnergyModel` turns one energy table into per-action energies (pJ) at the modelled node and voltage:
+widths and SRAM sizes are scaled with the family's rules, the node with Stillmaker & Baas
+(REFERENCE §3.6). `energy_breakdown` multiplies an accelerator's action counts by those energies and
+sums them into one `energy_<component>_pj` column per component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from accelsim.config.energy_spec import DramSpec, EnergyEntry, PowerEntry
+from accelsim.energy.scaling import energy_factor, sram_access_factor
+from accelsim.energy.table import EnergyTable, load_energy_table
+from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
+
+if TYPE_CHECKING:
+    from accelsim.config.arch import Technology
+
+COMPONENTS = ("mac", "rf", "sram", "noc", "dram", "static")
+"""Energy components; each becomes one `energy_<component>_pj` result column."""
+
+ENERGY_COLUMNS = tuple(f"energy_{c}_pj" for c in COMPONENTS)
+"""The per-component energy columns of a result row, in COMPONENTS order."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Action:
+    """One kind of countable event: a component (one of COMPONENTS) and an operation on it."""
+
+    component: str
+    op: str
+    """Operation, e.g. "mac", "gated", "read", "write", "hop", "leak"."""
+
+    def __post_init__(self) -> None:
+        if self.component not in COMPONENTS:
+            raise ValueError(f"unknown energy component {self.component!r}; known: {', '.join(COMPONENTS)}")
+        if not self.op:
+            raise ValueError("an Action needs a non-empty op")
+
+
+def _check_bits(name: str, bits: int) -> None:
+    if bits <= 0:
+        raise ValueError(f"{name} must be > 0 bits, got {bits}")
+
+
+def _nearest(entries: Sequence[EnergyEntry], bits: int) -> EnergyEntry:
+    """The entry whose reference width is closest to `bits` (the wider one on a tie)."""
+    return min(entries, key=lambda e: (abs(e.bits - bits), -e.bits))
+
+
+def _scaled(entries: Sequence[EnergyEntry], bits: int, power: int) -> float:
+    """Energy at `bits` from the nearest reference width, scaled as width^power."""
+    ref = _nearest(entries, bits)
+    return ref.value * (bits / ref.bits) ** power
+
+
+class EnergyModel:
+    """Per-action energies (pJ) of one table scaled to one node and voltage."""
+
+    __slots__ = ("factor", "node_nm", "table", "vdd")
+
+    def __init__(self, table: EnergyTable, node_nm: float, vdd: float) -> None:
+        self.table = table
+        """The energy table the costs come from."""
+        self.node_nm = float(node_nm)
+        """Technology node of the modelled chip."""
+        self.vdd = float(vdd)
+        """Supply voltage of the modelled chip."""
+        self.factor = energy_factor(table.node_nm, table.vdd, self.node_nm, self.vdd)
+        """Scale factor from the table's (node, Vdd) to the modelled one; applies to all on-chip energies."""
+
+    @classmethod
+    def from_technology(cls, tech: Technology) -> EnergyModel:
+        """The model an accelerator spec's `technology` section describes."""
+        return cls(load_energy_table(tech.energy_table), tech.node_nm, tech.vdd)
+
+    @classmethod
+    def from_table(cls, id_or_path: str | Path, node_nm: float, vdd: float) -> EnergyModel:
+        """The model of a table given by id or path."""
+        return cls(load_energy_table(id_or_path), node_nm, vdd)
+
+    def __repr__(self) -> str:
+        return f"EnergyModel({self.table.id!r}, node_nm={self.node_nm}, vdd={self.vdd})"
+
+    def _mac_parts(self, fp: bool) -> tuple[Sequence[EnergyEntry], Sequence[EnergyEntry]]:
+        mac = self.table.spec.mac
+        if not fp:
+            return mac.multiplier, mac.adder
+        if not mac.fp_multiplier or not mac.fp_adder:
+            raise ConfigError(f"energy table {self.table.id!r} has no floating-point MAC energies")
+        return mac.fp_multiplier, mac.fp_adder
+
+    def mac_pj(self, bits: int, acc_bits: int | None = None, *, fp: bool = False) -> float:
+        """One MAC: a `bits` x `bits` multiply (∝ width²) and an `acc_bits` add (∝ width; default `bits`)."""
+        acc = bits if acc_bits is None else acc_bits
+        _check_bits("MAC operand width", bits)
+        _check_bits("accumulator width", acc)
+        multipliers, adders = self._mac_parts(fp)
+        return (_scaled(multipliers, bits, 2) + _scaled(adders, acc, 1)) * self.factor
+
+    def mac_gated_pj(self, bits: int, acc_bits: int | None = None, *, fp: bool = False) -> float:
+        """One gated MAC (an operand is zero and the datapath holds still): the table's fraction of a MAC."""
+        return self.table.spec.mac.gated.value * self.mac_pj(bits, acc_bits, fp=fp)
+
+    def rf_pj(self, bits: int) -> float:
+        """One register-file access of a `bits`-wide word (linear in width, independent of depth)."""
+        _check_bits("register-file word", bits)
+        rf = self.table.spec.rf
+        return rf.value * bits / rf.bits * self.factor
+
+    def sram_pj(self, size_kib: float, bits: int, write: bool = False, port_bits: int | None = None) -> float:
+        """One access of a `bits`-wide word in an SRAM of `size_kib`.
+
+        The SRAM has a `port_bits`-wide port (default: the wider of `bits` and the table's reference port);
+        a word narrower than the port pays its share `bits / port_bits` of one port access.
+        """
+        _check_bits("SRAM word", bits)
+        sram = self.table.spec.sram
+        port = max(bits, sram.read.bits) if port_bits is None else port_bits
+        _check_bits("SRAM port", port)
+        if bits > port:
+            raise ValueError(f"a {bits}-bit word does not fit a {port}-bit SRAM port")
+        access = sram.read.value * sram_access_factor(
+            size_kib, port, sram.read.size_kib, sram.read.bits,
+            sram.depth_exponent.value, sram.width_fixed_fraction.value,
+        )  # fmt: skip
+        if write:
+            access *= sram.write_to_read.value
+        return access * bits / port * self.factor
+
+    def noc_pj(self, bits: int) -> float:
+        """One `bits`-wide word moved one hop (linear in width)."""
+        _check_bits("NoC word", bits)
+        noc = self.table.spec.noc
+        return noc.value * bits / noc.bits * self.factor
+
+    def dram_pj_per_bit(self, kind: str) -> float:
+        """DRAM energy per bit for a DRAM kind; off-chip, so never scaled with the accelerator's node."""
+        known = list(DramSpec.model_fields)
+        if kind not in known:
+            raise UnknownNameError("DRAM kind", kind, known)
+        return float(getattr(self.table.spec.dram, kind).value)
+
+    def leakage_mw(
+        self, multipliers: int, sram_kib: float, bits: int = 8, acc_bits: int | None = None
+    ) -> float:
+        """Static power of `multipliers` MAC units (`bits`-wide multiplier, `acc_bits` adder) and `sram_kib`.
+
+        Multiplier leakage scales with width² (like its area), adder leakage linearly, SRAM linearly in
+        capacity; node and voltage scale it by the same factor as dynamic energy (as hwcomponents does).
+        """
+        if multipliers < 0 or sram_kib < 0:
+            raise ValueError(f"multipliers and sram_kib must be >= 0, got {multipliers} and {sram_kib}")
+        acc = bits if acc_bits is None else acc_bits
+        _check_bits("multiplier width", bits)
+        _check_bits("accumulator width", acc)
+        leak = self.table.spec.leakage
+        per_mac = _scaled_power(leak.multiplier, bits, 2) + _scaled_power(leak.adder, acc, 1)
+        return (multipliers * per_mac + sram_kib * leak.sram.value) * self.factor
+
+
+def _scaled_power(entry: PowerEntry, bits: int, power: int) -> float:
+    return entry.value * (bits / entry.bits) ** power
+
+
+def static_energy_pj(leakage_mw: float, cycles: float, clock_mhz: float) -> float:
+    """Energy leaked at `leakage_mw` over `cycles` of a `clock_mhz` clock (mW x µs = nJ = 1000 pJ)."""
+    if clock_mhz <= 0:
+        raise ValueError(f"clock_mhz must be > 0, got {clock_mhz}")
+    return leakage_mw * cycles / clock_mhz * 1e3
+
+
+def energy_breakdown(counts: Mapping[Action, float], costs_pj: Mapping[Action, float]) -> dict[str, float]:
+    """Action counts x pJ per action -> one `energy_<component>_pj` entry per component (0.0 when absent)."""
+    out = dict.fromkeys(ENERGY_COLUMNS, 0.0)
+    for action, n in counts.items():
+        if action not in costs_pj:
+            given = ", ".join(f"{a.component}.{a.op}" for a in sorted(costs_pj)) or "(none)"
+            raise AccelsimError(f"no energy cost for {action}; costs are given for: {given}")
+        out[f"energy_{action.component}_pj"] += n * costs_pj[action]
+    return out

@@ -1,0 +1,85 @@
+"""RunResult: the per-layer table, network totals, per-unit timeline and provenance of one run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from accelsim.report.schema import ENERGY_COLUMNS, LAYER_COLUMNS, TIMELINE_COLUMNS, LayerResult
+from accelsim.report.writers import write_json, write_table
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One accelerator on one network: `layers` (one row per layer), `totals`, `timeline`."""
+
+    layers: pd.DataFrame
+    timeline: pd.DataFrame
+    provenance: dict[str, Any]
+
+    @classmethod
+    def from_rows(
+        cls, rows: list[LayerResult], timelines: list[pd.DataFrame], provenance: dict[str, Any]
+    ) -> RunResult:
+        """Assemble from per-layer results and per-layer timelines (tagged with their layer)."""
+        layers = pd.DataFrame([r.to_row() for r in rows], columns=LAYER_COLUMNS)
+        tagged = [
+            t.assign(network=r.network, layer=r.layer) for r, t in zip(rows, timelines, strict=True) if len(t)
+        ]
+        timeline = (
+            pd.concat(tagged, ignore_index=True)[TIMELINE_COLUMNS]
+            if tagged
+            else pd.DataFrame(columns=TIMELINE_COLUMNS)
+        )
+        return cls(layers=layers, timeline=timeline, provenance=provenance)
+
+    @property
+    def totals(self) -> pd.Series:
+        """Network totals derived from the layer rows."""
+        return network_totals(self.layers)
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """Write layers.csv, layers.parquet, layers.json, timeline.parquet and provenance.json."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "csv": out_dir / "layers.csv",
+            "parquet": out_dir / "layers.parquet",
+            "json": out_dir / "layers.json",
+            "timeline": out_dir / "timeline.parquet",
+            "provenance": out_dir / "provenance.json",
+        }
+        for key in ("csv", "parquet", "json"):
+            write_table(self.layers, paths[key])
+        write_table(self.timeline, paths["timeline"])
+        write_json(self.provenance, paths["provenance"])
+        return paths
+
+
+def network_totals(layers: pd.DataFrame) -> pd.Series:
+    """Sums of counts, cycles and energy; utilisation and imbalance recomputed over the network."""
+    if layers.empty:
+        raise ValueError("no layers to total")
+    summed = ["macs_dense", "macs_effectual", "macs_issued", "cycles", "latency_s", "stall_cycles"]
+    summed += ["dram_bytes", "sram_bytes", "energy_pj", *ENERGY_COLUMNS, "folds"]
+    sums = layers[summed].sum()
+    mult = layers["multipliers"].iloc[0]
+    cycles = sums["cycles"]
+    out = {
+        "network": layers["network"].iloc[0],
+        "accelerator": layers["accelerator"].iloc[0],
+        "layers": len(layers),
+        "multipliers": int(mult),
+        **{k: sums[k] for k in sums.index},
+        "utilization": sums["macs_issued"] / (mult * cycles) if cycles else 0.0,
+        "effectual_utilization": sums["macs_effectual"] / (mult * cycles) if cycles else 0.0,
+        "imbalance": float((layers["imbalance"] * layers["cycles"]).sum() / cycles) if cycles else 1.0,
+        "idle_fraction": float((layers["idle_fraction"] * layers["cycles"]).sum() / cycles)
+        if cycles
+        else 0.0,
+        "fallback_layers": int((layers["fallback"] != "").sum()),
+    }
+    return pd.Series(out)

@@ -1,0 +1,113 @@
+"""An immutable CNN layer whose output size and MAC count are derived, never typed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accelsim.errors import WorkloadError
+
+
+class LayerKind(StrEnum):
+    """What a layer computes; pooling layers carry shapes only and cost no MACs."""
+
+    CONV = "conv"
+    DEPTHWISE = "depthwise"
+    POINTWISE = "pointwise"
+    FC = "fc"
+    POOL = "pool"
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One layer: input h x w x c, k output channels, r x s kernel, stride, padding, groups.
+
+    Padding is symmetric (`pad` on every side). An FC layer is a 1 x 1 conv on a 1 x 1 input
+    whose `c` is the flattened input size. A pooling layer has k == c and groups == c.
+    """
+
+    name: str
+    kind: LayerKind
+    h: int
+    w: int
+    c: int
+    k: int
+    r: int = 1
+    s: int = 1
+    stride: int = 1
+    pad: int = 0
+    groups: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", LayerKind(self.kind))
+        where = f"layer {self.name!r}"
+        for field in ("h", "w", "c", "k", "r", "s", "stride", "groups"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 1:
+                raise WorkloadError(f"{where}: {field} must be a positive integer, got {value!r}")
+        if not isinstance(self.pad, int) or self.pad < 0:
+            raise WorkloadError(f"{where}: pad must be a non-negative integer, got {self.pad!r}")
+        if self.r > self.h + 2 * self.pad or self.s > self.w + 2 * self.pad:
+            raise WorkloadError(
+                f"{where}: kernel {self.r}x{self.s} is larger than the padded input "
+                f"{self.h + 2 * self.pad}x{self.w + 2 * self.pad}"
+            )
+        if self.c % self.groups or self.k % self.groups:
+            raise WorkloadError(
+                f"{where}: channels c={self.c} and k={self.k} must both be divisible by groups={self.groups}"
+            )
+        if self.kind is LayerKind.DEPTHWISE and not (self.groups == self.c == self.k):
+            raise WorkloadError(f"{where}: a depthwise layer needs groups == c == k")
+        if self.kind is LayerKind.POINTWISE and (self.r, self.s) != (1, 1):
+            raise WorkloadError(f"{where}: a pointwise layer needs a 1x1 kernel")
+        if self.kind is LayerKind.FC and (self.h, self.w, self.r, self.s) != (1, 1, 1, 1):
+            raise WorkloadError(f"{where}: an fc layer needs h = w = r = s = 1 (flatten into c)")
+        if self.kind is LayerKind.POOL and self.k != self.c:
+            raise WorkloadError(f"{where}: a pooling layer keeps its channels (k == c)")
+
+    @property
+    def out_h(self) -> int:
+        """Output rows: floor((h + 2 pad - r) / stride) + 1."""
+        return (self.h + 2 * self.pad - self.r) // self.stride + 1
+
+    @property
+    def out_w(self) -> int:
+        """Output columns: floor((w + 2 pad - s) / stride) + 1."""
+        return (self.w + 2 * self.pad - self.s) // self.stride + 1
+
+    @property
+    def c_per_group(self) -> int:
+        """Input channels each filter reads."""
+        return self.c // self.groups
+
+    @property
+    def k_per_group(self) -> int:
+        """Filters in each group."""
+        return self.k // self.groups
+
+    @property
+    def is_compute(self) -> bool:
+        """False for pooling layers, which no accelerator here maps onto multipliers."""
+        return self.kind is not LayerKind.POOL
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates, counting padded positions: out_h out_w k r s (c / groups)."""
+        if not self.is_compute:
+            return 0
+        return self.out_h * self.out_w * self.k * self.r * self.s * self.c_per_group
+
+    @property
+    def weights(self) -> int:
+        """Weight count (no biases)."""
+        return self.k * self.r * self.s * self.c_per_group if self.is_compute else 0
+
+    @property
+    def input_elems(self) -> int:
+        """Input activations (unpadded)."""
+        return self.h * self.w * self.c
+
+    @property
+    def output_elems(self) -> int:
+        """Output activations."""
+        return self.out_h * self.out_w * self.k

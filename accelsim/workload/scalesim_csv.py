@@ -1,0 +1,94 @@
+"""Read a SCALE-Sim topology `.csv` as a Network, with SCALE-Sim's conventions.
+
+Conv rows: name, IFMAP H, IFMAP W, filter H, filter W, channels, filters, stride (trailing comma).
+No padding, no groups: out = floor((H - R + s) / s). Rows whose name contains 'DP' are depthwise and,
+as SCALE-Sim does, become one single-channel layer per channel named '<name>Channel_<i>'. GEMM files
+(header 'Layer, M, N, K') become a conv of an M x K input with a 1 x K filter and N filters, as
+SCALE-Sim's `-i gemm` mode maps them. Consecutive layers need not chain (SCALE-Sim files omit pooling).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from accelsim.errors import ConfigError, WorkloadError
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.network import Network
+
+log = logging.getLogger(__name__)
+
+_CONV_FIELDS = (
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
+    "Strides",
+)
+
+
+def load_scalesim_topology(path: Path) -> Network:
+    """Parse a SCALE-Sim conv or GEMM topology file; errors name the file, line and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    lines = [(n, line.strip()) for n, line in enumerate(path.read_text().splitlines(), 1)]
+    lines = [(n, line) for n, line in lines if line]
+    if not lines:
+        raise ConfigError(f"{path}: empty topology file")
+    header = [h.strip().lower() for h in lines[0][1].split(",") if h.strip()]
+    gemm = header[1:4] == ["m", "n", "k"]
+    layers: list[Layer] = []
+    for lineno, line in lines[1:]:
+        cells = [c.strip() for c in line.split(",")]
+        if cells and cells[-1] == "":
+            cells = cells[:-1]
+        name = cells[0]
+        values = _ints(path, lineno, cells[1:], 3 if gemm else 7, ("M", "N", "K") if gemm else _CONV_FIELDS)
+        try:
+            if gemm:
+                m, n, k = values[:3]
+                layers.append(Layer(name, LayerKind.CONV, h=m, w=k, c=1, k=n, r=1, s=k))
+            elif "DP" in name:
+                h, w, r, s, c, k, stride = values[:7]
+                layers += [
+                    Layer(f"{name}Channel_{i}", LayerKind.CONV, h=h, w=w, c=1, k=k, r=r, s=s, stride=stride)
+                    for i in range(c)
+                ]
+            else:
+                h, w, r, s, c, k, stride = values[:7]
+                if k == 1 or c == 1:
+                    log.warning(
+                        "%s:%d: %s has %s=1; SCALE-Sim files often encode depthwise layers so",
+                        path,
+                        lineno,
+                        name,
+                        "filters" if k == 1 else "channels",
+                    )
+                layers.append(Layer(name, LayerKind.CONV, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride))
+        except WorkloadError as e:
+            raise ConfigError(f"{path}:{lineno}: {e}") from None
+    if not layers:
+        raise ConfigError(f"{path}: no layers after the header")
+    return Network(
+        name=path.stem, layers=tuple(layers), source=f"SCALE-Sim topology {path.name}", check_chain=False
+    )
+
+
+def _ints(path: Path, lineno: int, cells: list[str], need: int, names: tuple[str, ...]) -> list[int]:
+    if len(cells) < need:
+        raise ConfigError(
+            f"{path}:{lineno}: expected {need} numbers ({', '.join(names)}) after the layer name, "
+            f"got {len(cells)}"
+        )
+    out = []
+    for i, cell in enumerate(cells[:need]):
+        try:
+            out.append(int(cell))
+        except ValueError:
+            raise ConfigError(
+                f"{path}:{lineno}: column {names[i]!r}: expected an integer, got {cell!r}"
+            ) from None
+    return out

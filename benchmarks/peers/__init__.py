@@ -1,0 +1,1 @@
+"""Peer simulators that accelsim compares its results against."""

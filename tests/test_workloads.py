@@ -1,0 +1,192 @@
+"""Shipped networks reproduce the shapes, MACs and weights of REFERENCE.md section 1; bad files fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accelsim.errors import ConfigError, UnknownNameError, WorkloadError
+from accelsim.workload.catalog import data_dir, list_networks, network_path
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.loaders import load_network
+
+# (network, total MACs, total weights): REFERENCE 1.2, 1.3, 1.4 [derived, cross-checked against papers]
+TOTALS = [
+    ("alexnet", 724_406_816, 60_954_656),
+    ("vgg16", 15_470_264_320, 138_344_128),
+    ("mobilenet_v1", 568_740_352, 4_209_088),
+]
+
+# (network, layer, out h, MACs, weights): rows of the REFERENCE 1.2-1.4 tables
+ROWS = [
+    ("alexnet", "conv1", 55, 105_415_200, 34_848),
+    ("alexnet", "conv2", 27, 223_948_800, 307_200),
+    ("alexnet", "conv4", 13, 112_140_288, 663_552),
+    ("alexnet", "conv5", 13, 74_760_192, 442_368),
+    ("alexnet", "fc6", 1, 37_748_736, 37_748_736),
+    ("alexnet", "fc8", 1, 4_096_000, 4_096_000),
+    ("vgg16", "conv1_1", 224, 86_704_128, 1_728),
+    ("vgg16", "conv1_2", 224, 1_849_688_064, 36_864),
+    ("vgg16", "conv3_1", 56, 924_844_032, 294_912),
+    ("vgg16", "conv5_3", 14, 462_422_016, 2_359_296),
+    ("vgg16", "fc6", 1, 102_760_448, 102_760_448),
+    ("mobilenet_v1", "conv1", 112, 10_838_016, 864),
+    ("mobilenet_v1", "dw1", 112, 3_612_672, 288),
+    ("mobilenet_v1", "dw2", 56, 1_806_336, 576),
+    ("mobilenet_v1", "pw3", 56, 51_380_224, 16_384),
+    ("mobilenet_v1", "dw12", 7, 225_792, 4_608),
+    ("mobilenet_v1", "dw13", 7, 451_584, 9_216),
+    ("mobilenet_v1", "pw13", 7, 51_380_224, 1_048_576),
+    ("mobilenet_v1", "fc", 1, 1_024_000, 1_024_000),
+]
+
+
+def test_shipped_networks_are_listed() -> None:
+    assert list_networks() == ["alexnet", "mobilenet_v1", "vgg16"]
+    assert data_dir("workloads").is_dir()
+
+
+@pytest.mark.parametrize(("name", "macs", "weights"), TOTALS)
+def test_network_totals(name: str, macs: int, weights: int) -> None:
+    net = load_network(name)
+    assert net.name == name
+    assert net.macs == macs, f"{name}: MAC total differs from REFERENCE section 1"
+    assert net.weights == weights, f"{name}: weight total differs from REFERENCE section 1"
+    assert net.source.strip()
+
+
+@pytest.mark.parametrize(("name", "layer", "out_h", "macs", "weights"), ROWS)
+def test_layer_rows(name: str, layer: str, out_h: int, macs: int, weights: int) -> None:
+    got = load_network(name)[layer]
+    assert (got.out_h, got.out_w, got.macs, got.weights) == (out_h, out_h, macs, weights)
+
+
+def test_layer_names_and_kinds() -> None:
+    alex = load_network("alexnet")
+    assert [x.name for x in alex.compute_layers] == [f"conv{i}" for i in range(1, 6)] + ["fc6", "fc7", "fc8"]
+    assert [x.name for x in alex if x.kind is LayerKind.POOL] == ["pool1", "pool2", "pool5"]
+    assert [alex[n].groups for n in ("conv1", "conv2", "conv3", "conv4", "conv5")] == [1, 2, 1, 2, 2]
+    assert alex["fc6"].c == 9216
+    vgg = load_network("vgg16")
+    assert len(vgg.compute_layers) == 16
+    assert sum(x.kind is LayerKind.POOL for x in vgg) == 5
+    assert vgg["fc6"].c == 25088
+    mob = load_network("mobilenet_v1")
+    blocks = [n for i in range(1, 14) for n in (f"dw{i}", f"pw{i}")]
+    assert [x.name for x in mob] == ["conv1", *blocks, "avgpool", "fc"]
+    for i in range(1, 14):
+        dw, pw = mob[f"dw{i}"], mob[f"pw{i}"]
+        assert dw.kind is LayerKind.DEPTHWISE
+        assert dw.groups == dw.c == dw.k
+        assert pw.kind is LayerKind.POINTWISE
+        assert (pw.r, pw.s, pw.groups) == (1, 1, 1)
+    assert mob["dw13"].stride == 1  # the paper's "s2" is a typo (REFERENCE 1.4)
+    assert (mob["avgpool"].r, mob["avgpool"].out_h, mob["fc"].c) == (7, 1, 1024)
+
+
+def test_share_of_pointwise_macs_in_mobilenet() -> None:
+    mob = load_network("mobilenet_v1")
+    pw = sum(x.macs for x in mob if x.kind is LayerKind.POINTWISE)
+    assert round(100 * pw / mob.macs, 2) == 94.86  # REFERENCE 1.4 "Share of work"
+
+
+def test_load_by_path(tmp_path: Path) -> None:
+    assert load_network(network_path("vgg16")).macs == 15_470_264_320
+    assert load_network(str(network_path("alexnet"))).weights == 60_954_656
+
+
+def _write(tmp_path: Path, layers: str, name: str = "net.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(f"name: tiny\nsource: a test\nlayers:\n{layers}")
+    return path
+
+
+def test_layer_defaults(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "  - {name: a, kind: conv, h: 8, w: 8, c: 4, k: 6, r: 3}\n"
+        "  - {name: b, kind: depthwise, h: 6, w: 6, c: 6, r: 3, pad: 1}\n"
+        "  - {name: c, kind: pool, h: 6, w: 6, c: 6, r: 2, stride: 2}\n",
+    )
+    a, b, c = load_network(path)
+    assert (a.s, a.groups) == (3, 1)
+    assert (b.k, b.groups, b.s) == (6, 6, 3)
+    assert (c.k, c.groups, c.out_h) == (6, 6, 3)
+
+
+def test_impossible_layers_raise() -> None:
+    with pytest.raises(WorkloadError, match="larger than the padded input"):
+        Layer("x", LayerKind.CONV, h=4, w=4, c=3, k=8, r=7, s=7, pad=1)
+    with pytest.raises(WorkloadError, match="divisible by groups"):
+        Layer("x", LayerKind.CONV, h=8, w=8, c=6, k=8, r=3, s=3, groups=4)
+
+
+def test_impossible_layer_in_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "  - {name: big, kind: conv, h: 4, w: 4, c: 3, k: 8, r: 7, pad: 1}\n")
+    with pytest.raises(ConfigError, match="larger than the padded input") as err:
+        load_network(path)
+    assert str(path) in str(err.value)
+    assert "layers.0" in str(err.value)
+    path = _write(tmp_path, "  - {name: g, kind: conv, h: 8, w: 8, c: 6, k: 8, r: 3, groups: 4}\n", "g.yaml")
+    with pytest.raises(ConfigError, match="divisible by groups") as err:
+        load_network(path)
+    assert str(path) in str(err.value)
+
+
+def test_layers_that_do_not_chain(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "  - {name: a, kind: conv, h: 8, w: 8, c: 3, k: 16, r: 3, pad: 1}\n"
+        "  - {name: b, kind: conv, h: 4, w: 4, c: 16, k: 16, r: 3, pad: 1}\n",
+    )
+    with pytest.raises(ConfigError, match=r"a produces 8x8x16 but b expects 4x4x16") as err:
+        load_network(path)
+    assert str(err.value).startswith(str(path))
+
+
+def test_fc_that_does_not_chain(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "  - {name: a, kind: conv, h: 4, w: 4, c: 3, k: 8, r: 3, pad: 1}\n"
+        "  - {name: fc, kind: fc, h: 1, w: 1, c: 100, k: 10}\n",
+    )
+    with pytest.raises(ConfigError, match="expects c = 100"):
+        load_network(path)
+
+
+def test_unknown_key_names_file_and_key_path(tmp_path: Path) -> None:
+    path = _write(tmp_path, "  - {name: a, kind: conv, h: 8, w: 8, c: 3, k: 16, r: 3, padding: 1}\n")
+    with pytest.raises(ConfigError) as err:
+        load_network(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "layers.0.padding" in msg
+    assert "unknown key" in msg
+    assert "pad" in msg
+
+
+def test_bad_kind_lists_allowed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "  - {name: a, kind: deconv, h: 8, w: 8, c: 3, k: 16}\n")
+    with pytest.raises(ConfigError, match=r"layers\.0\.kind") as err:
+        load_network(path)
+    assert "depthwise" in str(err.value)
+
+
+def test_unknown_network_name_lists_shipped() -> None:
+    with pytest.raises(UnknownNameError) as err:
+        load_network("resnet50")
+    assert "resnet50" in str(err.value)
+    assert err.value.known == ["alexnet", "mobilenet_v1", "vgg16"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match="file not found") as err:
+        load_network(missing)
+    assert str(missing) in str(err.value)
+
+
+def test_unknown_data_dir() -> None:
+    with pytest.raises(UnknownNameError, match="arch_configs"):
+        data_dir("weights")
