@@ -115,30 +115,34 @@ def validate(
 
 def _print_layers(result) -> None:  # type: ignore[no-untyped-def]
     df, totals = result.layers, result.totals
-    table = Table(title=f"{totals['accelerator']} on {totals['network']} ({result.provenance['profile']})")
-    for col in ("layer", "kind", "cycles", "utilization", "energy (uJ)", "dram (MB)", "mapping"):
-        table.add_column(col, justify="left" if col in ("layer", "kind", "mapping") else "right")
+    title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']})"
+    table = Table(title=title)
+    for col in ("layer", "cycles", "util", "eff. util", "energy uJ", "DRAM MB", "folds"):
+        table.add_column(col, justify="left" if col == "layer" else "right")
     for row in df.itertuples():
         table.add_row(
             row.layer,
-            row.kind,
             f"{row.cycles:,}",
             f"{row.utilization:.3f}",
-            f"{row.energy_pj / 1e6:,.2f}",
-            f"{row.dram_bytes / 1e6:,.2f}",
-            row.mapping,
+            f"{row.effectual_utilization:.3f}",
+            f"{row.energy_pj / 1e6:,.1f}",
+            f"{row.dram_bytes / 1e6:,.1f}",
+            f"{row.folds:,}",
         )
     table.add_row(
         "total",
-        "",
         f"{int(totals['cycles']):,}",
         f"{totals['utilization']:.3f}",
-        f"{totals['energy_pj'] / 1e6:,.2f}",
-        f"{totals['dram_bytes'] / 1e6:,.2f}",
-        f"latency {totals['latency_s'] * 1e3:.3f} ms",
+        f"{totals['effectual_utilization']:.3f}",
+        f"{totals['energy_pj'] / 1e6:,.1f}",
+        f"{totals['dram_bytes'] / 1e6:,.1f}",
+        f"{int(totals['folds']):,}",
         style="bold",
     )
     console.print(table)
+    console.print(
+        Text(f"latency {totals['latency_s'] * 1e3:.3f} ms at {result.provenance['config']['clock_mhz']} MHz")
+    )
 
 
 def main() -> None:

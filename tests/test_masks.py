@@ -276,6 +276,7 @@ def test_seeds_and_names_give_different_masks() -> None:
 def layers_with_masks(draw: st.DrawFn) -> tuple[Layer, OperandMasks]:
     """Small random layers of every compute kind with valid shapes, and random masks."""
     kind = draw(st.sampled_from([LayerKind.CONV, LayerKind.DEPTHWISE, LayerKind.POINTWISE, LayerKind.FC]))
+    pad_end = (0, 0)
     if kind is LayerKind.FC:
         h = w = r = s = stride = groups = 1
         pad = 0
@@ -283,16 +284,20 @@ def layers_with_masks(draw: st.DrawFn) -> tuple[Layer, OperandMasks]:
     else:
         h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
         pad, stride = draw(st.integers(0, 2)), draw(st.integers(1, 3))
+        pad_end = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))  # asymmetric: zeros after the input
         if kind is LayerKind.POINTWISE:
             r = s = 1
         else:
-            r, s = draw(st.integers(1, min(4, h + 2 * pad))), draw(st.integers(1, min(4, w + 2 * pad)))
+            r = draw(st.integers(1, min(4, h + 2 * pad + pad_end[0])))
+            s = draw(st.integers(1, min(4, w + 2 * pad + pad_end[1])))
         if kind is LayerKind.DEPTHWISE:
             groups = c = k = draw(st.integers(1, 4))
         else:
             groups = draw(st.integers(1, 3)) if kind is LayerKind.CONV else 1
             c, k = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
-    layer = Layer("x", kind, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride, pad=pad, groups=groups)
+    layer = Layer(
+        "x", kind, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride, pad=pad, groups=groups, pad_end=pad_end
+    )
     wts = draw(hnp.arrays(np.bool_, weight_shape(layer)))
     acts = draw(hnp.arrays(np.bool_, activation_shape(layer)))
     return layer, OperandMasks(wts, acts)
@@ -305,7 +310,7 @@ def test_effectual_macs_equals_reference(case: tuple[Layer, OperandMasks]) -> No
     assert effectual_macs(layer, m) == effectual_macs_reference(layer, m)
     ones = OperandMasks(np.ones_like(m.weights), np.ones_like(m.activations))
     assert effectual_macs(layer, ones) == effectual_macs_reference(layer, ones) == dense_effectual_macs(layer)
-    if layer.pad == 0:
+    if layer.pad == 0 and layer.pad_end == (0, 0):
         assert effectual_macs(layer, ones) == layer.macs
 
 

@@ -24,6 +24,8 @@ class LayerSpec(StrictModel):
     """Kernel width; defaults to r (square kernels)."""
     stride: int = Field(default=1, gt=0)
     pad: int = Field(default=0, ge=0)
+    pad_end: tuple[int, int] = (0, 0)
+    """Extra zero rows and columns after the input only (asymmetric padding, e.g. TF "SAME" at stride 2)."""
     groups: int | None = Field(default=None, gt=0)
     """Defaults to c for depthwise and pool layers, else 1."""
 

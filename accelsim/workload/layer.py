@@ -22,7 +22,9 @@ class LayerKind(StrEnum):
 class Layer:
     """One layer: input h x w x c, k output channels, r x s kernel, stride, padding, groups.
 
-    Padding is symmetric (`pad` on every side). An FC layer is a 1 x 1 conv on a 1 x 1 input
+    `pad` zeros pad every side; `pad_end` = (rows, cols) adds zeros after the input only (bottom,
+    right), for asymmetric schemes such as TF "SAME" at stride 2 or SCALE-Sim v3's partial last
+    window. An FC layer is a 1 x 1 conv on a 1 x 1 input
     whose `c` is the flattened input size. A pooling layer has k == c and groups == c.
     """
 
@@ -37,6 +39,7 @@ class Layer:
     stride: int = 1
     pad: int = 0
     groups: int = 1
+    pad_end: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", LayerKind(self.kind))
@@ -47,10 +50,13 @@ class Layer:
                 raise WorkloadError(f"{where}: {field} must be a positive integer, got {value!r}")
         if not isinstance(self.pad, int) or self.pad < 0:
             raise WorkloadError(f"{where}: pad must be a non-negative integer, got {self.pad!r}")
-        if self.r > self.h + 2 * self.pad or self.s > self.w + 2 * self.pad:
+        object.__setattr__(self, "pad_end", tuple(self.pad_end))
+        if len(self.pad_end) != 2 or any(not isinstance(p, int) or p < 0 for p in self.pad_end):
+            raise WorkloadError(f"{where}: pad_end must be two non-negative integers, got {self.pad_end!r}")
+        if self.r > self.padded_h or self.s > self.padded_w:
             raise WorkloadError(
                 f"{where}: kernel {self.r}x{self.s} is larger than the padded input "
-                f"{self.h + 2 * self.pad}x{self.w + 2 * self.pad}"
+                f"{self.padded_h}x{self.padded_w}"
             )
         if self.c % self.groups or self.k % self.groups:
             raise WorkloadError(
@@ -66,14 +72,24 @@ class Layer:
             raise WorkloadError(f"{where}: a pooling layer keeps its channels (k == c)")
 
     @property
+    def padded_h(self) -> int:
+        """Input rows including padding."""
+        return self.h + 2 * self.pad + self.pad_end[0]
+
+    @property
+    def padded_w(self) -> int:
+        """Input columns including padding."""
+        return self.w + 2 * self.pad + self.pad_end[1]
+
+    @property
     def out_h(self) -> int:
-        """Output rows: floor((h + 2 pad - r) / stride) + 1."""
-        return (self.h + 2 * self.pad - self.r) // self.stride + 1
+        """Output rows: floor((padded h - r) / stride) + 1."""
+        return (self.padded_h - self.r) // self.stride + 1
 
     @property
     def out_w(self) -> int:
-        """Output columns: floor((w + 2 pad - s) / stride) + 1."""
-        return (self.w + 2 * self.pad - self.s) // self.stride + 1
+        """Output columns: floor((padded w - s) / stride) + 1."""
+        return (self.padded_w - self.s) // self.stride + 1
 
     @property
     def c_per_group(self) -> int:

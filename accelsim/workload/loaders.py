@@ -47,6 +47,7 @@ def layer_from_spec(spec: LayerSpec) -> Layer:
         s=spec.s if spec.s is not None else spec.r,
         stride=spec.stride,
         pad=spec.pad,
+        pad_end=spec.pad_end,
         groups=groups,
     )
 

@@ -230,8 +230,10 @@ def effectual_macs(layer: Layer, masks: OperandMasks) -> int:
     zero-padded activation mask.
     """
     _check_masks(layer, masks)
-    p, st, oh, ow = layer.pad, layer.stride, layer.out_h, layer.out_w
-    acts = np.pad(masks.activations != 0, ((0, 0), (p, p), (p, p))) if p else masks.activations != 0
+    p, (eh, ew), st, oh, ow = layer.pad, layer.pad_end, layer.stride, layer.out_h, layer.out_w
+    acts = masks.activations != 0
+    if p or eh or ew:
+        acts = np.pad(acts, ((0, 0), (p, p + eh), (p, p + ew)))
     act_counts = np.empty((layer.c, layer.r, layer.s), dtype=np.int64)
     for i in range(layer.r):
         for j in range(layer.s):

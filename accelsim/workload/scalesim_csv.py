@@ -1,10 +1,12 @@
 """Read a SCALE-Sim topology `.csv` as a Network, with SCALE-Sim's conventions.
 
 Conv rows: name, IFMAP H, IFMAP W, filter H, filter W, channels, filters, stride (trailing comma).
-No padding, no groups: out = floor((H - R + s) / s). Rows whose name contains 'DP' are depthwise and,
-as SCALE-Sim does, become one single-channel layer per channel named '<name>Channel_<i>'. GEMM files
-(header 'Layer, M, N, K') become a conv of an M x K input with a 1 x K filter and N filters, as
-SCALE-Sim's `-i gemm` mode maps them. Consecutive layers need not chain (SCALE-Sim files omit pooling).
+No padding and no groups; SCALE-Sim v3 counts a partial last window, out = ceil((H - R + s) / s),
+which is modelled as zero padding after the input (`pad_end`). Rows whose name contains 'DP' are
+depthwise and, as SCALE-Sim does, become one single-channel layer per channel named
+'<name>Channel_<i>'. GEMM files (header 'Layer, M, N, K') become a conv of an M x K input with a
+1 x K filter and N filters, as SCALE-Sim's `-i gemm` mode maps them. Consecutive layers need not
+chain (SCALE-Sim files omit pooling).
 """
 
 from __future__ import annotations
@@ -51,23 +53,22 @@ def load_scalesim_topology(path: Path) -> Network:
             if gemm:
                 m, n, k = values[:3]
                 layers.append(Layer(name, LayerKind.CONV, h=m, w=k, c=1, k=n, r=1, s=k))
-            elif "DP" in name:
-                h, w, r, s, c, k, stride = values[:7]
-                layers += [
-                    Layer(f"{name}Channel_{i}", LayerKind.CONV, h=h, w=w, c=1, k=k, r=r, s=s, stride=stride)
-                    for i in range(c)
-                ]
             else:
                 h, w, r, s, c, k, stride = values[:7]
-                if k == 1 or c == 1:
-                    log.warning(
-                        "%s:%d: %s has %s=1; SCALE-Sim files often encode depthwise layers so",
-                        path,
-                        lineno,
-                        name,
-                        "filters" if k == 1 else "channels",
-                    )
-                layers.append(Layer(name, LayerKind.CONV, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride))
+                shape = {"h": h, "w": w, "k": k, "r": r, "s": s, "stride": stride}
+                shape["pad_end"] = scalesim_pad_end(h, w, r, s, stride)
+                if "DP" in name:
+                    layers += [Layer(f"{name}Channel_{i}", LayerKind.CONV, c=1, **shape) for i in range(c)]
+                else:
+                    if k == 1 or c == 1:
+                        log.warning(
+                            "%s:%d: %s has %s=1; SCALE-Sim files often encode depthwise layers so",
+                            path,
+                            lineno,
+                            name,
+                            "filters" if k == 1 else "channels",
+                        )
+                    layers.append(Layer(name, LayerKind.CONV, c=c, **shape))
         except WorkloadError as e:
             raise ConfigError(f"{path}:{lineno}: {e}") from None
     if not layers:
@@ -75,6 +76,15 @@ def load_scalesim_topology(path: Path) -> Network:
     return Network(
         name=path.stem, layers=tuple(layers), source=f"SCALE-Sim topology {path.name}", check_chain=False
     )
+
+
+def scalesim_pad_end(h: int, w: int, r: int, s: int, stride: int) -> tuple[int, int]:
+    """Zeros after the input that turn floor((H + e - R) / s) + 1 into SCALE-Sim's ceil((H - R + s) / s)."""
+
+    def extra(size: int, kernel: int) -> int:
+        return (-(size - kernel)) % stride if size >= kernel else 0
+
+    return extra(h, r), extra(w, s)
 
 
 def _ints(path: Path, lineno: int, cells: list[str], need: int, names: tuple[str, ...]) -> list[int]:
