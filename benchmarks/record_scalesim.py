@@ -133,7 +133,7 @@ DEFAULT_SHAPES = "32x32,8x16,16x8"
 
 # Calibrated on this repo's 2-core machine: SCALE-Sim's memory model costs ~this many seconds
 # per demand-matrix element (rows x (array rows + 2 x array cols)) in full mode.
-_FULL_S_PER_ELEMENT = 2.0e-6
+_FULL_S_PER_ELEMENT = 2.6e-6
 
 Key = tuple[str, int, int, int, str]
 
