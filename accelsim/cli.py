@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from accelsim.errors import AccelsimError
+
+if TYPE_CHECKING:
+    from accelsim.report.result import RunResult
 
 app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
 console = Console()
@@ -113,36 +116,32 @@ def validate(
     console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
 
 
-def _print_layers(result) -> None:  # type: ignore[no-untyped-def]
-    df, totals = result.layers, result.totals
+def _print_layers(result: RunResult) -> None:
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in result.layers.to_dict("records")]
+    totals: dict[str, Any] = {str(k): v for k, v in result.totals.items()}
     title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']})"
     table = Table(title=title)
     for col in ("layer", "cycles", "util", "eff. util", "energy uJ", "DRAM MB", "folds"):
         table.add_column(col, justify="left" if col == "layer" else "right")
-    for row in df.itertuples():
-        table.add_row(
-            row.layer,
-            f"{row.cycles:,}",
-            f"{row.utilization:.3f}",
-            f"{row.effectual_utilization:.3f}",
-            f"{row.energy_pj / 1e6:,.1f}",
-            f"{row.dram_bytes / 1e6:,.1f}",
-            f"{row.folds:,}",
-        )
-    table.add_row(
-        "total",
-        f"{int(totals['cycles']):,}",
-        f"{totals['utilization']:.3f}",
-        f"{totals['effectual_utilization']:.3f}",
-        f"{totals['energy_pj'] / 1e6:,.1f}",
-        f"{totals['dram_bytes'] / 1e6:,.1f}",
-        f"{int(totals['folds']):,}",
-        style="bold",
-    )
+    for r in rows:
+        table.add_row(*_cells(r))
+    table.add_row(*_cells({**totals, "layer": "total"}), style="bold")
     console.print(table)
     console.print(
         Text(f"latency {totals['latency_s'] * 1e3:.3f} ms at {result.provenance['config']['clock_mhz']} MHz")
     )
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        str(r["layer"]),
+        f"{int(r['cycles']):,}",
+        f"{r['utilization']:.3f}",
+        f"{r['effectual_utilization']:.3f}",
+        f"{r['energy_pj'] / 1e6:,.1f}",
+        f"{r['dram_bytes'] / 1e6:,.1f}",
+        f"{int(r['folds']):,}",
+    ]
 
 
 def main() -> None:

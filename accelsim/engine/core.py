@@ -10,7 +10,7 @@ order (static assignment). The run ends at a barrier: every unit done and every 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +121,7 @@ def _unit(
     """Run this unit's own items, then pull from the shared queue until it is empty."""
     if dram.unlimited:  # transfers are free: a whole item is one timeout, exactly
         for item in _own_then_shared(own, queue):
-            start = env.now
+            start = int(env.now)
             yield env.timeout(item.cycles * item.repeat)
             timeline.record(uid, "busy", start, int(env.now))
             dram.bytes_moved += (item.in_bytes + item.out_bytes) * item.repeat
@@ -131,15 +131,15 @@ def _unit(
     ready: simpy.Store = simpy.Store(env)
     env.process(_prefetch(env, own, queue, dram, free, ready))
     while True:
-        wait_from = env.now
+        wait_from = int(env.now)
         job = yield ready.get()
-        if job is None:
+        if not isinstance(job, WorkItem):  # None: the prefetcher has nothing more
             return
         yield out_free.get(1)
-        timeline.record(uid, "stalled", int(wait_from), int(env.now))
-        start = env.now
+        timeline.record(uid, "stalled", wait_from, int(env.now))
+        start = int(env.now)
         yield env.timeout(job.cycles)
-        timeline.record(uid, "busy", int(start), int(env.now))
+        timeline.record(uid, "busy", start, int(env.now))
         yield free.put(1)
         writebacks.append(env.process(_write_back(dram, job.out_bytes, out_free)))
 
@@ -177,7 +177,8 @@ def _write_back(
     yield out_free.put(1)
 
 
-def _own_then_shared(own: list[WorkItem], queue: simpy.Store):  # type: ignore[no-untyped-def]
+def _own_then_shared(own: list[WorkItem], queue: simpy.Store) -> Iterator[WorkItem]:
+    """This unit's own items in order, then whatever is left on the shared queue."""
     yield from own
     while queue.items:  # pulling is instantaneous: the queue is a list of descriptors
         yield queue.items.pop(0)

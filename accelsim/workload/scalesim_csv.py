@@ -53,22 +53,19 @@ def load_scalesim_topology(path: Path) -> Network:
             if gemm:
                 m, n, k = values[:3]
                 layers.append(Layer(name, LayerKind.CONV, h=m, w=k, c=1, k=n, r=1, s=k))
+            elif "DP" in name:
+                layers += [_conv(f"{name}Channel_{i}", values, channels=1) for i in range(values[4])]
             else:
-                h, w, r, s, c, k, stride = values[:7]
-                shape = {"h": h, "w": w, "k": k, "r": r, "s": s, "stride": stride}
-                shape["pad_end"] = scalesim_pad_end(h, w, r, s, stride)
-                if "DP" in name:
-                    layers += [Layer(f"{name}Channel_{i}", LayerKind.CONV, c=1, **shape) for i in range(c)]
-                else:
-                    if k == 1 or c == 1:
-                        log.warning(
-                            "%s:%d: %s has %s=1; SCALE-Sim files often encode depthwise layers so",
-                            path,
-                            lineno,
-                            name,
-                            "filters" if k == 1 else "channels",
-                        )
-                    layers.append(Layer(name, LayerKind.CONV, c=c, **shape))
+                c, k = values[4], values[5]
+                if k == 1 or c == 1:
+                    log.warning(
+                        "%s:%d: %s has %s=1; SCALE-Sim files often encode depthwise layers so",
+                        path,
+                        lineno,
+                        name,
+                        "filters" if k == 1 else "channels",
+                    )
+                layers.append(_conv(name, values, channels=c))
         except WorkloadError as e:
             raise ConfigError(f"{path}:{lineno}: {e}") from None
     if not layers:
@@ -76,6 +73,13 @@ def load_scalesim_topology(path: Path) -> Network:
     return Network(
         name=path.stem, layers=tuple(layers), source=f"SCALE-Sim topology {path.name}", check_chain=False
     )
+
+
+def _conv(name: str, values: list[int], channels: int) -> Layer:
+    """A conv row (H, W, R, S, C, K, stride) as a layer with `channels` input channels."""
+    h, w, r, s, _c, k, stride = values[:7]
+    end = scalesim_pad_end(h, w, r, s, stride)
+    return Layer(name, LayerKind.CONV, h=h, w=w, c=channels, k=k, r=r, s=s, stride=stride, pad_end=end)
 
 
 def scalesim_pad_end(h: int, w: int, r: int, s: int, stride: int) -> tuple[int, int]:

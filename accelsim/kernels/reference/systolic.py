@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_PAD = None  # a padding token: occupies a pipeline slot, performs no MAC
+Token = tuple[int, bool] | None
+"""(step, carries data) of an operand in a PE register; None is an empty register."""
+Grid = list[list[Token]]
+
+_PAD: Token = None  # a padding token: occupies a pipeline slot, performs no MAC
+
+
+def _grid(rows: int, cols: int) -> Grid:
+    return [[None] * cols for _ in range(rows)]
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,10 @@ def run_fold(dataflow: str, rows: int, cols: int, rows_used: int, cols_used: int
 def _run_output_stationary(rows: int, cols: int, rows_used: int, cols_used: int, t: int) -> FoldRun:
     # Row i streams its output pixel's operands (k = 0..t-1) from the left, skewed by i cycles;
     # column j streams its filter's operands from the top, skewed by j. PE (i, j) accumulates.
-    right: list[list[tuple[int, bool] | None]] = [[None] * cols for _ in range(rows)]
-    down: list[list[tuple[int, bool] | None]] = [[None] * cols for _ in range(rows)]
+    right, down = _grid(rows, cols), _grid(rows, cols)
     macs, cycle, last_active = 0, 0, -1
     while True:
-        new_right = [[None] * cols for _ in range(rows)]
-        new_down = [[None] * cols for _ in range(rows)]
+        new_right, new_down = _grid(rows, cols), _grid(rows, cols)
         for i in range(rows):
             for j in range(cols):
                 new_right[i][j] = right[i][j - 1] if j > 0 else _edge_token(cycle - i, t, i < rows_used)
@@ -79,11 +85,11 @@ def _run_preloaded(rows: int, cols: int, rows_used: int, cols_used: int, t: int)
         stationary[i] = [bool(x) and (rows - 1 - i) < rows_used for x in stationary[i]]
     # Stream: step s of row i enters the left edge at cycle rows + s + i and moves right; the partial
     # sum of step s in column j moves down and leaves the bottom row.
-    right: list[list[tuple[int, bool] | None]] = [[None] * cols for _ in range(rows)]
+    right = _grid(rows, cols)
     macs, last_active = 0, cycle - 1
     start = cycle
     while True:
-        new_right = [[None] * cols for _ in range(rows)]
+        new_right = _grid(rows, cols)
         for i in range(rows):
             for j in range(cols):
                 new_right[i][j] = right[i][j - 1] if j > 0 else _edge_token(cycle - start - i, t, True)
@@ -102,7 +108,7 @@ def _run_preloaded(rows: int, cols: int, rows_used: int, cols_used: int, t: int)
         cycle += 1
 
 
-def _edge_token(step: int, t: int, valid: bool) -> tuple[int, bool] | None:
+def _edge_token(step: int, t: int, valid: bool) -> Token:
     """The token entering an edge register: step number and whether it carries data."""
     if 0 <= step < t:
         return (step, valid)
