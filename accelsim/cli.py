@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from accelsim.report.result import RunResult
 
 app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)  # long paths stay on one line; tables still fit the terminal
+errors = Console(stderr=True, soft_wrap=True)
 
 
 class Listing(StrEnum):
@@ -105,15 +105,31 @@ def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="Accelerator config (.yaml or SCALE-Sim .cfg)")],
+    path: Annotated[
+        Path, typer.Argument(help="Accelerator config (.yaml, SCALE-Sim .cfg), network or profile YAML")
+    ],
 ) -> None:
-    """Check an accelerator config: schema, known kind and dataflow, energy table."""
+    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network or a profile."""
     from accelsim.accelerators import build
-    from accelsim.api import resolve_config
+    from accelsim.api import resolve_config, resolve_network
+    from accelsim.config.yaml_io import read_yaml
+    from accelsim.workload.sparsity import load_profile
 
-    spec, source = resolve_config(path)
-    accel = build(spec, source)
-    console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
+    data = read_yaml(path) if path.suffix in (".yaml", ".yml") else None
+    if isinstance(data, dict) and "kind" not in data and "layers" in data and "network" in data:
+        profile = load_profile(
+            str(data["network"]), path, check_against=resolve_network(str(data["network"]))
+        )
+        console.print(
+            f"{path}: ok (sparsity profile {profile.id!r} of {profile.network}, {len(profile.layers)} layers)"
+        )
+    elif isinstance(data, dict) and "kind" not in data and "layers" in data:
+        net = resolve_network(path)
+        console.print(f"{path}: ok (network {net.name}, {len(net)} layers, {net.macs:,} MACs)")
+    else:
+        spec, source = resolve_config(path)
+        accel = build(spec, source)
+        console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
 
 
 def _print_layers(result: RunResult) -> None:

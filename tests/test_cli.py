@@ -98,6 +98,25 @@ def test_validate_good_and_bad(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+def test_validate_networks_and_profiles(tmp_path):
+    from accelsim.workload.catalog import data_dir
+
+    net = accelsim("validate", str(data_dir("workloads") / "vgg16.yaml"), cwd=tmp_path)
+    assert net.returncode == 0, net.stderr
+    assert "network vgg16, 21 layers, 15,470,264,320 MACs" in net.stdout
+    prof = accelsim(
+        "validate", str(data_dir("workloads") / "profiles" / "alexnet" / "pruned.yaml"), cwd=tmp_path
+    )
+    assert prof.returncode == 0, prof.stderr
+    assert "sparsity profile 'pruned' of alexnet" in prof.stdout
+    (tmp_path / "p.yaml").write_text(
+        "id: p\nnetwork: alexnet\nsource: me\nlayers:\n  conv9: {weights: 0.5}\n"
+    )
+    bad = accelsim("validate", "p.yaml", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "layers.conv9" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -31,6 +31,7 @@ __all__ = [
     "Operand",
     "OperandMasks",
     "activation_shape",
+    "dense_effectual_macs",
     "effectual_macs",
     "effectual_macs_reference",
     "layer_masks",
