@@ -19,8 +19,8 @@ import pytest
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
 from accelsim.workload.instance import LayerWorkload
-from accelsim.workload.layer import Layer, LayerKind
-from accelsim.workload.scalesim_csv import scalesim_pad_end
+from accelsim.workload.layer import Layer
+from accelsim.workload.scalesim_csv import scalesim_layer
 from accelsim.workload.sparsity import dense_profile
 
 DATA = Path(__file__).parent / "data"
@@ -46,21 +46,9 @@ def accelerator(rows: int, cols: int, dataflow: str):  # type: ignore[no-untyped
 
 
 def layer_of(row: dict[str, str]) -> Layer:
-    """The SCALE-Sim row as an accelsim layer in SCALE-Sim's conventions (as the .csv importer builds it)."""
-    h, w, r, s, stride = (int(row[c]) for c in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "stride"))
-    c, k = int(row["channels"]), int(row["num_filter"])
-    return Layer(
-        row["layer_name"],
-        LayerKind.CONV,
-        h=h,
-        w=w,
-        c=c,
-        k=k,
-        r=r,
-        s=s,
-        stride=stride,
-        pad_end=scalesim_pad_end(h, w, r, s, stride),
-    )
+    """A recorded SCALE-Sim row as the .csv importer builds it (SCALE-Sim's conventions)."""
+    fields = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filter", "stride")
+    return scalesim_layer(row["layer_name"], *(int(row[f]) for f in fields))
 
 
 def test_recorded_data_is_broad_and_stall_free():

@@ -75,11 +75,15 @@ def load_scalesim_topology(path: Path) -> Network:
     )
 
 
-def _conv(name: str, values: list[int], channels: int) -> Layer:
-    """A conv row (H, W, R, S, C, K, stride) as a layer with `channels` input channels."""
-    h, w, r, s, _c, k, stride = values[:7]
+def scalesim_layer(name: str, h: int, w: int, r: int, s: int, c: int, k: int, stride: int) -> Layer:
+    """One SCALE-Sim conv row (IFMAP H, W, filter H, W, channels, filters, stride) as a Layer."""
     end = scalesim_pad_end(h, w, r, s, stride)
-    return Layer(name, LayerKind.CONV, h=h, w=w, c=channels, k=k, r=r, s=s, stride=stride, pad_end=end)
+    return Layer(name, LayerKind.CONV, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride, pad_end=end)
+
+
+def _conv(name: str, values: list[int], channels: int) -> Layer:
+    h, w, r, s, _c, k, stride = values[:7]
+    return scalesim_layer(name, h, w, r, s, channels, k, stride)
 
 
 def scalesim_pad_end(h: int, w: int, r: int, s: int, stride: int) -> tuple[int, int]:
