@@ -78,6 +78,60 @@ def run(
     console.print(Text(f"wrote {', '.join(str(p) for p in paths.values())}"))
 
 
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec YAML (see arch_configs/sweeps/example.yaml)")],
+    out: Annotated[Path, typer.Option(help="Sweep folder: points/, results.parquet, sweep.json")],
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address tcp://host:port; default: a local cluster")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes of the local cluster (default: one per core)")
+    ] = None,
+) -> None:
+    """Run every point of the sweep SPEC on Dask; a rerun on the same --out skips finished points."""
+    from accelsim.config.sweep_spec import load_sweep
+    from accelsim.sweep.executor import run_sweep
+    from accelsim.sweep.points import expand
+    from accelsim.sweep.store import finished
+
+    sweep_spec = load_sweep(spec)
+    points = expand(sweep_spec)  # every point validated before any runs
+    manifest = {"name": sweep_spec.name, "source": str(sweep_spec.path), "spec": sweep_spec.model_dump()}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"sweep {sweep_spec.name}", total=len(points))
+        try:
+            summary = run_sweep(
+                points,
+                out,
+                scheduler=scheduler,
+                workers=workers,
+                manifest=manifest,
+                progress=lambda _pid, _status: bar.advance(task),
+            )
+        except KeyboardInterrupt:
+            kept = len(finished(out) & {p.point_id for p in points})
+            errors.print(f"interrupted: {kept} of {len(points)} points finished; rerun to resume")
+            raise typer.Exit(130) from None
+    console.print(
+        f"{len(points)} points: {summary.done} done, {summary.skipped} skipped (already finished), "
+        f"{summary.failed} failed",
+        highlight=False,
+    )
+    for pid, message in summary.errors.items():
+        console.print(Text(f"failed {pid[:12]}: {message}", style="red"))
+    console.print(Text(f"wrote {summary.results}"))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
 @app.command("list")
 def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None:
     """List shipped networks, sparsity profiles, accelerator kinds, configs, dataflows or energy tables."""
@@ -101,6 +155,91 @@ def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None
         lines = list_energy_tables()
     for line in lines:
         console.print(line, highlight=False)
+
+
+@app.command()
+def compare(
+    configs: Annotated[list[str], typer.Argument(help="Two or more configs: shipped names, YAML or .cfg")],
+    network: Annotated[str, typer.Option(help="Shipped network name, YAML file or SCALE-Sim .csv")] = "vgg16",
+    profile: Annotated[str, typer.Option(help="Sparsity profile id or YAML file")] = "dense",
+    seed: Annotated[int, typer.Option(help="Seed of the operand masks (the same for every config)")] = 0,
+    baseline: Annotated[
+        str | None, typer.Option(help="Config (or accelerator name) speedups are relative to; default: first")
+    ] = None,
+    iso: Annotated[
+        bool, typer.Option("--iso/--no-iso", help="Require equal multiplier count and clock")
+    ] = True,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
+) -> None:
+    """Run CONFIGS on the same network, profile and seed; print and write speedup and energy tables."""
+    from accelsim.compare import compare as compare_configs
+
+    with console.status(f"simulating {len(configs)} accelerators on {network}"):
+        result = compare_configs(configs, network, profile, seed, iso=iso, baseline=baseline)
+    result.write(out)
+    records = result.network.to_dict("records")
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
+    from rich import box
+
+    table = Table(title=f"{network}, profile {profile}, seed {seed}", box=box.SIMPLE_HEAD)
+    columns = ("accelerator", "cycles", "speedup", "util", "eff.\nutil", "imbalance", "energy\nmJ")
+    for col in (*columns, "latency\nms"):
+        table.add_column(col, justify="left" if col == "accelerator" else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            str(r["accelerator"]),
+            f"{int(r['cycles']):,}",
+            f"{r['speedup']:.3f}",
+            f"{r['utilization']:.3f}",
+            f"{r['effectual_utilization']:.3f}",
+            f"{r['imbalance']:.3f}",
+            f"{r['energy_pj'] / 1e9:,.3f}",
+            f"{r['latency_s'] * 1e3:.3f}",
+            style="bold" if r["accelerator"] == result.baseline else None,
+        )
+    (console if console.is_terminal else Console(width=120)).print(table)  # pipes get whole names
+    console.print(Text(f"speedup = {result.baseline} cycles / cycles (baseline in bold)"))
+    console.print(Text(result.held_equal, style="green" if result.iso else "yellow"))
+    if result.skipped:
+        console.print(Text("skipped (not run natively):", style="yellow"))
+        for s in result.skipped:
+            console.print(Text(f"  {s.accelerator}: {s.layer} ({s.reason})", style="yellow"))
+    else:
+        console.print(Text("skipped (not run natively): none"))
+    console.print(Text(f"wrote {out}/comparison_layers.{{parquet,csv}}, comparison_network.csv, run folders"))
+
+
+@app.command()
+def plot(
+    kind: Annotated[str, typer.Argument(help="speedup | energy | utilization | load-balance | sweep")],
+    results: Annotated[
+        list[Path], typer.Argument(help="Result folders (accelsim run / compare / sweep) or table files")
+    ],
+    out: Annotated[Path, typer.Option(help="Image file (.png, .svg, .pdf)")] = Path("plot.png"),
+    accelerator: Annotated[
+        str | None, typer.Option(help="energy / load-balance: which run of a comparison to draw")
+    ] = None,
+    layer: Annotated[str | None, typer.Option(help="load-balance: the layer of the timeline")] = None,
+    x: Annotated[str | None, typer.Option(help="sweep: the axis column on the x axis")] = None,
+    series: Annotated[str | None, typer.Option(help="sweep: one line per value of this column")] = None,
+    metric: Annotated[str, typer.Option(help="sweep: the metric (summed over layers)")] = "cycles",
+) -> None:
+    """Draw a plot of KIND from written results; reads results only, never simulates."""
+    from accelsim.plots import check_kind, figure_for, load_results
+
+    check_kind(kind)
+    fig = figure_for(
+        kind,
+        [load_results(p) for p in results],
+        accelerator=accelerator,
+        layer=layer,
+        x=x,
+        series=series,
+        metric=metric,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150)
+    console.print(Text(f"wrote {out}"))
 
 
 @app.command()
@@ -163,20 +302,21 @@ def _cells(r: dict[str, Any]) -> list[str]:
 def main() -> None:
     """Entry point: bad input becomes a message and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of exiting
     except AccelsimError as e:
         errors.print(Text("error: ", style="bold red") + Text(str(e)), highlight=False)
         sys.exit(2)
-    except (typer.Exit, SystemExit) as e:
-        code = e.exit_code if isinstance(e, typer.Exit) else e.code
-        sys.exit(code)
-    except Exception as e:  # click's usage errors
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(2)
-        raise
+    except typer.Abort:  # Ctrl-C outside a command's own handler
+        errors.print("aborted")
+        sys.exit(130)
+    except typer.TyperException as e:  # usage errors: unknown option, missing argument
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            errors.print(Text(f"error: {e}"))
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

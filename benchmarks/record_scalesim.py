@@ -49,6 +49,7 @@ from benchmarks.peers.scalesim_peer import (
     ScaleSimLayer,
     ScaleSimPeerError,
     ScaleSimResult,
+    compute_skip_reason,
     demand_estimate,
     ensure_venv,
     run_scalesim_compute,
@@ -474,6 +475,8 @@ def record_compute(ctx: Context, verify_only: bool) -> None:
             f"compute mode refused: verification compared {ver['compared']} layers with"
             f" {len(ver['mismatches'])} mismatches; run --mode verify first (or --allow-unverified)"
         )
+    max_demand = int(ctx.args.max_demand_gib * 2**30)
+    max_copy = int(ctx.args.max_copy_gib * 2**30)
     groups: list[list[tuple[Topology, Setup, list[ScaleSimLayer]]]] = []
     for topology in ctx.topologies:
         for setup in ctx.setups:
@@ -481,12 +484,16 @@ def record_compute(ctx: Context, verify_only: bool) -> None:
             for x in ctx.layers[topology.label]:
                 key = (topology.label, x["layer_index"], setup.rows, setup.cols, setup.dataflow)
                 mode = ctx.store.mode_of(key)
-                skipped = ctx.store.meta["skipped"].get(_key_text(key), {})
                 if verify_only:
                     if mode == "full" and _key_text(key) not in ver["keys"]:
                         pending.append(x)
-                elif mode is None and not skipped.get("reason", "").startswith("demand matrices"):
-                    pending.append(x)
+                elif mode is None:
+                    est = demand_estimate(x, setup.rows, setup.cols, setup.dataflow)
+                    reason = compute_skip_reason(est, max_demand, max_copy)
+                    if reason:
+                        ctx.store.skip(key, x["layer_name"], "compute", reason)
+                    else:
+                        pending.append(x)
             pending.sort(key=lambda x: _compute_seconds(x, setup))
             size = ctx.args.compute_batch
             groups.append([(topology, setup, pending[i : i + size]) for i in range(0, len(pending), size)])

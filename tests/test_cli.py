@@ -129,6 +129,7 @@ def test_validate_networks_and_profiles(tmp_path):
         (["run", "nope"], "unknown accelerator config 'nope'"),
         (["run", "scale.cfg", "--network", "broken.csv"], "broken.csv:2: expected 7 numbers"),
         (["validate", "missing.cfg"], "missing.cfg: file not found"),
+        (["run", "--bogus"], "No such option: --bogus"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(tmp_path, args, message):

@@ -447,6 +447,18 @@ def demand_estimate(layer: ScaleSimLayer, rows: int, cols: int, dataflow: str) -
     )
 
 
+def compute_skip_reason(est: DemandEstimate, max_demand_bytes: int, max_copy_bytes: int) -> str:
+    """Why compute mode skips a layer with estimate ``est`` under these limits ("" if it does not)."""
+    if est.demand_bytes > max_demand_bytes:
+        return f"demand matrices ~{est.demand_bytes / 2**30:.1f} GiB > {max_demand_bytes / 2**30:.1f} GiB"
+    if est.copy_bytes > max_copy_bytes:
+        return (
+            f"{est.folds} folds: SCALE-Sim's per-fold np.concatenate would copy"
+            f" ~{est.copy_bytes / 2**30:.0f} GiB > {max_copy_bytes / 2**30:.0f} GiB"
+        )
+    return ""
+
+
 # ---------------------------------------------------------------------------------------------
 # Driver side: runs inside the SCALE-Sim venv (imports scalesim)
 # ---------------------------------------------------------------------------------------------
@@ -548,16 +560,9 @@ def _driver_compute(ns: argparse.Namespace) -> dict[str, Any]:
     skipped: list[ScaleSimSkip] = []
     for index in wanted:
         layer = layers[index]
-        est = demand_estimate(layer, rows, cols, dataflow)
-        reason = ""
-        if est.demand_bytes > ns.max_demand_bytes:
-            need, cap = est.demand_bytes / 2**30, ns.max_demand_bytes / 2**30
-            reason = f"demand matrices ~{need:.1f} GiB > {cap:.1f} GiB"
-        elif est.copy_bytes > ns.max_copy_bytes:
-            reason = (
-                f"{est.folds} folds: SCALE-Sim's per-fold np.concatenate would copy"
-                f" ~{est.copy_bytes / 2**30:.0f} GiB > {ns.max_copy_bytes / 2**30:.0f} GiB"
-            )
+        reason = compute_skip_reason(
+            demand_estimate(layer, rows, cols, dataflow), ns.max_demand_bytes, ns.max_copy_bytes
+        )
         if reason:
             skipped.append(ScaleSimSkip(layer_index=index, layer_name=layer["layer_name"], reason=reason))
             continue

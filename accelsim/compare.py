@@ -1,0 +1,273 @@
+"""Compare accelerators on one workload: same network, profile and seed (hence the same masks).
+
+A comparison says what it held equal (multiplier count and clock by default) and lists every layer an
+accelerator could not run natively, so that a speedup is never read without its conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from accelsim.accelerators import build
+from accelsim.api import resolve_config, resolve_network, simulate
+from accelsim.energy import ENERGY_COLUMNS
+from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
+from accelsim.report.result import RunResult, network_totals
+from accelsim.report.writers import write_json, write_table
+from accelsim.workload.network import Network
+from accelsim.workload.sparsity import SparsityProfile
+
+__all__ = ["COMPARISON_LAYER_COLUMNS", "COMPARISON_NETWORK_COLUMNS", "Comparison", "SkippedLayer", "compare"]
+
+COMPARISON_LAYER_COLUMNS = [
+    "network",
+    "layer",
+    "kind",
+    "accelerator",
+    "cycles",
+    "speedup",
+    "latency_s",
+    "utilization",
+    "effectual_utilization",
+    "imbalance",
+    "idle_fraction",
+    "energy_pj",
+    *ENERGY_COLUMNS,
+    "fallback",
+]
+"""Columns of `Comparison.layers`: one row per (accelerator, layer it ran)."""
+
+COMPARISON_NETWORK_COLUMNS = [
+    "network",
+    "profile",
+    "seed",
+    "accelerator",
+    "baseline",
+    "multipliers",
+    "clock_mhz",
+    "layers",
+    "skipped_layers",
+    "fallback_layers",
+    "cycles",
+    "speedup",
+    "latency_s",
+    "utilization",
+    "effectual_utilization",
+    "imbalance",
+    "energy_pj",
+    *ENERGY_COLUMNS,
+    "dram_bytes",
+]
+"""Columns of `Comparison.network`: one row per accelerator."""
+
+
+class IsoConditionError(AccelsimError, ValueError):
+    """Accelerators compared iso-multiplier / iso-clock differ in multiplier count or clock."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedLayer:
+    """A layer an accelerator cannot run natively, left out of its totals."""
+
+    accelerator: str
+    layer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Per-config runs of one workload, their per-layer and network tables, and what was held equal."""
+
+    runs: dict[str, RunResult]
+    """accelerator name -> its RunResult, in the order the configs were given."""
+    layers: pd.DataFrame
+    """One row per (accelerator, layer): cycles, speedup vs the baseline, utilization, energy."""
+    network: pd.DataFrame
+    """One row per accelerator: totals, speedup, utilization, imbalance, energy, latency."""
+    baseline: str
+    """Accelerator every speedup is relative to (speedup = baseline cycles / cycles)."""
+    iso: bool
+    """True if equal multipliers and clock were required (and therefore hold)."""
+    held_equal: str
+    """What was held equal across the accelerators, or what differed."""
+    skipped: list[SkippedLayer]
+    """Layers some accelerator could not run natively (not in its rows or totals)."""
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write comparison_layers.{parquet,csv}, comparison_network.csv, comparison.json, run folders."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "layers_parquet": out / "comparison_layers.parquet",
+            "layers_csv": out / "comparison_layers.csv",
+            "network_csv": out / "comparison_network.csv",
+            "summary": out / "comparison.json",
+        }
+        write_table(self.layers, paths["layers_parquet"])
+        write_table(self.layers, paths["layers_csv"])
+        write_table(self.network, paths["network_csv"])
+        write_json(self.summary(), paths["summary"])
+        for name, run in self.runs.items():
+            run.write(out / _folder_name(name))
+            paths[f"run:{name}"] = out / _folder_name(name)
+        return paths
+
+    def summary(self) -> dict[str, Any]:
+        """The conditions of the comparison as plain data (written to comparison.json)."""
+        return {
+            "baseline": self.baseline,
+            "iso": self.iso,
+            "held_equal": self.held_equal,
+            "accelerators": list(self.runs),
+            "folders": {name: _folder_name(name) for name in self.runs},
+            "skipped_layers": [
+                {"accelerator": s.accelerator, "layer": s.layer, "reason": s.reason} for s in self.skipped
+            ],
+        }
+
+
+def compare(
+    configs: Sequence[str | Path | Any],
+    network: str | Path | Network,
+    profile: str | Path | SparsityProfile = "dense",
+    seed: int = 0,
+    *,
+    iso: bool = True,
+    baseline: str | Path | Any | None = None,
+) -> Comparison:
+    """Run every config on the same network, profile and seed; tabulate speedup and energy per layer.
+
+    `configs`: shipped names, YAML or SCALE-Sim .cfg paths, or validated specs (as for `simulate`).
+    With `iso`, the configs must have the same multiplier count and clock (else IsoConditionError);
+    without it they may differ and `held_equal` says what differed (compare `latency_s` then, since
+    cycles of different clocks are not the same time). `baseline` is one of `configs` (as given, or
+    its accelerator name); the first config by default. Layers an accelerator cannot run natively
+    are skipped and listed in `skipped`.
+    """
+    if len(configs) < 2:
+        raise ConfigError(f"compare needs at least two configs, got {len(configs)}")
+    resolved = [resolve_config(c) for c in configs]
+    accels = [build(spec, source) for spec, source in resolved]
+    names = [a.name for a in accels]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(
+            f"configs share the accelerator name {', '.join(dupes)}; give each a distinct `name:`"
+        )
+    multipliers = {a.name: a.multipliers for a in accels}
+    clocks_mhz = {a.name: a.clock_hz / 1e6 for a in accels}
+    held = held_equal_statement(multipliers, clocks_mhz)
+    if iso and (len(set(multipliers.values())) > 1 or len(set(clocks_mhz.values())) > 1):
+        raise IsoConditionError(
+            f"iso-multiplier comparison impossible: {held}; use iso=False (CLI: --no-iso) to compare anyway"
+        )
+    base = names[_baseline_index(baseline, configs, resolved, names)]
+
+    net = resolve_network(network)
+    runs = {
+        accel.name: simulate(spec, net, profile, seed, skip_unsupported=True)
+        for accel, (spec, _source) in zip(accels, resolved, strict=True)
+    }
+    skipped = [
+        SkippedLayer(name, layer, reason)
+        for name, run in runs.items()
+        for layer, reason in run.provenance["skipped_layers"].items()
+    ]
+    layers = _layer_table(runs, base)
+    table = _network_table(runs, base, multipliers, clocks_mhz)
+    return Comparison(runs, layers, table, base, iso, held, skipped)
+
+
+def held_equal_statement(multipliers: dict[str, int], clocks_mhz: dict[str, float]) -> str:
+    """'multipliers 1024 and clock 1000 MHz held equal', or which of them differed and how."""
+    equal, differ = [], []
+    for what, values, unit in (("multipliers", multipliers, ""), ("clock", clocks_mhz, " MHz")):
+        if len(set(values.values())) == 1:
+            equal.append(f"{what} {_fmt(next(iter(values.values())))}{unit}")
+        else:
+            listed = ", ".join(f"{name}: {_fmt(v)}{unit}" for name, v in values.items())
+            differ.append(f"{what} differ ({listed})")
+    parts = []
+    if equal:
+        parts.append(" and ".join(equal) + " held equal")
+    if differ:
+        parts.append("NOT held equal: " + "; ".join(differ))
+    return "; ".join(parts)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _baseline_index(
+    baseline: str | Path | Any | None,
+    configs: Sequence[str | Path | Any],
+    resolved: list[tuple[Any, str]],
+    names: list[str],
+) -> int:
+    if baseline is None:
+        return 0
+    for i, (config, (_spec, source)) in enumerate(zip(configs, resolved, strict=True)):
+        if baseline is config or (
+            isinstance(baseline, str | Path) and str(baseline) in (str(config), source)
+        ):
+            return i
+    if isinstance(baseline, str | Path) and str(baseline) in names:
+        return names.index(str(baseline))
+    if not isinstance(baseline, str | Path):
+        name = getattr(baseline, "name", None)
+        if name in names:
+            return names.index(str(name))
+    raise UnknownNameError("baseline (must be one of the compared configs)", str(baseline), names)
+
+
+def _layer_table(runs: dict[str, RunResult], base: str) -> pd.DataFrame:
+    base_cycles = runs[base].layers.set_index("layer")["cycles"]
+    frames = []
+    for run in runs.values():
+        df = run.layers.copy()
+        df["speedup"] = df["layer"].map(base_cycles).astype(float) / df["cycles"].astype(float)
+        frames.append(df[COMPARISON_LAYER_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _network_table(
+    runs: dict[str, RunResult], base: str, multipliers: dict[str, int], clocks_mhz: dict[str, float]
+) -> pd.DataFrame:
+    """Network speedup is over the layers both the accelerator and the baseline ran natively."""
+    base_cycles = runs[base].layers.set_index("layer")["cycles"]
+    rows = []
+    for name, run in runs.items():
+        prov = run.provenance
+        totals = network_totals(run.layers) if len(run.layers) else pd.Series(dtype=float)
+        common = run.layers[run.layers["layer"].isin(base_cycles.index)]
+        own = float(common["cycles"].sum())
+        speedup = float(base_cycles.loc[common["layer"]].sum()) / own if own else float("nan")
+        row: dict[str, Any] = {
+            "network": prov["network"],
+            "profile": prov["profile"],
+            "seed": prov["seed"],
+            "accelerator": name,
+            "baseline": base,
+            "multipliers": multipliers[name],
+            "clock_mhz": clocks_mhz[name],
+            "layers": len(run.layers),
+            "skipped_layers": len(prov["skipped_layers"]),
+            "speedup": speedup,
+        }
+        for col in COMPARISON_NETWORK_COLUMNS:
+            if col not in row:
+                row[col] = totals.get(col, float("nan"))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COMPARISON_NETWORK_COLUMNS)
+
+
+def _folder_name(name: str) -> str:
+    """A file-system-safe folder name for an accelerator."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "accelerator"

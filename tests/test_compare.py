@@ -1,0 +1,182 @@
+"""compare(): same workload on several accelerators, speedups, the iso condition, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from accelsim.api import resolve_config
+from accelsim.compare import COMPARISON_LAYER_COLUMNS, COMPARISON_NETWORK_COLUMNS, Comparison, compare
+from accelsim.errors import AccelsimError, UnknownNameError
+
+DATAFLOWS = ["systolic_os_32x32", "systolic_ws_32x32", "systolic_is_32x32"]
+
+
+@pytest.fixture(scope="module")
+def alexnet() -> Comparison:
+    return compare(DATAFLOWS, "alexnet")
+
+
+def small_array(tmp_path: Path) -> Path:
+    """A 16 x 16 variant of the OS config: 256 multipliers instead of 1,024."""
+    spec, _ = resolve_config("systolic_os_32x32")
+    data = {**spec.model_dump(mode="json"), "name": "systolic_os_16x16", "rows": 16, "cols": 16}
+    path = tmp_path / "systolic_os_16x16.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_baseline_speedup_is_one_and_speedups_are_cycle_ratios(alexnet):
+    assert alexnet.baseline == "systolic_os_32x32"
+    assert list(alexnet.runs) == DATAFLOWS
+    assert list(alexnet.layers.columns) == COMPARISON_LAYER_COLUMNS
+    assert list(alexnet.network.columns) == COMPARISON_NETWORK_COLUMNS
+    base = alexnet.layers[alexnet.layers["accelerator"] == "systolic_os_32x32"]
+    assert (base["speedup"] == 1.0).all()
+    base_cycles = base.set_index("layer")["cycles"]
+    for _, row in alexnet.layers.iterrows():
+        assert row["speedup"] == pytest.approx(base_cycles[row["layer"]] / row["cycles"])
+    net = alexnet.network.set_index("accelerator")
+    assert net.loc["systolic_os_32x32", "speedup"] == 1.0
+    for name in DATAFLOWS:
+        run = alexnet.runs[name]
+        assert net.loc[name, "cycles"] == run.totals["cycles"]
+        assert net.loc[name, "speedup"] == pytest.approx(
+            alexnet.runs["systolic_os_32x32"].totals["cycles"] / run.totals["cycles"]
+        )
+        assert net.loc[name, "energy_pj"] == pytest.approx(run.totals["energy_pj"])
+
+
+def test_same_workload_and_masks_for_every_config(alexnet):
+    provs = [run.provenance for run in alexnet.runs.values()]
+    assert {p["network_sha256"] for p in provs} == {provs[0]["network_sha256"]}
+    assert {(p["profile"], p["seed"]) for p in provs} == {("dense", 0)}
+    macs = [run.layers["macs_effectual"].tolist() for run in alexnet.runs.values()]
+    assert macs[0] == macs[1] == macs[2]
+
+
+def test_held_equal_statement_and_nothing_skipped(alexnet):
+    assert alexnet.held_equal == "multipliers 1024 and clock 1000 MHz held equal"
+    assert alexnet.iso
+    assert alexnet.skipped == []
+
+
+def test_baseline_by_config_or_name():
+    by_config = compare(DATAFLOWS[:2], "alexnet", baseline="systolic_ws_32x32")
+    assert by_config.baseline == "systolic_ws_32x32"
+    ws = by_config.network.set_index("accelerator")
+    assert ws.loc["systolic_ws_32x32", "speedup"] == 1.0
+    with pytest.raises(UnknownNameError, match="baseline"):
+        compare(DATAFLOWS[:2], "alexnet", baseline="systolic_is_32x32")
+
+
+def test_iso_check_names_configs_and_values(tmp_path):
+    small = small_array(tmp_path)
+    with pytest.raises(AccelsimError) as caught:
+        compare(["systolic_os_32x32", str(small)], "alexnet")
+    message = str(caught.value)
+    assert "systolic_os_32x32: 1024" in message
+    assert "systolic_os_16x16: 256" in message
+    assert "--no-iso" in message
+
+
+def test_no_iso_records_what_differed(tmp_path):
+    result = compare(["systolic_os_32x32", str(small_array(tmp_path))], "alexnet", iso=False)
+    assert not result.iso
+    assert result.held_equal == (
+        "clock 1000 MHz held equal; NOT held equal: "
+        "multipliers differ (systolic_os_32x32: 1024, systolic_os_16x16: 256)"
+    )
+    assert list(result.network["multipliers"]) == [1024, 256]
+    assert result.network["speedup"].iloc[1] < 1.0
+
+
+def test_write_tables_and_run_folders(alexnet, tmp_path):
+    paths = alexnet.write(tmp_path)
+    layers = pd.read_parquet(tmp_path / "comparison_layers.parquet")
+    assert len(layers) == 3 * 8
+    assert pd.read_csv(tmp_path / "comparison_layers.csv").shape == layers.shape
+    assert list(pd.read_csv(tmp_path / "comparison_network.csv")["accelerator"]) == DATAFLOWS
+    summary = json.loads((tmp_path / "comparison.json").read_text())
+    assert summary["baseline"] == "systolic_os_32x32"
+    for name in DATAFLOWS:
+        assert (tmp_path / name / "layers.parquet").is_file()
+        assert (tmp_path / name / "provenance.json").is_file()
+    assert paths["network_csv"] == tmp_path / "comparison_network.csv"
+
+
+def accelsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "accelsim.cli", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_cli_compare_then_plot(tmp_path):
+    run = accelsim("compare", *DATAFLOWS, "--network", "alexnet", "--baseline", DATAFLOWS[1], "--out", "cmp",
+                   cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "multipliers 1024 and clock 1000 MHz held equal" in run.stdout
+    assert "skipped (not run natively): none" in run.stdout
+    for name in DATAFLOWS:
+        assert name in run.stdout
+    assert (tmp_path / "cmp" / "comparison_network.csv").is_file()
+    for kind in ("speedup", "energy", "utilization", "load-balance"):
+        out = tmp_path / f"{kind}.png"
+        plot = accelsim("plot", kind, "cmp", "--out", str(out), cwd=tmp_path)
+        assert plot.returncode == 0, plot.stderr
+        assert out.stat().st_size > 1000
+
+
+def test_cli_compare_iso_failure_is_exit_2(tmp_path):
+    small = small_array(tmp_path)
+    run = accelsim("compare", "systolic_os_32x32", str(small), "--network", "alexnet", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "systolic_os_16x16: 256" in run.stderr
+    ok = accelsim(
+        "compare", "systolic_os_32x32", str(small), "--network", "alexnet", "--no-iso", cwd=tmp_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "NOT held equal" in ok.stdout
+
+
+def test_cli_plot_unknown_kind_is_exit_2(tmp_path):
+    run = accelsim("plot", "pie", str(tmp_path), "--out", "x.png", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "unknown plot kind 'pie'" in run.stderr
+    assert "speedup" in run.stderr
+    assert "load-balance" in run.stderr
+
+
+def test_unsupported_layers_are_skipped_listed_and_left_out_of_speedup():
+    """A kind that cannot run FC layers: they are listed, and the network speedup covers the common layers."""
+    from accelsim.accelerators import ACCELERATORS, register
+    from accelsim.accelerators.systolic import SystolicArray
+
+    @register("test_no_fc")
+    class NoFC(SystolicArray):
+        def unsupported(self, layer):
+            return "no FC support" if layer.name.startswith("fc") else None
+
+    try:
+        spec, _ = resolve_config("systolic_ws_32x32")
+        no_fc = spec.model_copy(update={"kind": "test_no_fc", "name": "ws_no_fc"})
+        result = compare(["systolic_os_32x32", no_fc], "alexnet")
+    finally:
+        del ACCELERATORS["test_no_fc"]
+    assert [(s.accelerator, s.layer, s.reason) for s in result.skipped] == [
+        ("ws_no_fc", f, "no FC support") for f in ("fc6", "fc7", "fc8")
+    ]
+    net = result.network.set_index("accelerator")
+    assert net.loc["ws_no_fc", "layers"] == 5
+    assert net.loc["ws_no_fc", "skipped_layers"] == 3
+    os_conv = result.layers.query("accelerator == 'systolic_os_32x32' and not layer.str.startswith('fc')")
+    assert net.loc["ws_no_fc", "speedup"] == pytest.approx(
+        os_conv["cycles"].sum() / net.loc["ws_no_fc", "cycles"]
+    )
+    assert len(result.layers) == 8 + 5
