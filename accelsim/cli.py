@@ -52,14 +52,7 @@ def run(
 
     net = resolve_network(network)
     n = len(net.compute_layers)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task(net.name, total=n)
         result = simulate(
             config or DEFAULT_CONFIG,
@@ -98,14 +91,7 @@ def sweep(
     sweep_spec = load_sweep(spec)
     points = expand(sweep_spec)  # every point validated before any runs
     manifest = {"name": sweep_spec.name, "source": str(sweep_spec.path), "spec": sweep_spec.model_dump()}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task(f"sweep {sweep_spec.name}", total=len(points))
         try:
             summary = run_sweep(
@@ -269,6 +255,12 @@ def validate(
         spec, source = resolve_config(path)
         accel = build(spec, source)
         console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
+
+
+def _progress() -> Progress:
+    """The progress bar of every long command (on stderr, gone when done)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=errors, transient=True)
 
 
 def _print_layers(result: RunResult) -> None:
