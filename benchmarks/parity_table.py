@@ -24,6 +24,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "scalesim_parity.csv"
 
 
+NOTES = """
+## What the comparison rests on, and SCALE-Sim's quirks
+
+- Per fold: OS T + R + C - 2 cycles, WS / IS 2R + C + T - 2; compute cycles = folds x per fold - 1
+  (SCALE-Sim reports the index of the last cycle). A partial fold costs as much as a full one.
+- SCALE-Sim 3.0.0 sizes outputs with ceil((H - R + s) / s) (v2 used floor), so AlexNet's conv1 on a
+  224 input gives 55 x 55; accelsim reads this as zero padding after the input (`Layer.pad_end`).
+- Mapping efficiency and compute utilisation are plain means over folds, accumulated left to right
+  in SCALE-Sim's loop order (column folds outer, row folds inner); accelsim's kernel does the same,
+  so they agree to the last bit. SCALE-Sim's per-fold compute-utilisation denominator for WS / IS is
+  2R + 2C + T - 3 cycles, C - 1 more than the fold lasts; accelsim reproduces it for parity and does
+  not use it elsewhere (`utilization` is MACs / (multipliers x cycles)).
+- SCALE-Sim's OS ofmap SRAM counter adds rows + cols extra writes per fold (it adds the padded
+  fold's height + width after counting its elements); accelsim counts M x N outputs
+  (`tests/test_scalesim_parity.py::test_sram_access_counts_equal_scalesim`).
+- Depthwise rows (name containing `DP`) become one single-channel layer per channel, each with its own
+  fill and drain, and K not divided; GEMM rows (M, N, K) are an M x K input, a 1 x K filter, N filters.
+- Not recorded: 1,037 layer / array / dataflow keys whose SCALE-Sim demand matrices exceed 3 GiB,
+  429 OS / IS keys whose fold concatenation would copy more than 100 GiB, 5 topology files SCALE-Sim's
+  own loader cannot read, and 85 GEMM keys left when the recording budget ran out (all listed with
+  their reason in `tests/data/scalesim_parity.json`).
+"""
+"""Appended to the generated page: what the comparison rests on and SCALE-Sim's quirks."""
+
+
 def layer_of(row: dict[str, str]) -> Layer:
     """A recorded SCALE-Sim row as the .csv importer builds it (SCALE-Sim's conventions)."""
     fields = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filter", "stride")
@@ -74,7 +99,7 @@ def main() -> None:
         "mapping efficiency exactly.",
         "",
     ]
-    text = "\n".join(header + lines) + "\n"
+    text = "\n".join(header + lines) + "\n" + NOTES
     print(text)
     if args.write:
         (ROOT / "docs" / "scalesim_parity.md").write_text(text)
