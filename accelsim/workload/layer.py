@@ -24,8 +24,8 @@ class Layer:
 
     `pad` zeros pad every side; `pad_end` = (rows, cols) adds zeros after the input only (bottom,
     right), for asymmetric schemes such as TF "SAME" at stride 2 or SCALE-Sim v3's partial last
-    window. An FC layer is a 1 x 1 conv on a 1 x 1 input
-    whose `c` is the flattened input size. A pooling layer has k == c and groups == c.
+    window. An FC layer is a 1 x 1 conv on a 1 x 1 input whose `c` is the flattened input size.
+    A pooling layer has k == c and groups == c.
     """
 
     name: str

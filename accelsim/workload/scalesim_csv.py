@@ -77,7 +77,7 @@ def load_scalesim_topology(path: Path) -> Network:
 
 def scalesim_layer(name: str, h: int, w: int, r: int, s: int, c: int, k: int, stride: int) -> Layer:
     """One SCALE-Sim conv row (IFMAP H, W, filter H, W, channels, filters, stride) as a Layer."""
-    end = scalesim_pad_end(h, w, r, s, stride)
+    end = _pad_end(h, w, r, s, stride)
     return Layer(name, LayerKind.CONV, h=h, w=w, c=c, k=k, r=r, s=s, stride=stride, pad_end=end)
 
 
@@ -86,7 +86,7 @@ def _conv(name: str, values: list[int], channels: int) -> Layer:
     return scalesim_layer(name, h, w, r, s, channels, k, stride)
 
 
-def scalesim_pad_end(h: int, w: int, r: int, s: int, stride: int) -> tuple[int, int]:
+def _pad_end(h: int, w: int, r: int, s: int, stride: int) -> tuple[int, int]:
     """Zeros after the input that turn floor((H + e - R) / s) + 1 into SCALE-Sim's ceil((H - R + s) / s)."""
 
     def extra(size: int, kernel: int) -> int:
