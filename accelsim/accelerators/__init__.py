@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelsim.accelerators import systolic as _systolic  # noqa: F401  (registers "systolic")
+from accelsim.accelerators import (  # noqa: F401  (each module registers its kinds)
+    eyeriss,
+    imce,
+    phantom,
+    scnn,
+    sparten,
+    systolic,
+    winograd,
+)
 from accelsim.accelerators.base import Accelerator
 from accelsim.accelerators.registry import ACCELERATORS, get, register
 from accelsim.errors import ConfigError, UnknownNameError

@@ -85,4 +85,6 @@ def load_scalesim_cfg(path: Path) -> SystolicSpec:
             "ofmap_sram_kib": number("OfmapSramSzkB", float),
         },
     }
-    return parse_arch(data, str(path))
+    spec = parse_arch(data, str(path))
+    assert isinstance(spec, SystolicSpec)  # the data above says kind: systolic
+    return spec

@@ -1,13 +1,12 @@
-"""Accelerator specs: one pydantic model per kind, sharing small common sections."""
+"""Sections every accelerator spec shares: clock, technology, precision, DRAM."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
-from accelsim.config.yaml_io import StrictModel, read_yaml, validate
+from accelsim.config.yaml_io import StrictModel
 
 
 class Technology(StrictModel):
@@ -38,14 +37,6 @@ class Dram(StrictModel):
     """DRAM type; selects pJ/bit from the energy table (REFERENCE §3.4)."""
 
 
-class SystolicMemory(StrictModel):
-    """The three double-buffered operand SRAMs of a SCALE-Sim-style systolic array."""
-
-    ifmap_sram_kib: float = Field(gt=0)
-    filter_sram_kib: float = Field(gt=0)
-    ofmap_sram_kib: float = Field(gt=0)
-
-
 class CommonSpec(StrictModel):
     """Sections every accelerator kind shares."""
 
@@ -57,32 +48,3 @@ class CommonSpec(StrictModel):
     technology: Technology
     precision: Precision = Precision()
     dram: Dram = Dram()
-
-
-class SystolicSpec(CommonSpec):
-    """A rows x cols systolic array of MACs with an OS, WS or IS dataflow (SCALE-Sim semantics)."""
-
-    kind: Literal["systolic"]
-    dataflow: str = Field(min_length=1)
-    """Name of a registered systolic dataflow: os, ws or is."""
-    rows: int = Field(gt=0)
-    cols: int = Field(gt=0)
-    memory: SystolicMemory
-    zero_gating: bool = False
-    """Gate the MAC when an operand is zero (saves energy, never cycles)."""
-
-
-ArchSpec = Annotated[SystolicSpec, Field(discriminator="kind")]
-"""Every accelerator kind's spec; new kinds add their model to this union."""
-
-_ARCH: TypeAdapter[Any] = TypeAdapter(ArchSpec)
-
-
-def parse_arch(data: Any, source: str) -> SystolicSpec:
-    """Validate already-parsed data as an accelerator spec."""
-    return validate(_ARCH, data, source, "accelerator spec")
-
-
-def load_arch(path: Path) -> SystolicSpec:
-    """The one place where an accelerator YAML file becomes a spec."""
-    return parse_arch(read_yaml(path), str(path))

@@ -1,0 +1,51 @@
+"""Accelerator specs: one pydantic model per kind (one module per family), sharing `common`.
+
+A new family adds a module here that defines `SPECS`, its spec classes (each with a `kind` literal),
+and lists the module in `_FAMILIES`; `ArchSpec` is the discriminated union of all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter
+
+from accelsim.config.arch import eyeriss, imce, phantom, scnn, sparten, systolic, winograd
+from accelsim.config.arch.common import CommonSpec, Dram, Precision, Technology
+from accelsim.config.arch.systolic import SystolicMemory, SystolicSpec
+from accelsim.config.yaml_io import read_yaml, validate
+
+_FAMILIES = (systolic, phantom, scnn, sparten, eyeriss, imce, winograd)
+SPEC_CLASSES: tuple[type[CommonSpec], ...] = tuple(cls for fam in _FAMILIES for cls in fam.SPECS)
+"""Every accelerator kind's spec class."""
+
+ArchSpec: Any = Annotated[Union[SPEC_CLASSES], Field(discriminator="kind")]  # noqa: UP007
+"""Every accelerator kind's spec, told apart by `kind`."""
+
+_ARCH: TypeAdapter[Any] = TypeAdapter(ArchSpec)
+
+
+def parse_arch(data: Any, source: str) -> CommonSpec:
+    """Validate already-parsed data as an accelerator spec."""
+    spec: CommonSpec = validate(_ARCH, data, source, "accelerator spec")
+    return spec
+
+
+def load_arch(path: Path) -> CommonSpec:
+    """The one place where an accelerator YAML file becomes a spec."""
+    return parse_arch(read_yaml(path), str(path))
+
+
+__all__ = [
+    "SPEC_CLASSES",
+    "ArchSpec",
+    "CommonSpec",
+    "Dram",
+    "Precision",
+    "SystolicMemory",
+    "SystolicSpec",
+    "Technology",
+    "load_arch",
+    "parse_arch",
+]

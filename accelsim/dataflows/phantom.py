@@ -1,0 +1,1 @@
+"""Phantom-2D (issue 4): dataflow under construction; registers nothing yet."""

@@ -1,0 +1,1 @@
+"""SCNN, DCNN and DCNN-opt (issue 5): dataflow under construction; registers nothing yet."""
