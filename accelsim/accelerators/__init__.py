@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from accelsim.accelerators import (  # noqa: F401  (each module registers its kinds)
-    eyeriss,
+    eyeriss_v1,
+    eyeriss_v2,
     imce,
     phantom,
     scnn,

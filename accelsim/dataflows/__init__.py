@@ -1,7 +1,8 @@
 """Dataflows: layer + hardware geometry -> how the work is folded and placed on units."""
 
 from accelsim.dataflows import (  # noqa: F401  (each module registers its dataflows)
-    eyeriss,
+    eyeriss_v1,
+    eyeriss_v2,
     imce,
     phantom,
     scnn,

@@ -11,12 +11,12 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from accelsim.config.arch import eyeriss, imce, phantom, scnn, sparten, systolic, winograd
+from accelsim.config.arch import eyeriss_v1, eyeriss_v2, imce, phantom, scnn, sparten, systolic, winograd
 from accelsim.config.arch.common import CommonSpec, Dram, Precision, Technology
 from accelsim.config.arch.systolic import SystolicMemory, SystolicSpec
 from accelsim.config.yaml_io import read_yaml, validate
 
-_FAMILIES = (systolic, phantom, scnn, sparten, eyeriss, imce, winograd)
+_FAMILIES = (systolic, phantom, scnn, sparten, eyeriss_v1, eyeriss_v2, imce, winograd)
 SPEC_CLASSES: tuple[type[CommonSpec], ...] = tuple(cls for fam in _FAMILIES for cls in fam.SPECS)
 """Every accelerator kind's spec class."""
 

@@ -1,1 +1,0 @@
-"""Eyeriss v1 and v2 (issue 7): dataflow under construction; registers nothing yet."""
