@@ -16,6 +16,8 @@ TOTALS = [
     ("alexnet", 724_406_816, 60_954_656),
     ("vgg16", 15_470_264_320, 138_344_128),
     ("mobilenet_v1", 568_740_352, 4_209_088),
+    # REFERENCE 2.6 / 8.5: the Eyeriss v2 benchmark, "49.2 M" MACs; the MobileNet paper lists 49 M / 1.32 M
+    ("mobilenet_v1_0.5_128", 49_160_192, 1_319_648),
 ]
 
 # (network, layer, out h, MACs, weights): rows of the REFERENCE 1.2-1.4 tables
@@ -43,7 +45,7 @@ ROWS = [
 
 
 def test_shipped_networks_are_listed() -> None:
-    assert list_networks() == ["alexnet", "mobilenet_v1", "vgg16"]
+    assert list_networks() == ["alexnet", "mobilenet_v1", "mobilenet_v1_0.5_128", "vgg16"]
     assert data_dir("workloads").is_dir()
 
 
@@ -177,7 +179,7 @@ def test_unknown_network_name_lists_shipped() -> None:
     with pytest.raises(UnknownNameError) as err:
         load_network("resnet50")
     assert "resnet50" in str(err.value)
-    assert err.value.known == ["alexnet", "mobilenet_v1", "vgg16"]
+    assert err.value.known == ["alexnet", "mobilenet_v1", "mobilenet_v1_0.5_128", "vgg16"]
 
 
 def test_missing_file(tmp_path: Path) -> None:

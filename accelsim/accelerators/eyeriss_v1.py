@@ -1,1 +1,266 @@
-"""Eyeriss v1, row stationary (issue 7): model under construction; registers nothing yet."""
+"""Eyeriss v1: a dense row-stationary PE array with RF / GLB / DRAM hierarchy and zero gating.
+
+Per layer: the RS dataflow picks a mapping and the kernel counts its passes, cycles and accesses
+exactly (filter loads, ifmap / psum bus transfers, MACs); the engine plays the passes against the
+DRAM channel (double-buffered), so `cycles` is the engine makespan: array cycles plus DRAM stalls.
+Energy is the Eyeriss normalised cost chart (REFERENCE §3.2) times the access counts; zero gating
+saves MAC and filter-spad energy on zero input activations, never cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.registry import register
+from accelsim.config.arch.eyeriss_v1 import EyerissV1Spec
+from accelsim.config.workload_spec import RealPattern
+from accelsim.dataflows import get_dataflow
+from accelsim.dataflows.eyeriss_v1 import MappingCost, RowStationary, RsHardware, RsMapping
+from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
+from accelsim.engine import WorkItem, play
+from accelsim.kernels import eyeriss_v1 as rs
+from accelsim.report.schema import LayerResult
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks, dense_effectual_macs, effectual_macs
+
+MAX_WORK_ITEMS = 64
+"""Passes are played through the engine in at most this many equal jobs."""
+
+
+@dataclass(frozen=True, slots=True)
+class RsDramTraffic:
+    """Bytes between DRAM and the chip for one layer, by data type."""
+
+    ifmap_bytes: float
+    filter_bytes: float
+    ofmap_bytes: float
+    ifmap_passes: int
+    """Times the ifmap is streamed from DRAM, rounded up (1 when the GLB tiles it without halo)."""
+
+    @property
+    def read_bytes(self) -> float:
+        """Bytes read from DRAM."""
+        return self.ifmap_bytes + self.filter_bytes
+
+    @property
+    def total(self) -> float:
+        """All DRAM bytes."""
+        return self.read_bytes + self.ofmap_bytes
+
+
+@register("eyeriss_v1")
+class EyerissV1(Accelerator):
+    """Eyeriss v1 (Chen et al., ISCA'16 / JSSC'17) and the scaled versions Eyeriss v2 compares with."""
+
+    spec: EyerissV1Spec
+
+    def __init__(self, spec: EyerissV1Spec) -> None:
+        super().__init__(spec)
+        self.dataflow: RowStationary = get_dataflow("eyeriss_v1", spec.dataflow)
+        self.energy = EnergyModel.from_technology(spec.technology)
+        p, noc, sp = spec.precision, spec.noc, spec.spads
+        self.hardware = RsHardware(
+            rows=spec.array.rows,
+            cols=spec.array.cols,
+            ifmap_spad=sp.ifmap_words,
+            filter_spad=sp.filter_words,
+            psum_spad=sp.psum_words,
+            bw_ifmap=noc.ifmap_bits // p.act_bits,
+            bw_filter=noc.filter_bits // p.weight_bits,
+            bw_psum_in=noc.psum_in_bits // p.psum_bits,
+            bw_psum_out=noc.psum_out_bits // p.psum_bits,
+        )
+        self._costs = self._action_costs()
+
+    @property
+    def multipliers(self) -> int:
+        """One MAC per PE."""
+        return self.spec.array.rows * self.spec.array.cols
+
+    def unsupported(self, layer: Layer) -> str | None:
+        """Only a filter row wider than a spad cannot run; every conv / depthwise / pointwise / fc can."""
+        return self.dataflow.unsupported(layer, self.hardware)
+
+    def map(self, layer: Layer) -> RsMapping:
+        """The layer's RS mapping (fewest cycles, then least energy)."""
+        return self.dataflow.map(layer, self.hardware, self._search_costs(layer))
+
+    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
+        """Map the layer, play its passes against DRAM, count actions and energy."""
+        layer = work.layer
+        mapping = self.map(layer)
+        traffic = self.dram_traffic(work, mapping)
+        n_items = min(mapping.passes, MAX_WORK_ITEMS)
+        base, extra = divmod(mapping.cycles, n_items)
+        in_b, out_b = traffic.read_bytes / n_items, traffic.ofmap_bytes / n_items
+        items = [WorkItem(0, base + 1, extra, in_b, out_b)] if extra else []
+        if n_items > extra:
+            items.append(WorkItem(0, base, n_items - extra, in_b, out_b))
+        run = play(items, units=1, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle)
+        cycles = run.makespan
+        counts = self._action_counts(work, mapping, traffic)
+        counts[Action("static", "leak")] = cycles
+        result = LayerResult(
+            network=work.network,
+            layer=layer.name,
+            kind=str(layer.kind),
+            accelerator=self.name,
+            macs_dense=layer.macs,
+            macs_effectual=work.effectual_macs,
+            macs_issued=mapping.macs,
+            cycles=cycles,
+            latency_s=cycles / self.clock_hz,
+            multipliers=self.multipliers,
+            stall_cycles=run.stalled_cycles,
+            imbalance=run.imbalance,
+            idle_fraction=run.idle_fraction,
+            dram_bytes=traffic.total,
+            sram_bytes=self._glb_bytes(counts),
+            folds=mapping.passes,
+            mapping_efficiency=mapping.mapping_efficiency(self.multipliers),
+            mapping=mapping.describe(),
+            energy_pj=energy_breakdown(counts, self._costs),
+        )
+        return result, run.timeline.frame(run.makespan)
+
+    def dram_traffic(self, work: LayerWorkload, mapping: RsMapping) -> RsDramTraffic:
+        """First-order GLB reuse (docs/assumptions.md): the GLB holds a tile of output rows (the psums
+        of every filter of the group) and the input rows it reads; the ifmap is streamed once, plus the
+        halo rows tiles share. When one output row does not fit, filters are blocked and the ifmap
+        is streamed once per filter block."""
+        layer, p, spec = work.layer, self.spec.precision, self.spec
+        passes = glb_ifmap_passes(layer, spec.glb_kib * 1024, p.act_bits / 8, p.psum_bits / 8)
+        ifmap = layer.input_elems * p.act_bits / 8
+        if spec.rlc_dram and not _activations_dense(work):
+            coded = 8 * rs.rlc_words(
+                np.ascontiguousarray(work.masks.activations).ravel(),
+                spec.rlc_run_bits,
+                spec.rlc_pairs_per_word,
+            )
+            ifmap = min(ifmap, coded)  # the coder is bypassed when it would expand the data
+        weight_words = layer.weights if spec.weights_via_glb else int(mapping.counts[rs.WEIGHT_LOADS])
+        return RsDramTraffic(
+            ifmap_bytes=ifmap * passes,
+            filter_bytes=weight_words * p.weight_bits / 8,
+            ofmap_bytes=layer.output_elems * p.act_bits / 8,
+            ifmap_passes=math.ceil(passes),
+        )
+
+    def _action_counts(
+        self, work: LayerWorkload, mapping: RsMapping, traffic: RsDramTraffic
+    ) -> dict[Action, float]:
+        c, layer = mapping.counts, work.layer
+        issued = mapping.macs
+        gated = issued - _input_nonzero_macs(work) if self.spec.zero_gating else 0
+        glb_weight = 0 if not self.spec.weights_via_glb else int(c[rs.WEIGHT_LOADS])
+        return {
+            Action("mac", "mac"): issued - gated,
+            Action("mac", "gated"): gated,
+            Action("rf", "ifmap_read"): issued,
+            Action("rf", "filter_read"): issued - gated,
+            Action("rf", "psum_access"): 2 * issued,
+            Action("rf", "ifmap_write"): int(c[rs.IFMAP_DELIVERIES]),
+            Action("rf", "filter_write"): int(c[rs.WEIGHT_DELIVERIES]),
+            Action("noc", "ifmap"): int(c[rs.IFMAP_DELIVERIES]),
+            Action("noc", "filter"): int(c[rs.WEIGHT_DELIVERIES]),
+            Action("noc", "psum"): int(c[rs.PSUM_HOPS] + c[rs.PSUM_IN] + c[rs.PSUM_OUT]),
+            Action("sram", "ifmap_read"): int(c[rs.IFMAP_READS]),
+            Action("sram", "ifmap_write"): traffic.ifmap_passes * layer.input_elems,
+            Action("sram", "psum_read"): int(c[rs.PSUM_IN]) + layer.output_elems,
+            Action("sram", "psum_write"): int(c[rs.PSUM_OUT]),
+            Action("sram", "filter_read"): glb_weight,
+            Action("sram", "filter_write"): layer.weights if self.spec.weights_via_glb else 0,
+            Action("dram", "bit"): traffic.total * 8,
+        }
+
+    def _action_costs(self) -> dict[Action, float]:
+        p, e, glb = self.spec.precision, self.energy, self.spec.glb_kib
+        mac_bits = max(p.weight_bits, p.act_bits)
+        return {
+            Action("mac", "mac"): e.mac_pj(mac_bits, p.psum_bits),
+            Action("mac", "gated"): e.mac_gated_pj(mac_bits, p.psum_bits),
+            Action("rf", "ifmap_read"): e.rf_pj(p.act_bits),
+            Action("rf", "filter_read"): e.rf_pj(p.weight_bits),
+            Action("rf", "psum_access"): e.rf_pj(p.psum_bits),
+            Action("rf", "ifmap_write"): e.rf_pj(p.act_bits),
+            Action("rf", "filter_write"): e.rf_pj(p.weight_bits),
+            Action("noc", "ifmap"): e.noc_pj(p.act_bits),
+            Action("noc", "filter"): e.noc_pj(p.weight_bits),
+            Action("noc", "psum"): e.noc_pj(p.psum_bits),
+            Action("sram", "ifmap_read"): e.sram_pj(glb, p.act_bits),
+            Action("sram", "ifmap_write"): e.sram_pj(glb, p.act_bits, write=True),
+            Action("sram", "psum_read"): e.sram_pj(glb, p.psum_bits),
+            Action("sram", "psum_write"): e.sram_pj(glb, p.psum_bits, write=True),
+            Action("sram", "filter_read"): e.sram_pj(glb, p.weight_bits),
+            Action("sram", "filter_write"): e.sram_pj(glb, p.weight_bits, write=True),
+            Action("dram", "bit"): e.dram_pj_per_bit(self.spec.dram.kind),
+            Action("static", "leak"): static_energy_pj(
+                e.leakage_mw(self.multipliers, glb, mac_bits, p.psum_bits), 1, self.spec.clock_mhz
+            ),
+        }
+
+    def _search_costs(self, layer: Layer) -> MappingCost:
+        """pJ and DRAM bytes per kernel count: the search's cycle bound and energy tie-break."""
+        p, k = self.spec.precision, self._costs
+        cost = np.zeros(rs.N_COUNTS)
+        cost[rs.IFMAP_READS] = k[Action("sram", "ifmap_read")]
+        cost[rs.PSUM_IN] = k[Action("sram", "psum_read")] + k[Action("noc", "psum")]
+        cost[rs.PSUM_OUT] = k[Action("sram", "psum_write")] + k[Action("noc", "psum")]
+        cost[rs.PSUM_HOPS] = k[Action("noc", "psum")]
+        cost[rs.IFMAP_DELIVERIES] = k[Action("noc", "ifmap")] + k[Action("rf", "ifmap_write")]
+        cost[rs.WEIGHT_DELIVERIES] = k[Action("noc", "filter")] + k[Action("rf", "filter_write")]
+        via = Action("sram", "filter_read") if self.spec.weights_via_glb else Action("dram", "bit")
+        cost[rs.WEIGHT_LOADS] = k[via] * (1 if self.spec.weights_via_glb else p.weight_bits)
+        dram = np.zeros(rs.N_COUNTS)
+        glb = self.spec.glb_kib * 1024
+        passes = glb_ifmap_passes(layer, glb, p.act_bits / 8, p.psum_bits / 8)
+        fixed = (passes * layer.input_elems + layer.output_elems) * p.act_bits / 8
+        if self.spec.weights_via_glb:
+            fixed += layer.weights * p.weight_bits / 8
+        else:
+            dram[rs.WEIGHT_LOADS] = p.weight_bits / 8
+        return MappingCost(cost, dram, fixed, self.spec.dram.bandwidth_bytes_per_cycle)
+
+    def _glb_bytes(self, counts: dict[Action, float]) -> float:
+        p = self.spec.precision
+        bits = {"ifmap": p.act_bits, "psum": p.psum_bits, "filter": p.weight_bits}
+        return sum(n * bits[a.op.split("_")[0]] for a, n in counts.items() if a.component == "sram") / 8
+
+
+def glb_ifmap_passes(layer: Layer, glb_bytes: float, act_bytes: float, psum_bytes: float) -> float:
+    """Ifmap bytes read from DRAM / ifmap bytes, for the tallest output-row tile that fits the GLB."""
+    c, k, u = layer.c_per_group, layer.k_per_group, layer.stride
+    row_in = c * layer.padded_w * act_bytes
+    row_psum = k * layer.out_w * psum_bytes
+    for tile in range(layer.out_h, 0, -1):
+        in_rows = min((tile - 1) * u + layer.r, layer.padded_h)
+        if in_rows * row_in + tile * row_psum <= glb_bytes:
+            tiles = math.ceil(layer.out_h / tile)
+            return max(1.0, tiles * in_rows / layer.padded_h)
+    # Not even one output row fits: block the filters, stream the rows once per filter block.
+    fit = max(1, math.floor((glb_bytes - min(layer.r * row_in, glb_bytes / 2)) / (layer.out_w * psum_bytes)))
+    return math.ceil(k / fit) * layer.out_h * layer.r / layer.padded_h
+
+
+def _activations_dense(work: LayerWorkload) -> bool:
+    return work.is_dense or (work.density.activations == 1.0 and not _real(work))
+
+
+def _real(work: LayerWorkload) -> bool:
+    return isinstance(work.density.activation_pattern, RealPattern)
+
+
+def _input_nonzero_macs(work: LayerWorkload) -> int:
+    """MACs whose input activation is non-zero (padding is zero), whatever the weight."""
+    layer = work.layer
+    if _activations_dense(work):
+        return dense_effectual_macs(layer)
+    one_filter = replace(layer, k=layer.groups)  # one all-ones filter per group, then x filters per group
+    ones = np.ones((layer.groups, layer.c_per_group, layer.r, layer.s), dtype=bool)
+    return layer.k_per_group * effectual_macs(one_filter, OperandMasks(ones, work.masks.activations))

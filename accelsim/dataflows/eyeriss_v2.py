@@ -1,1 +1,118 @@
-"""Eyeriss v2 (issue 7): dataflow under construction; registers nothing yet."""
+"""Eyeriss v2's row-stationary-plus mapping: a layer cut into per-PE sparse tiles (REFERENCE §8.2).
+
+A PE tile is M0 output channels x C0 input channels x all R x S taps, swept over a block of output
+positions (weights stay in the PE for the block, psums of the M0 channels stay in the psum SPad).
+Depthwise layers tile channels only (each channel meets its own filter; no M dimension to share).
+Tiles are spread statically over the PEs in order (tile i on PE i mod PEs); their C0 partial sums
+are added in the GLB psum banks. Operands go in CSC unless they are dense, and iacts of depthwise
+layers always go uncompressed: with one input and one output channel per column, CSC creates no
+skippable cycles (paper §V-A2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.dataflows.registry import register_dataflow
+from accelsim.workload.layer import Layer, LayerKind
+
+
+@dataclass(frozen=True, slots=True)
+class PeGeometry:
+    """PE array and the per-PE limits the tiling must respect."""
+
+    pes: int
+    c0: int
+    m0: int
+    items_per_pe: int
+    iact_spad_entries: int
+    weight_spad_entries: int
+    compress_below: float
+
+
+@dataclass(frozen=True)
+class PeTiling:
+    """How one group of a layer is cut into work items (m-group, c-group, block of output positions)."""
+
+    depthwise: bool
+    m_bounds: np.ndarray
+    """Filter-group starts with the end appended (a depthwise layer has one group spanning all filters)."""
+    c_bounds: np.ndarray
+    pix_bounds: np.ndarray
+    iacts_compressed: bool
+    weights_compressed: bool
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(m-groups, c-groups, output blocks)."""
+        return (len(self.m_bounds) - 1, len(self.c_bounds) - 1, len(self.pix_bounds) - 1)
+
+    @property
+    def items(self) -> int:
+        """Work items of the group."""
+        return math.prod(self.shape)
+
+    def describe(self) -> str:
+        """One line for the results table."""
+        mg, cg, pb = self.shape
+        m0 = int(np.diff(self.m_bounds).max())
+        c0 = int(np.diff(self.c_bounds).max())
+        kind = "dw: " if self.depthwise else f"M0={m0} x{mg}, "
+        iacts = "CSC" if self.iacts_compressed else "raw"
+        weights = "CSC" if self.weights_compressed else "raw"
+        fmt = f"iacts {iacts}, weights {weights}"
+        return f"rs+: {kind}C0={c0} x{cg}, {pb} output blocks; {fmt}"
+
+
+def _bounds(n: int, parts: int) -> np.ndarray:
+    """Starts of `parts` near-equal contiguous blocks of range(n), with n appended."""
+    return np.array([(i * n) // parts for i in range(parts + 1)], dtype=np.int64)
+
+
+def _tiles(n: int, size: int) -> np.ndarray:
+    """Starts of blocks of `size` covering range(n), with n appended."""
+    return np.array([*range(0, n, size), n], dtype=np.int64)
+
+
+class RowStationaryPlus:
+    """The RS+ tiling of Eyeriss v2."""
+
+    family = "eyeriss_v2"
+    name = "rs_plus"
+
+    def tile(self, layer: Layer, weight_density: float, act_density: float, geom: PeGeometry) -> PeTiling:
+        """Tile one group of `layer` for `geom` PEs; densities choose CSC or raw operands."""
+        depthwise = layer.kind is LayerKind.DEPTHWISE
+        taps = layer.r * layer.s
+        weights_compressed = weight_density < geom.compress_below
+        iacts_compressed = (not depthwise) and act_density < geom.compress_below
+        if depthwise:
+            c0 = min(layer.c, geom.c0)
+            m_bounds = np.array([0, layer.k], dtype=np.int64)
+        else:
+            # The iact window of one filter row (C0 x S) fits the iact SPad; the non-zero weights
+            # of the tile (sparsity-aware mapping, paper Table III) fit the weight SPad.
+            c0 = max(1, min(layer.c_per_group, geom.c0, geom.iact_spad_entries // layer.s))
+            stored = weight_density if weights_compressed else 1.0
+            m_fit = max(1, int(geom.weight_spad_entries // max(1e-9, c0 * taps * stored)))
+            m0 = max(1, min(layer.k_per_group, geom.m0, m_fit))
+            m_bounds = _tiles(layer.k_per_group, m0)
+        c_span = layer.c if depthwise else layer.c_per_group
+        c_bounds = _tiles(c_span, c0)
+        pixels = layer.out_h * layer.out_w
+        per_pixel = (len(m_bounds) - 1) * (len(c_bounds) - 1)
+        blocks = min(pixels, max(1, math.ceil(geom.items_per_pe * geom.pes / per_pixel)))
+        return PeTiling(
+            depthwise=depthwise,
+            m_bounds=m_bounds,
+            c_bounds=c_bounds,
+            pix_bounds=_bounds(pixels, blocks),
+            iacts_compressed=iacts_compressed,
+            weights_compressed=weights_compressed,
+        )
+
+
+RS_PLUS = register_dataflow("eyeriss_v2", "rs_plus")(RowStationaryPlus())

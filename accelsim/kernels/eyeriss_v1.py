@@ -1,0 +1,218 @@
+"""Exact pass-level cycle and access counts of the Eyeriss v1 row-stationary (RS) PE array.
+
+A layer (per group: C input channels, K filters, E x F outputs, R x S kernel, stride U) is cut into
+*units*: one filter-row chunk (<= array rows) x one block of q channels x one strip of e output rows x
+one block of p filters. A unit occupies one *segment* of R_c x e PEs: PE (i, j) holds filter row i of
+the p x q filters and convolves it with input row (j U + i) of its q channels, one 1-D row convolution
+per output column; the R_c PEs of a column add their psums vertically into output row j. A *pass*
+fills the array's floor(rows / R_c) x floor(cols / e) segment slots with consecutive units.
+
+A pass first loads the filter rows over the filter bus, then streams the F output columns through a
+three-stage pipeline with one-column buffers: deliver (the column's new ifmap words over the ifmap
+bus, multicast to every PE of a segment that reads that row, and the incoming psums over the psum-in
+bus), compute (every PE does p q S MACs, one per cycle), drain (the column's psums over the psum-out
+bus). With d_x, c and o the stage durations of column x (times exclusive):
+
+    Ds[x] = max(De[x-1], Cs[x-1]); De[x] = Ds[x] + d_x
+    Cs[x] = max(De[x], Os[x-1]);   Ce[x] = Cs[x] + c
+    Os[x] = max(Ce[x], Oe[x-1]);   Oe[x] = Os[x] + o        pass = load + Oe[F-1]
+
+The golden reference `accelsim.kernels.reference.eyeriss_v1` steps the same array cycle by cycle on
+real data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+IFMAP_SHARING, WEIGHT_SHARING = 0, 1
+"""Unit orders: filter blocks innermost (consecutive units share ifmap rows) or strips innermost
+(consecutive units share filter rows)."""
+
+N_COUNTS = 13
+(
+    CYCLES,
+    PASSES,
+    MACS,
+    IFMAP_READS,
+    WEIGHT_LOADS,
+    PSUM_IN,
+    PSUM_OUT,
+    IFMAP_DELIVERIES,
+    WEIGHT_DELIVERIES,
+    PSUM_HOPS,
+    PE_PASS_CYCLES,
+    LOAD_CYCLES,
+    COMPUTE_CYCLES,
+) = range(N_COUNTS)
+"""Indices of the array `rs_layer_counts` returns."""
+
+
+@njit(cache=True)
+def _ceil_div(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+@njit(cache=True)
+def segment_rows(e: int, r: int, stride: int) -> int:
+    """Distinct input rows read by a segment of r filter rows and e output rows."""
+    if stride <= r:
+        return (e - 1) * stride + r
+    return e * r
+
+
+@njit(cache=True)
+def pipeline_cycles(columns: int, d_first: int, d_next: int, compute: int, drain: int) -> int:
+    """Cycles of the deliver / compute / drain pipeline over `columns` output columns (module docstring)."""
+    de = d_first
+    cs = de
+    ce = cs + compute
+    os_ = ce
+    oe = os_ + drain
+    for _x in range(1, columns):
+        ds = max(de, cs)
+        de = ds + d_next
+        cs = max(de, os_)
+        ce = cs + compute
+        os_ = max(ce, oe)
+        oe = os_ + drain
+    return oe
+
+
+@njit(cache=True)
+def _flush(
+    out: np.ndarray,
+    f: int,
+    d0: int,
+    dx: int,
+    pin: int,
+    pout: int,
+    wgt: int,
+    cmax: int,
+    pes: int,
+    bw_i: int,
+    bw_w: int,
+    bw_pi: int,
+    bw_po: int,
+) -> None:
+    """Add one finished pass to the counts."""
+    load = _ceil_div(wgt, bw_w)
+    d_first = max(_ceil_div(d0, bw_i), _ceil_div(pin, bw_pi))
+    d_next = max(_ceil_div(dx, bw_i), _ceil_div(pin, bw_pi))
+    cycles = load + pipeline_cycles(f, d_first, d_next, cmax, _ceil_div(pout, bw_po))
+    out[CYCLES] += cycles
+    out[PASSES] += 1
+    out[IFMAP_READS] += d0 + (f - 1) * dx
+    out[WEIGHT_LOADS] += wgt
+    out[PSUM_IN] += pin * f
+    out[PSUM_OUT] += pout * f
+    out[PE_PASS_CYCLES] += pes * cycles
+    out[LOAD_CYCLES] += load
+    out[COMPUTE_CYCLES] += cmax * f
+
+
+@njit(cache=True)
+def rs_layer_counts(
+    groups: int,
+    c: int,
+    k: int,
+    e_out: int,
+    f: int,
+    r: int,
+    s: int,
+    stride: int,
+    rows: int,
+    cols: int,
+    e: int,
+    q: int,
+    p: int,
+    order: int,
+    bw_ifmap: int,
+    bw_filter: int,
+    bw_psum_in: int,
+    bw_psum_out: int,
+) -> np.ndarray:
+    """Walk every unit of a layer in order, pack units into passes and count (indices above).
+
+    c, k are per group; e_out x f the output plane; e, q, p the strip width, channels and filters
+    per PE; bw_* the bus bandwidths in words per cycle. Returns int64[N_COUNTS].
+    """
+    out = np.zeros(N_COUNTS, dtype=np.int64)
+    r_chunk = min(r, rows)
+    n_rc = _ceil_div(r, r_chunk)
+    n_cb = _ceil_div(c, q)
+    n_st = _ceil_div(e_out, e)
+    n_kb = _ceil_div(k, p)
+    slots = (rows // r_chunk) * (cols // e)
+    new_cols = min(stride, s)
+    seen_strip = np.full(n_st, -1, dtype=np.int64)
+    seen_kb = np.full(n_kb, -1, dtype=np.int64)
+    stamp = 0  # identifies (pass, outer block): a strip or filter block counts once per stamp
+    used = 0
+    d0 = dx = pin = pout = wgt = cmax = pes = 0
+    inner_a = n_kb if order == IFMAP_SHARING else n_st
+    inner_b = n_st if order == IFMAP_SHARING else n_kb
+    for _g in range(groups):
+        for rc in range(n_rc):
+            rr = min(r_chunk, r - rc * r_chunk)
+            for cb in range(n_cb):
+                qq = min(q, c - cb * q)
+                stamp += 1
+                for b in range(inner_b):
+                    for a in range(inner_a):
+                        st = b if order == IFMAP_SHARING else a
+                        kb = a if order == IFMAP_SHARING else b
+                        ee = min(e, e_out - st * e)
+                        pp = min(p, k - kb * p)
+                        if used == slots:
+                            _flush(out, f, d0, dx, pin, pout, wgt, cmax, pes,
+                                   bw_ifmap, bw_filter, bw_psum_in, bw_psum_out)  # fmt: skip
+                            used = 0
+                            d0 = dx = pin = pout = wgt = cmax = pes = 0
+                            stamp += 1
+                        used += 1
+                        if seen_strip[st] != stamp:
+                            seen_strip[st] = stamp
+                            nrow = segment_rows(ee, rr, stride)
+                            d0 += nrow * qq * s
+                            dx += nrow * qq * new_cols
+                        if seen_kb[kb] != stamp:
+                            seen_kb[kb] = stamp
+                            wgt += rr * pp * qq * s
+                        words = ee * pp
+                        pout += words
+                        if rc > 0 or cb > 0:
+                            pin += words
+                        cmax = max(cmax, pp * qq * s)
+                        npe = rr * ee
+                        pes += npe
+                        out[MACS] += npe * f * pp * qq * s
+                        out[IFMAP_DELIVERIES] += npe * qq * (s + (f - 1) * new_cols)
+                        out[WEIGHT_DELIVERIES] += npe * pp * qq * s
+                        out[PSUM_HOPS] += (rr - 1) * ee * pp * f
+    if used:
+        _flush(out, f, d0, dx, pin, pout, wgt, cmax, pes,
+               bw_ifmap, bw_filter, bw_psum_in, bw_psum_out)  # fmt: skip
+    return out
+
+
+@njit(cache=True)
+def rlc_words(flat: np.ndarray, run_bits: int, pairs_per_word: int) -> int:
+    """Words of a run-length-coded stream: each non-zero is a (zero run, value) pair; a run longer
+    than 2**run_bits - 1 zeros spends an extra pair; `pairs_per_word` pairs share one DRAM word."""
+    max_run = (1 << run_bits) - 1
+    pairs = 0
+    run = 0
+    for v in flat:
+        if v:
+            pairs += 1
+            run = 0
+        else:
+            run += 1
+            if run > max_run:
+                pairs += 1
+                run = 0
+    if run:
+        pairs += 1
+    return _ceil_div(pairs, pairs_per_word)

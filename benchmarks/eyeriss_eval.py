@@ -1,0 +1,204 @@
+"""Eyeriss v2 validation: single-PE cycles vs Sparseloop's ground truth, and the whole chip vs the paper.
+
+Table 1 (REFERENCE §8.6): per-layer cycles of one Eyeriss v2 PE with one MAC (`eyeriss_v2_pe`) on the
+28 layers of sparse MobileNet v1 0.5-128, against the ground truth and Sparseloop's own model of the
+micro22-sparseloop-artifact. Table 2 (REFERENCE §8.5, §11): the 192-PE chip (`eyeriss_v2`) on the
+same network, inferences/s and inferences/J against the paper, the 25,600 MB/s DRAM study, and the
+speedup over Eyeriss v1 when an `eyeriss_v1` config exists. Timing figures come from one run on the
+machine at hand. `--write` also writes docs/eyeriss_v2.md (the tables and how they were made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import accelsim
+from accelsim.api import list_configs
+from benchmarks.lower_bound import popcount_seconds
+
+NET = "mobilenet_v1_0.5_128"
+ARTIFACT = "Accelergy-Project/micro22-sparseloop-artifact @ de0374a, fig12_eyerissv2_pe_setup"
+GROUND_TRUTH = [
+    1769472, 544768, 461302, 278528, 873643, 513024, 1702140, 145920, 1499682, 270848,
+    2491491, 73728, 1144158, 147456, 2238663, 147456, 2173758, 124096, 1457458, 147456,
+    1677684, 147456, 1821557, 36864, 948572, 73728, 775316, 95443,
+]  # fmt: skip
+"""Single-PE ground-truth cycles L01..L28: artifact file scripts/ground_truth_cycles.yaml (REFERENCE §8.6)."""
+SPARSELOOP = [
+    1769472, 542639, 461036, 277218, 873365, 513147, 1592158, 145982, 1478912, 271320,
+    2488901, 73728, 1114008, 147456, 2220046, 147456, 2184395, 123864, 1407190, 147456,
+    1610614, 147456, 1790969, 36864, 926942, 73728, 729810, 94976,
+]  # fmt: skip
+"""Sparseloop's uniform-density model of the same PE: results-summary/num-cycles/simulated.txt."""
+REAL_MASKS = {"pw3", "pw4", "pw6", "pw9", "dw10", "pw10", "pw11", "pw12", "pw13"}
+"""Layers with the artifact's real masks (workloads/profiles/mobilenet_v1_0.5_128/pruned.yaml)."""
+PAPER_INF_S, PAPER_INF_J = 1470.6, 2560.3
+"""Sparse MobileNet 0.5-128, batch 1 (Eyeriss v2 abstract; REFERENCE §11)."""
+PAPER_V1_SPEEDUP, PAPER_V1_ENERGY = 12.6, 2.5
+"""Sparse MobileNet on v2 vs MobileNet on v1 (Eyeriss v2 abstract, §I-C; REFERENCE §11)."""
+PAPER_DDR4_DROP = 0.24
+"""Throughput loss of sparse MobileNet at 25,600 MB/s (REFERENCE §8.3 item 5)."""
+
+
+def pe_table() -> tuple[pd.DataFrame, float]:
+    """Per-layer single-PE cycles: model, ground truth, Sparseloop; and the run's wall time."""
+    t0 = time.perf_counter()
+    run = accelsim.simulate("eyeriss_v2_pe", NET, "pruned", 0)
+    seconds = time.perf_counter() - t0
+    df = run.layers[["layer", "kind", "macs_effectual", "cycles"]].copy()
+    df.insert(0, "id", [f"L{i + 1:02d}" for i in range(len(df))])
+    df["masks"] = ["real" if name in REAL_MASKS else "assumed" for name in df.layer]
+    df["ground_truth"] = GROUND_TRUTH
+    df["error_pct"] = 100 * (df.cycles / df.ground_truth - 1)
+    df["sparseloop"] = SPARSELOOP
+    df["sparseloop_error_pct"] = 100 * (df.sparseloop / df.ground_truth - 1)
+    return df, seconds
+
+
+def error_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and max |error| of the model and of Sparseloop over layer sets."""
+    rows = []
+    for label, part in (
+        ("9 layers with real masks", df[df.masks == "real"]),
+        ("19 layers with assumed densities", df[df.masks == "assumed"]),
+        ("all 28 layers", df),
+    ):
+        rows.append({
+            "layers": label,
+            "model mean |err| %": part.error_pct.abs().mean(),
+            "model max |err| %": part.error_pct.abs().max(),
+            "Sparseloop mean |err| %": part.sparseloop_error_pct.abs().mean(),
+            "Sparseloop max |err| %": part.sparseloop_error_pct.abs().max(),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def chip_run(config: str, profile: str) -> tuple[accelsim.RunResult, float]:
+    """One whole-network run and its wall time."""
+    t0 = time.perf_counter()
+    run = accelsim.simulate(config, NET, profile, 0)
+    return run, time.perf_counter() - t0
+
+
+def per_inference(run: accelsim.RunResult, clock_mhz: float) -> tuple[float, float]:
+    """(inferences/s, inferences/J) of a batch-1 run."""
+    totals = run.totals
+    return clock_mhz * 1e6 / float(totals["cycles"]), 1e12 / float(totals["energy_pj"])
+
+
+def chip_table() -> tuple[pd.DataFrame, dict[str, accelsim.RunResult], dict[str, float]]:
+    """Whole-chip throughput and efficiency against the paper, and the Eyeriss v1 comparison."""
+    runs: dict[str, accelsim.RunResult] = {}
+    times: dict[str, float] = {}
+    runs["v2"], times["v2"] = chip_run("eyeriss_v2", "pruned")
+    runs["v2_ddr4"], times["v2_ddr4"] = chip_run("eyeriss_v2_ddr4", "pruned")
+    clock = float(runs["v2"].provenance["config"]["clock_mhz"])
+    inf_s, inf_j = per_inference(runs["v2"], clock)
+    ddr_s, _ = per_inference(runs["v2_ddr4"], clock)
+    rows = [
+        ("inferences/s (200 MHz, 65 nm)", inf_s, PAPER_INF_S),
+        ("inferences/J", inf_j, PAPER_INF_J),
+        ("throughput loss at 25,600 MB/s", 1 - ddr_s / inf_s, PAPER_DDR4_DROP),
+    ]
+    baselines = [name for name in ("eyeriss_v1", "eyeriss_v1_scaled192") if name in list_configs()]
+    if not baselines:
+        print("Eyeriss v1 not available yet")
+    # The paper's v1 is scaled to v2's PE count, storage and precision (REFERENCE §4.4).
+    for name in baselines:
+        runs[name], times[name] = chip_run(name, "dense")
+        v1_clock = float(runs[name].provenance["config"]["clock_mhz"])
+        v1_s, v1_j = per_inference(runs[name], v1_clock)
+        rows += [
+            (f"speedup over {name} (dense MobileNet 0.5-128)", inf_s / v1_s, PAPER_V1_SPEEDUP),
+            (f"energy-efficiency gain over {name}", inf_j / v1_j, PAPER_V1_ENERGY),
+        ]
+    table = pd.DataFrame(rows, columns=["metric", "model", "paper"])
+    table["model / paper"] = table.model / table.paper
+    return table, runs, times
+
+
+def cluster_timeline(run: accelsim.RunResult, pes_per_cluster: int = 12) -> pd.DataFrame:
+    """Busy fraction of each PE cluster over the whole network, from the engine's per-PE timeline."""
+    tl = run.timeline
+    busy = tl[tl.state == "busy"].assign(cycles=lambda d: d.end - d.start)
+    per_pe = busy.groupby("unit").cycles.sum()
+    total = float(run.totals["cycles"])
+    frac = (per_pe / total).groupby(per_pe.index // pes_per_cluster).mean()
+    return pd.DataFrame({"cluster": frac.index, "busy fraction (mean of its 12 PEs)": frac.to_numpy()})
+
+
+def layer_balance(run: accelsim.RunResult) -> pd.DataFrame:
+    """Per layer: cycles, PE imbalance (max / mean busy), idle fraction and what bounded it."""
+    columns = ["layer", "kind", "cycles", "stall_cycles", "imbalance", "idle_fraction", "mapping"]
+    df = run.layers[columns].copy()
+    df["bound"] = ["NoC" if "NoC-bound" in m else "DRAM" if "DRAM-bound" in m else "PEs" for m in df.mapping]
+    return df.drop(columns="mapping")
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, int) or (float(v).is_integer() and abs(v) >= 100):
+        return f"{int(v):,}"
+    return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+
+
+def _fmt(df: pd.DataFrame) -> str:
+    """A markdown table (pandas' to_markdown needs the optional `tabulate`)."""
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print both tables and the timings; with --write, write docs/eyeriss_v2.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="also write docs/eyeriss_v2.md")
+    args = parser.parse_args()
+    pe, pe_s = pe_table()
+    summary = error_summary(pe)
+    chip, runs, times = chip_table()
+    t0 = time.perf_counter()
+    vgg = accelsim.simulate("eyeriss_v2", "vgg16", "pruned", 0)
+    vgg_s = time.perf_counter() - t0
+    pop_s, _ = popcount_seconds(NET, "pruned", 0)
+    vgg_pop_s, _ = popcount_seconds("vgg16", "pruned", 0)
+    timings = pd.DataFrame(
+        [
+            ("eyeriss_v2_pe, MobileNet 0.5-128 pruned (28 layers)", pe_s, pop_s),
+            ("eyeriss_v2, MobileNet 0.5-128 pruned", times["v2"], pop_s),
+            ("eyeriss_v2_ddr4, MobileNet 0.5-128 pruned", times["v2_ddr4"], pop_s),
+            ("eyeriss_v2, VGG16 pruned", vgg_s, vgg_pop_s),
+        ],
+        columns=["run", "wall s", "popcount bound s"],
+    )
+    timings["ratio to bound"] = timings["wall s"] / timings["popcount bound s"]
+    vgg_inf_s = 200e6 / float(vgg.totals["cycles"])
+    sections = {
+        "Table 1: single-PE cycles vs the Sparseloop ground truth": _fmt(pe),
+        "Table 1 summary": _fmt(summary),
+        "Table 2: whole chip, sparse MobileNet 0.5-128": _fmt(chip),
+        "Per-layer balance (eyeriss_v2, from the engine's per-PE timeline)": _fmt(layer_balance(runs["v2"])),
+        "Per-cluster busy fraction over the network": _fmt(cluster_timeline(runs["v2"])),
+        "Timings (one run, shared machine)": _fmt(timings)
+        + f"\n\nVGG16 pruned on eyeriss_v2: {vgg_inf_s:,.1f} inf/s.",
+    }
+    for title, body in sections.items():
+        print(f"\n## {title}\n\n{body}")
+    if args.write:
+        path = Path(__file__).resolve().parent.parent / "docs" / "eyeriss_v2.md"
+        text = path.read_text() if path.exists() else ""
+        head = text.split(GENERATED)[0] if GENERATED in text else text
+        body = "\n".join(f"\n### {title}\n\n{content}\n" for title, content in sections.items())
+        path.write_text(head.rstrip() + "\n\n" + GENERATED + "\n" + body)
+        print(f"\nwrote {path}")
+
+
+GENERATED = "<!-- generated by benchmarks/eyeriss_eval.py --write: everything below this line -->"
+
+if __name__ == "__main__":
+    main()
