@@ -1,0 +1,160 @@
+"""Exact cycle and MAC counts of SparTen's clusters for a whole layer, from bit-packed SparseMaps.
+
+A cluster of U compute units (CUs) holds one filter per CU and receives the chunks of one input
+window at a time by broadcast. Every CU joins its filter chunk with the broadcast input chunk and
+performs one matched multiply per cycle; the next chunk is broadcast only when every CU of the
+cluster is done with the current one (the implicit barrier of the broadcast). A chunk costs a CU
+`max(work, min_chunk_cycles)` cycles, where work is, by mode:
+
+- TWO_SIDED (SparTen): popcount(filter SparseMap AND input SparseMap), the inner join's matches;
+- ONE_SIDED (skip zero activations only): popcount(input SparseMap), the same for every CU;
+- DENSE: the chunk width, every position multiplied.
+
+Chunks follow the stored SparseMap layout: the channels of one input pixel (and of one filter tap)
+cut into chunks of `chunk_bits`; a window of an r x s filter is r * s * ceil(c / chunk_bits) chunks.
+The golden reference `accelsim.kernels.reference.sparten` steps the same clusters cycle by cycle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+TWO_SIDED, ONE_SIDED, DENSE = 0, 1, 2
+"""Mode codes understood by the kernel."""
+
+EMPTY = -1
+"""Filter slot of a CU that holds no filter in a pass."""
+
+
+def chunk_layout(channels: int, chunk_bits: int) -> tuple[int, int, np.ndarray]:
+    """(chunks per pixel, 64-bit words per chunk, channels in each chunk) for `channels` channels."""
+    if channels < 1 or chunk_bits < 1:
+        raise ValueError(f"channels and chunk_bits must be >= 1, got {channels} and {chunk_bits}")
+    chunks = -(-channels // chunk_bits)
+    width = min(chunk_bits, channels)
+    widths = np.full(chunks, chunk_bits, dtype=np.int64)
+    widths[-1] = channels - (chunks - 1) * chunk_bits
+    return chunks, -(-width // 64), widths
+
+
+def pack_chunks(bits: np.ndarray, chunk_bits: int) -> np.ndarray:
+    """Bool array (..., channels) -> uint64 (..., chunks, words): each chunk's SparseMap, little-endian."""
+    channels = bits.shape[-1]
+    chunks, words, _ = chunk_layout(channels, chunk_bits)
+    span = min(chunk_bits, channels)
+    padded = np.zeros((*bits.shape[:-1], chunks * span), dtype=bool)
+    padded[..., :channels] = bits
+    grouped = padded.reshape(*bits.shape[:-1], chunks, span)
+    if words * 64 != span:
+        extra = np.zeros((*grouped.shape[:-1], words * 64 - span), dtype=bool)
+        grouped = np.concatenate([grouped, extra], axis=-1)
+    packed = np.packbits(np.ascontiguousarray(grouped), axis=-1, bitorder="little")
+    return np.ascontiguousarray(packed).view(np.uint64)
+
+
+@njit(cache=True, inline="always")
+def _popcount(x: np.uint64) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True)
+def layer_counts(
+    a_words: np.ndarray,
+    w_words: np.ndarray,
+    assign: np.ndarray,
+    pass_group: np.ndarray,
+    pos_start: np.ndarray,
+    out_w: int,
+    stride: int,
+    widths: np.ndarray,
+    mode: int,
+    min_chunk_cycles: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles and MACs of every (filter pass, cluster) of one layer.
+
+    a_words: uint64 (groups, padded h, padded w, chunks, words), input SparseMaps per pixel.
+    w_words: uint64 (k, r, s, chunks, words), filter SparseMaps per tap.
+    assign: int (passes, r * s * chunks, cus): filter held by each CU for each chunk of a pass (-1: none).
+    pass_group: int (passes,): the convolution group of each pass (selects the input channels).
+    pos_start: int (clusters + 1,): cluster j computes output positions [pos_start[j], pos_start[j+1]).
+    widths: int (chunks,): channels per chunk (the dense work of a chunk).
+    Returns cycles (passes, clusters), per-CU busy cycles (passes, clusters, cus), MACs (passes, clusters).
+    """
+    passes, taps_chunks, cus = assign.shape
+    chunks, words = a_words.shape[3], a_words.shape[4]
+    s_size = w_words.shape[2]
+    clusters = pos_start.shape[0] - 1
+    cycles = np.zeros((passes, clusters), dtype=np.int64)
+    busy = np.zeros((passes, clusters, cus), dtype=np.int64)
+    macs = np.zeros((passes, clusters), dtype=np.int64)
+    for f in range(passes):
+        g = pass_group[f]
+        for j in range(clusters):
+            total = 0
+            issued = 0
+            for p in range(pos_start[j], pos_start[j + 1]):
+                y0 = (p // out_w) * stride
+                x0 = (p % out_w) * stride
+                for t in range(taps_chunks):
+                    r = t // (s_size * chunks)
+                    s = (t // chunks) % s_size
+                    cb = t % chunks
+                    if mode == TWO_SIDED:
+                        slowest = 0
+                        for u in range(cus):
+                            k = assign[f, t, u]
+                            if k < 0:
+                                continue
+                            m = 0
+                            for w in range(words):
+                                m += _popcount(w_words[k, r, s, cb, w] & a_words[g, y0 + r, x0 + s, cb, w])
+                            c = max(m, min_chunk_cycles)
+                            busy[f, j, u] += c
+                            issued += m
+                            slowest = max(slowest, c)
+                        total += slowest
+                    else:
+                        if mode == ONE_SIDED:
+                            m = 0
+                            for w in range(words):
+                                m += _popcount(a_words[g, y0 + r, x0 + s, cb, w])
+                        else:
+                            m = int(widths[cb])
+                        c = max(m, min_chunk_cycles)
+                        held = 0
+                        for u in range(cus):
+                            if assign[f, t, u] >= 0:
+                                busy[f, j, u] += c
+                                held += 1
+                        issued += m * held
+                        total += c if held else 0
+            cycles[f, j] = total
+            macs[f, j] = issued
+    return cycles, busy, macs
+
+
+@njit(cache=True)
+def input_chunk_nonzeros(
+    a_words: np.ndarray, pos_start: np.ndarray, out_w: int, stride: int, r_size: int, s_size: int
+) -> np.ndarray:
+    """Non-zero input values broadcast to each cluster over one pass: int (groups, clusters)."""
+    groups, chunks, words = a_words.shape[0], a_words.shape[3], a_words.shape[4]
+    clusters = pos_start.shape[0] - 1
+    out = np.zeros((groups, clusters), dtype=np.int64)
+    for g in range(groups):
+        for j in range(clusters):
+            n = 0
+            for p in range(pos_start[j], pos_start[j + 1]):
+                y0 = (p // out_w) * stride
+                x0 = (p % out_w) * stride
+                for r in range(r_size):
+                    for s in range(s_size):
+                        for cb in range(chunks):
+                            for w in range(words):
+                                n += _popcount(a_words[g, y0 + r, x0 + s, cb, w])
+            out[g, j] = n
+    return out
