@@ -1,1 +1,281 @@
-"""IMCE, SOT-MRAM / RRAM (issue 8): model under construction; registers nothing yet."""
+"""IMCE: bit-wise in-memory convolution on SOT-MRAM (or RRAM) computational sub-arrays (REFERENCE §9).
+
+Per layer: the dataflow places weight blocks on the sub-arrays and the schedule kernel counts the
+row writes, AND / read senses, bit-counts and additions and each sub-array's busy cycles; the engine
+plays the sub-arrays as units; the layer's `cycles` is the engine makespan plus the periphery's
+latency after the last sense. Device energies come from the `cell` and `array` sections through
+first-order circuit equations (`DeviceEnergies`); the CMOS periphery (adders, SRAM buffer, DRAM,
+leakage) comes from the shared energy model of `technology`.
+
+`multipliers` = sub-arrays x columns: the one-bit AND lanes that work in parallel in one sense.
+A W-bit x A-bit MAC takes W x A lane-senses, so utilization (= dense MACs / (lanes x cycles)) is at
+most 1 / (W A t_and); `mapping_efficiency` is the fraction of lane-cycles that sense a used column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.registry import register
+from accelsim.config.arch.imce import ImceSpec
+from accelsim.dataflows import get_dataflow
+from accelsim.dataflows.imce import BitwiseDataflow, ImceGeometry, ImceMapping, ImceTiming
+from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
+from accelsim.engine import WorkItem, play
+from accelsim.kernels import imce as k
+from accelsim.report.schema import LayerResult
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer
+
+ACTION_GROUPS = ("read", "write", "and", "bitcount", "shift_add", "quantize", "buffer", "dram", "leakage")
+"""The per-action energy breakdown of `Imce.action_energy_pj`, in order."""
+
+_COMPONENT = {
+    "read": "sram",
+    "write": "sram",
+    "and": "mac",
+    "bitcount": "mac",
+    "shift_add": "mac",
+    "quantize": "mac",
+    "buffer": "sram",
+    "dram": "dram",
+    "leakage": "static",
+}
+"""Result-schema component of every action group (docs/imce.md, "Energy")."""
+
+_FJ = 1e-3  # pJ per fJ
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEnergies:
+    """Per-operation energies (pJ) of the cell and array, from first-order circuit equations."""
+
+    and_column_pj: float
+    """One column of a dual-row AND sense: bit-line charge + two cells conducting + the sense amplifier."""
+    read_column_pj: float
+    """One column of a single-row read sense."""
+    write_bit_pj: float
+    """One cell written: write voltage x current x pulse width."""
+    row_pj: float
+    """One word line driven (a sense drives two, a read or a row write one)."""
+
+
+def device_energies(spec: ImceSpec) -> DeviceEnergies:
+    """Energies of the array operations from the cell and array constants (docs/imce.md, "Energy")."""
+    cell, arr, vdd = spec.cell, spec.array, spec.technology.vdd
+    v = cell.read_voltage_v
+    g_mean = (1 / cell.r_low_ohm + 1 / cell.r_high_ohm) / 2  # equiprobable stored bits
+    bitline_pj = arr.rows * arr.bitline_ff_per_cell * v * vdd * _FJ  # precharge to v from the supply
+    conduct_pj = v * v * g_mean * cell.sense_ns * 1e3  # V² G t: W x ns = nJ = 1e3 pJ
+    sense_amp_pj = arr.sense_amp_fj * _FJ
+    return DeviceEnergies(
+        and_column_pj=bitline_pj + 2 * conduct_pj + sense_amp_pj,
+        read_column_pj=bitline_pj + conduct_pj + sense_amp_pj,
+        write_bit_pj=cell.write_voltage_v * cell.write_current_ua * cell.write_ns * _FJ,
+        row_pj=arr.cols * arr.wordline_ff_per_cell * vdd * vdd * _FJ,
+    )
+
+
+@dataclass(frozen=True)
+class LayerActions:
+    """One layer's mapping and its actions: group -> list of (Action, count, pJ each)."""
+
+    mapping: ImceMapping
+    entries: dict[str, list[tuple[Action, float, float]]]
+    sram_bits: float
+    dram_bits: float
+
+    def energy_pj(self) -> dict[str, float]:
+        """Per-action-group energy (pJ), in ACTION_GROUPS order."""
+        return {g: sum(n * e for _, n, e in self.entries.get(g, [])) for g in ACTION_GROUPS}
+
+
+@register("imce")
+class Imce(Accelerator):
+    """P computational sub-arrays computing W:A-bit convolutions by AND + bit-count + shift-and-add."""
+
+    spec: ImceSpec
+
+    def __init__(self, spec: ImceSpec) -> None:
+        super().__init__(spec)
+        self.dataflow: BitwiseDataflow = get_dataflow("imce", spec.dataflow)
+        arr = spec.array
+        self.geometry = ImceGeometry(arr.subarrays, arr.rows, arr.cols)
+        clock_ghz = spec.clock_mhz / 1e3
+        self.timing = ImceTiming(
+            t_and=max(1, math.ceil(spec.cell.sense_ns * clock_ghz - 1e-9)),
+            t_write=max(1, math.ceil(spec.cell.write_ns * clock_ghz - 1e-9)),
+            dpu_cycles_per_level=spec.periphery.dpu_clock_cycles_per_level,
+        )
+        self.energy = EnergyModel.from_technology(spec.technology)
+        self.device = device_energies(spec)
+
+    @property
+    def multipliers(self) -> int:
+        """One-bit AND lanes sensed in parallel: sub-arrays x columns."""
+        return self.spec.array.subarrays * self.spec.array.cols
+
+    def bits(self, layer: Layer) -> tuple[int, int]:
+        """(weight bits m, activation bits n) the layer runs at."""
+        if layer.name in self.spec.full_precision_layers:
+            return self.spec.full_precision_bits, self.spec.full_precision_bits
+        return self.spec.precision.weight_bits, self.spec.precision.act_bits
+
+    def unsupported(self, layer: Layer) -> str | None:
+        """Layers whose weight blocks do not fit the sub-arrays (no time-multiplexing is modelled)."""
+        m, n = self.bits(layer)
+        return self.dataflow.unsupported(layer, self.geometry, m, n)
+
+    def layer_actions(self, layer: Layer) -> LayerActions:
+        """Map the layer and list every action with its count and energy (docs/imce.md, "Energy")."""
+        spec, e, d = self.spec, self.energy, self.device
+        m, n = self.bits(layer)
+        mp = self.dataflow.map(
+            layer, self.geometry, m, n, self.timing, spec.signed_weights, spec.weight_load == "per_layer"
+        )
+        c = mp.counts
+        cols = spec.array.cols
+        psum = spec.precision.psum_bits
+        in_bits = layer.input_elems * n
+        out_bits = layer.output_elems * spec.precision.act_bits
+        weight_bits = float(c[k.WEIGHT_BITS])
+        act_write_bits = float(c[k.WRITE_BITS]) - weight_bits
+        kernel_bank_bits = layer.weights * m if spec.weight_load == "per_layer" else 0
+        # Every (pixel, chunk) activation row leaves the buffer once and is broadcast to the sub-arrays
+        # that need it; the chunks' partial sums meet in an adder tree, not in the buffer.
+        im2col_bits = mp.groups * mp.pixels * n * mp.length
+        bank_row_share = d.row_pj / cols  # a storage-bank access is a whole row; per bit its share
+        buf_bit = e.sram_pj(spec.periphery.buffer_kib, cols) / cols  # a cols-wide buffer port
+        dram_bits = float(in_bits) if layer.name in spec.dram_input_layers else 0.0
+        entries: dict[str, list[tuple[Action, float, float]]] = {
+            "read": [
+                (
+                    Action("sram", "bank_read_bit"),
+                    in_bits + kernel_bank_bits,
+                    d.read_column_pj + bank_row_share,
+                ),
+                (Action("sram", "csa_read_column"), float(c[k.READ_BITS]), d.read_column_pj),
+                (Action("sram", "csa_read_row"), float(c[k.READ_OPS]), d.row_pj),
+            ],
+            "write": [
+                (Action("sram", "csa_write_bit"), float(c[k.WRITE_BITS]), d.write_bit_pj),
+                (Action("sram", "csa_write_row"), float(c[k.WRITE_ROWS]), d.row_pj),
+                (Action("sram", "bank_write_bit"), out_bits, d.write_bit_pj + bank_row_share),
+            ],
+            "and": [
+                (Action("mac", "and_column"), float(c[k.AND_BITS]), d.and_column_pj),
+                (Action("mac", "and_rows"), float(c[k.AND_OPS]), 2 * d.row_pj),
+            ],
+            "bitcount": [
+                (Action("mac", "bitcount_bit"), float(c[k.AND_BITS] + c[k.READ_BITS]), e.adder_pj(1))
+            ],
+            "shift_add": [(Action("mac", "add"), float(c[k.ADDS]), e.adder_pj(psum))],
+            "quantize": [(Action("mac", "quantize"), float(layer.output_elems), e.mac_pj(16, psum))],
+            "buffer": [
+                (Action("sram", "buffer_write_bit"), in_bits + kernel_bank_bits, buf_bit),
+                (Action("sram", "buffer_read_bit"), float(im2col_bits) + kernel_bank_bits, buf_bit),
+            ],
+            "dram": [(Action("dram", "bit"), dram_bits, e.dram_pj_per_bit(spec.dram.kind))],
+        }
+        sram_bits = 2 * in_bits + out_bits + act_write_bits + 3 * kernel_bank_bits + im2col_bits
+        return LayerActions(mp, entries, float(sram_bits), dram_bits)
+
+    def leakage_mw(self) -> float:
+        """CMOS leakage: per sub-array a bit-count tree and shift-adder (cols + psum_bits adder bits) and
+        the SRAM buffer; the non-volatile arrays are power-gated when idle and leak nothing."""
+        arr = self.spec.array
+        return self.energy.leakage_mw(
+            arr.subarrays,
+            self.spec.periphery.buffer_kib,
+            bits=1,
+            acc_bits=arr.cols + self.spec.precision.psum_bits,
+        )
+
+    def action_energy_pj(self, layer: Layer, cycles: int | None = None) -> dict[str, float]:
+        """Energy of one layer per action (read, write, and, bitcount, shift_add, quantize, buffer,
+        dram, leakage) in pJ; leakage over `cycles` (default: the layer's own cycles)."""
+        acts = self.layer_actions(layer)
+        out = acts.energy_pj()
+        if cycles is None:
+            cycles = self._cycles(acts.mapping)[0]
+        out["leakage"] = static_energy_pj(self.leakage_mw(), cycles, self.spec.clock_mhz)
+        return out
+
+    def area_mm2(self) -> dict[str, float]:
+        """Area by part (mm²): cells, sense amplifiers, write drivers, row drivers, DPUs, buffer, banks."""
+        spec = self.spec
+        arr, cell, per = spec.array, spec.cell, spec.periphery
+        f_um = spec.technology.node_nm * 1e-3
+        cell_um2 = cell.cell_area_f2 * f_um * f_um
+        p = arr.subarrays
+        parts_um2 = {
+            "cells": p * arr.rows * arr.cols * cell_um2,
+            "sense_amps": p * arr.cols * arr.sense_amp_area_um2,
+            "write_drivers": p * arr.cols * cell.write_driver_area_um2,
+            "row_drivers": p * arr.rows * arr.row_driver_area_um2,
+            "dpu": p * (arr.cols + 2 * spec.precision.psum_bits) * per.full_adder_area_um2,
+            "banks": (arr.image_bank_mbit + arr.kernel_bank_mbit)
+            * 1e6
+            * cell_um2
+            / arr.bank_array_efficiency,
+        }
+        out = {name: um2 * 1e-6 for name, um2 in parts_um2.items()}
+        out["buffer"] = per.buffer_kib * per.sram_area_mm2_per_kib
+        out["total"] = sum(out.values())
+        return out
+
+    def _cycles(self, mp: ImceMapping) -> tuple[int, list[WorkItem]]:
+        items = [WorkItem(unit=u, cycles=int(b)) for u, b in enumerate(mp.busy) if b > 0]
+        return int(mp.busy.max()) + mp.dpu_cycles, items
+
+    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
+        """Map the layer, play the sub-arrays through the engine, count actions and energy."""
+        layer = work.layer
+        acts = self.layer_actions(layer)
+        mp = acts.mapping
+        _, items = self._cycles(mp)
+        used = max(1, len(items))
+        items = [WorkItem(i.unit, i.cycles, in_bytes=acts.dram_bits / 8 / used) for i in items]
+        run = play(
+            items,
+            units=self.geometry.subarrays,
+            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
+        )
+        cycles = run.makespan + mp.dpu_cycles
+        counts: dict[Action, float] = defaultdict(float)
+        costs: dict[Action, float] = {}
+        for group in acts.entries.values():
+            for action, n, pj in group:
+                counts[action] += n
+                costs[action] = pj
+        counts[Action("static", "leak")] = cycles
+        costs[Action("static", "leak")] = static_energy_pj(self.leakage_mw(), 1, self.spec.clock_mhz)
+        lane_cycles = self.multipliers * cycles
+        sensed = (mp.counts[k.AND_BITS] + mp.counts[k.READ_BITS]) * self.timing.t_and
+        result = LayerResult(
+            network=work.network,
+            layer=layer.name,
+            kind=str(layer.kind),
+            accelerator=self.name,
+            macs_dense=layer.macs,
+            macs_effectual=work.effectual_macs,
+            macs_issued=layer.macs,
+            cycles=cycles,
+            latency_s=cycles / self.clock_hz,
+            multipliers=self.multipliers,
+            stall_cycles=run.stalled_cycles,
+            imbalance=run.imbalance,
+            idle_fraction=run.idle_fraction,
+            dram_bytes=acts.dram_bits / 8,
+            sram_bytes=acts.sram_bits / 8,
+            folds=mp.blocks,
+            mapping_efficiency=float(sensed) / lane_cycles if lane_cycles else 0.0,
+            mapping=mp.describe(),
+            energy_pj=energy_breakdown(counts, costs),
+        )
+        return result, run.timeline.frame(run.makespan)

@@ -107,6 +107,11 @@ class EnergyModel:
         """One gated MAC (an operand is zero and the datapath holds still): the table's fraction of a MAC."""
         return self.table.spec.mac.gated.value * self.mac_pj(bits, acc_bits, fp=fp)
 
+    def adder_pj(self, bits: int) -> float:
+        """One `bits`-wide integer add alone (the table's adder, linear in width)."""
+        _check_bits("adder width", bits)
+        return _scaled(self.table.spec.mac.adder, bits, 1) * self.factor
+
     def rf_pj(self, bits: int) -> float:
         """One register-file access of a `bits`-wide word (linear in width, independent of depth)."""
         _check_bits("register-file word", bits)

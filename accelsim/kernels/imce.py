@@ -1,0 +1,191 @@
+"""IMCE kernels: the bit-wise convolution (AND of bit-planes, bit-count, shift-and-add) and the
+schedule of one layer on the computational sub-arrays (REFERENCE §9.4-§9.6).
+
+`bitwise_conv` computes a layer's integer result the way the engine does: for every output, every
+column chunk of its receptive field and every (weight plane i, activation plane j) pair it ANDs the
+two bit rows, counts the ones and adds the count shifted by i + j. `schedule` counts, per layer, the
+sense, write, bit-count and add actions and each sub-array's busy cycles for the mapping described
+in `accelsim/dataflows/imce.py`. Both have a cycle-by-cycle golden reference in
+`accelsim/kernels/reference/imce.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+AND_OPS = 0
+"""Dual-row AND senses (one row pair of one sub-array sensed at once)."""
+AND_BITS = 1
+"""Columns sensed by those AND senses (bits that reach the bit-counter)."""
+READ_OPS = 2
+"""Single-row senses of activation planes (signed-weight correction: bit-count of x alone)."""
+READ_BITS = 3
+"""Columns sensed by those reads."""
+WRITE_ROWS = 4
+"""Row writes into the computational sub-arrays (activation planes, and weights when reloaded)."""
+WRITE_BITS = 5
+"""Cells written by those row writes."""
+ADDS = 6
+"""psum-wide additions: one shift-and-add per sense, cross-chunk accumulation, signed correction."""
+TASKS = 7
+"""(pixel, weight block) tasks run on the sub-arrays."""
+WEIGHT_ROWS = 8
+"""Of WRITE_ROWS, the weight-plane rows (only when weights are reloaded per layer)."""
+WEIGHT_BITS = 9
+"""Of WRITE_BITS, the weight-plane cells."""
+NCOUNTS = 10
+
+
+@njit(cache=True)
+def _receptive_field(
+    x: np.ndarray, g: int, cg: int, oy: int, ox: int, r: int, s: int, stride: int, pad: int, vec: np.ndarray
+) -> None:
+    """Fill `vec` with the input codes under one output pixel, in (c, r, s) order; padding is 0."""
+    h, w = x.shape[1], x.shape[2]
+    idx = 0
+    for c in range(cg):
+        for dy in range(r):
+            for dx in range(s):
+                iy = oy * stride - pad + dy
+                ix = ox * stride - pad + dx
+                if 0 <= iy < h and 0 <= ix < w:
+                    vec[idx] = x[g * cg + c, iy, ix]
+                else:
+                    vec[idx] = 0
+                idx += 1
+
+
+@njit(cache=True)
+def bitwise_conv(
+    x: np.ndarray, w: np.ndarray, m: int, n: int, stride: int, pad: int, groups: int, cols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unsigned convolution of n-bit codes `x` (C, H, W) with m-bit codes `w` (K, C/groups, R, S).
+
+    Returns (out, xsum, counts): out (K, Ho, Wo) = sum over chunks, i < m, j < n of
+    2^(i+j) bitcount(and(w_i, x_j)); xsum (groups, Ho, Wo) = sum over j of 2^j bitcount(x_j), the
+    receptive-field sum the signed-weight correction needs; counts[AND_OPS, AND_BITS, READ_OPS,
+    READ_BITS] as performed (chunks of `cols` columns).
+    """
+    k, cg, r, s = w.shape
+    h, wd = x.shape[1], x.shape[2]
+    ho = (h + 2 * pad - r) // stride + 1
+    wo = (wd + 2 * pad - s) // stride + 1
+    kg = k // groups
+    length = cg * r * s
+    out = np.zeros((k, ho, wo), dtype=np.int64)
+    xsum = np.zeros((groups, ho, wo), dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
+    vec = np.zeros(length, dtype=np.int64)
+    wvec = w.reshape(k, length)
+    for g in range(groups):
+        for oy in range(ho):
+            for ox in range(wo):
+                _receptive_field(x, g, cg, oy, ox, r, s, stride, pad, vec)
+                for lo in range(0, length, cols):
+                    hi = min(lo + cols, length)
+                    for j in range(n):
+                        ones = 0
+                        for col in range(lo, hi):
+                            ones += (vec[col] >> j) & 1
+                        xsum[g, oy, ox] += ones << j
+                        counts[READ_OPS] += 1
+                        counts[READ_BITS] += hi - lo
+                    for kk in range(g * kg, (g + 1) * kg):
+                        acc = 0
+                        for i in range(m):
+                            for j in range(n):
+                                ones = 0
+                                for col in range(lo, hi):
+                                    ones += ((wvec[kk, col] >> i) & 1) & ((vec[col] >> j) & 1)
+                                acc += ones << (i + j)
+                                counts[AND_OPS] += 1
+                                counts[AND_BITS] += hi - lo
+                        out[kk, oy, ox] += acc
+    return out, xsum, counts
+
+
+@njit(cache=True)
+def schedule(
+    k_g: int,
+    groups: int,
+    pixels: int,
+    length: int,
+    m: int,
+    n: int,
+    rows: int,
+    cols: int,
+    subarrays: int,
+    t_and: int,
+    t_write: int,
+    signed: bool,
+    load_weights: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Busy cycles of each sub-array and the layer's action counts (docs/imce.md, "Mapping").
+
+    A weight block is up to f = (rows - n) // m filters of one column chunk of one group (m rows
+    each). The G * Q * B blocks each get s = subarrays // blocks sub-arrays holding a copy; a copy
+    takes the block's output pixels round-robin. Per (pixel, block) task the sub-array writes the
+    n activation rows of the chunk, senses x_j alone once per j when weights are signed (in the
+    chunk's first block only), then senses every (filter, i, j) row pair. With `load_weights` each
+    copy first writes its block's f * m weight rows.
+    Returns (busy[subarrays], counts[NCOUNTS]); needs blocks <= subarrays.
+    """
+    busy = np.zeros(subarrays, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
+    f = min(k_g, (rows - n) // m)
+    q_chunks = (length + cols - 1) // cols
+    b_blocks = (k_g + f - 1) // f
+    blocks = groups * q_chunks * b_blocks
+    per = subarrays // blocks
+    unit = 0
+    for _g in range(groups):
+        for q in range(q_chunks):
+            width = min(cols, length - q * cols)
+            for b in range(b_blocks):
+                fb = min(f, k_g - b * f)
+                reads = n if signed and b == 0 else 0  # the chunk's first block also counts x alone
+                task_cycles = n * t_write + (fb * m * n + reads) * t_and
+                for copy in range(per):
+                    tasks = pixels // per + (1 if copy < pixels % per else 0)
+                    cycles = tasks * task_cycles
+                    if load_weights:
+                        cycles += fb * m * t_write
+                        counts[WRITE_ROWS] += fb * m
+                        counts[WRITE_BITS] += fb * m * width
+                        counts[WEIGHT_ROWS] += fb * m
+                        counts[WEIGHT_BITS] += fb * m * width
+                    busy[unit] = cycles
+                    unit += 1
+                    counts[TASKS] += tasks
+                    counts[AND_OPS] += tasks * fb * m * n
+                    counts[AND_BITS] += tasks * fb * m * n * width
+                    counts[READ_OPS] += tasks * reads
+                    counts[READ_BITS] += tasks * reads * width
+                    counts[WRITE_ROWS] += tasks * n
+                    counts[WRITE_BITS] += tasks * n * width
+                    counts[ADDS] += tasks * (fb * m * n + reads)
+    # Cross-chunk accumulation of every output (and of the correction sum), then the signed
+    # correction out = 2 u - (2^m - 1) xsum: two adds per output.
+    outputs = groups * k_g * pixels
+    corr = groups * pixels if signed else 0
+    counts[ADDS] += (q_chunks - 1) * (outputs + corr) + (2 * outputs if signed else 0)
+    return busy, counts
+
+
+@njit(cache=True)
+def dpu_latency(cols: int, q_chunks: int) -> int:
+    """Cycles from the last sense to the last quantised output: the bit-count adder tree
+    (ceil(log2 cols) levels), the shift-and-add, the cross-chunk adder tree (ceil(log2 Q)) and the
+    quantiser, one cycle each."""
+    depth = 0
+    width = 1
+    while width < cols:
+        width *= 2
+        depth += 1
+    chunks = 0
+    width = 1
+    while width < q_chunks:
+        width *= 2
+        chunks += 1
+    return depth + 1 + chunks + 1
