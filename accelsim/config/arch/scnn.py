@@ -1,16 +1,81 @@
-"""Spec of SCNN and its dense baselines DCNN / DCNN-opt (issue 5)."""
+"""Specs of SCNN (Parashar et al., ISCA 2017) and its dense baselines DCNN / DCNN-opt.
+
+All three share one planar-tiled array: pe_rows x pe_cols PEs, each an F x I multiplier array fed
+input-stationary with Cartesian products (REFERENCE §6.1-§6.2). SCNN works on compressed operands
+(kind `scnn`); DCNN and DCNN-opt run the same array on dense operands (kind `dcnn`, the two differing
+only in zero gating and compressed DRAM transfers of activations, REFERENCE §4.3).
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from accelsim.config.arch.common import CommonSpec
 
 
-class ScnnSpec(CommonSpec):
-    """Placeholder until the model lands: only the common sections."""
+class PlanarTiledSpec(CommonSpec):
+    """The PT-IS-CP array shared by SCNN and its dense baselines."""
+
+    dataflow: str = Field(min_length=1)
+    """Name of a registered scnn-family dataflow: pt_is_cp_sparse (SCNN) or pt_is_cp_dense (DCNN)."""
+    pe_rows: int = Field(default=8, gt=0)
+    """PE rows: output rows are tiled over them (SCNN: 8, REFERENCE §6.1)."""
+    pe_cols: int = Field(default=8, gt=0)
+    """PE columns: output columns are tiled over them (SCNN: 8, REFERENCE §6.1)."""
+    f: int = Field(default=4, gt=0)
+    """Weights per Cartesian-product vector (multiplier-array rows; SCNN: 4)."""
+    i: int = Field(default=4, gt=0)
+    """Activations per Cartesian-product vector (multiplier-array columns; SCNN: 4)."""
+    accumulator_banks: int = Field(default=32, gt=0)
+    """Accumulator banks behind the scatter crossbar (SCNN: A = 2 F I = 32)."""
+    bank_entries: int = Field(default=32, gt=0)
+    """Entries per accumulator bank; banks x entries partial sums size the output-channel group Kc."""
+    iaram_kib: float = Field(default=10.0, gt=0)
+    """Input activation RAM per PE (SCNN: 10 KB, REFERENCE §6.4); a layer whose inputs overflow it is
+    tiled in time."""
+    oaram_kib: float = Field(default=10.0, gt=0)
+    """Output activation RAM per PE (SCNN: 10 KB)."""
+    weight_fifo_entries: int = Field(default=50, gt=0)
+    """Weight FIFO depth per PE (SCNN: 50 entries); costed as a register file."""
+    index_bits: int = Field(default=4, ge=1, le=16)
+    """Bits of the zero-run index of the compressed format (SCNN: 4, runs of up to 15 zeros)."""
+    barrier: Literal["output_group", "input_channel"] = "output_group"
+    """PEs wait for each other after every output-channel group (paper) or after every input
+    channel of it (DNNsim's stricter model, REFERENCE §6.6)."""
+    halo: Literal["serial", "overlapped"] = "serial"
+    """Halo exchange after each output-channel group: added to the group's time (DNNsim), or hidden
+    behind the next group's compute by the double-buffered accumulators."""
+
+    @property
+    def pes(self) -> int:
+        """Number of PEs."""
+        return self.pe_rows * self.pe_cols
+
+    @property
+    def accumulator_entries(self) -> int:
+        """Partial sums one PE's accumulator holds."""
+        return self.accumulator_banks * self.bank_entries
+
+
+class ScnnSpec(PlanarTiledSpec):
+    """SCNN: compressed-sparse weights and activations, PT-IS-CP-sparse dataflow."""
 
     kind: Literal["scnn"]
+    bank_hash: Literal["dnnsim", "ideal"] = "dnnsim"
+    """Accumulator bank of a product: DNNsim's hash of (k, x, y) (REFERENCE §6.6), or `ideal` (no
+    bank conflicts, for ablation)."""
 
 
-SPECS = (ScnnSpec,)
+class DcnnSpec(PlanarTiledSpec):
+    """DCNN / DCNN-opt: the same array and dataflow on dense operands (PT-IS-CP-dense)."""
+
+    kind: Literal["dcnn"]
+    zero_gating: bool = False
+    """Gate a multiplier whose operand is zero (energy only; DCNN-opt)."""
+    compress_dram_activations: bool = False
+    """Move activations to and from DRAM in SCNN's compressed format (DCNN-opt)."""
+
+
+SPECS = (ScnnSpec, DcnnSpec)

@@ -1,0 +1,246 @@
+"""SCNN against its dense baselines DCNN / DCNN-opt: the validation table of REFERENCE §6.5 / §11.
+
+Prints (and with --write, writes docs/scnn.md): speedup over DCNN on AlexNet and VGG16 (pruned),
+FC utilisation, performance at density 1.0 / 1.0, the density-sweep crossover, energy ratios,
+per-layer tables, and the time of a warm VGG16 run next to the popcount lower bound.
+
+    python benchmarks/scnn_eval.py [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lower_bound import network_workloads, popcount_seconds
+
+from accelsim.accelerators import build
+from accelsim.api import resolve_config, resolve_network, simulate
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile, load_profile
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "scnn.md"
+SWEEP_NET, SWEEP_LAYERS = "alexnet", ("conv2", "conv3", "conv4", "conv5")
+DENSITIES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 1.0)
+PAPER = {
+    "alexnet": 2.37,  # REFERENCE §6.5 [secondary]
+    "vgg16": 3.52,
+}
+
+
+def model(name: str, **changes: object):  # type: ignore[no-untyped-def]
+    """A shipped config, optionally with top-level keys replaced."""
+    spec, _ = resolve_config(name)
+    if changes:
+        spec = spec.model_copy(update=changes)
+    return build(spec)
+
+
+def run_layers(config: str, works: list[LayerWorkload], **changes: object) -> pd.DataFrame:
+    """One result row per workload."""
+    m = model(config, **changes)
+    return pd.DataFrame([m.simulate_layer(w)[0].to_row() for w in works])
+
+
+def uniform_profile(network: str, density: float) -> SparsityProfile:
+    """Every compute layer at `density` for weights and activations, uniform pattern."""
+    net = resolve_network(network)
+    layers = {layer.name: LayerDensity(density, density) for layer in net.compute_layers}
+    return SparsityProfile(f"uniform_{density}", network, f"uniform {density}/{density}", layers)
+
+
+def sweep() -> pd.DataFrame:
+    """SCNN / DCNN / DCNN-opt at uniform densities on the sweep layers."""
+    net = resolve_network(SWEEP_NET)
+    layers = [layer for layer in net.compute_layers if layer.name in SWEEP_LAYERS]
+    rows = []
+    for d in DENSITIES:
+        prof = uniform_profile(SWEEP_NET, d)
+        works = [LayerWorkload(net.name, layer, prof, 0) for layer in layers]
+        tot = {c: run_layers(c, works)[["cycles", "energy_pj"]].sum() for c in ("scnn", "dcnn", "dcnn_opt")}
+        rows.append(
+            {
+                "density": d,
+                "speedup": tot["dcnn"].cycles / tot["scnn"].cycles,
+                "energy_vs_dcnn": tot["dcnn"].energy_pj / tot["scnn"].energy_pj,
+                "energy_vs_dcnn_opt": tot["dcnn_opt"].energy_pj / tot["scnn"].energy_pj,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def crossover(df: pd.DataFrame, col: str) -> float:
+    """Density where `col` falls through 1.0 (linear interpolation); NaN if it never does."""
+    d, v = df.density.to_numpy(), df[col].to_numpy()
+    for j in range(len(d) - 1):
+        if v[j] >= 1.0 > v[j + 1]:
+            return float(d[j] + (v[j] - 1.0) * (d[j + 1] - d[j]) / (v[j] - v[j + 1]))
+    return float("nan")
+
+
+def network_rows(network: str) -> pd.DataFrame:
+    """Per layer: SCNN, DCNN, DCNN-opt cycles and energy on the pruned profile."""
+    runs = {
+        c: simulate(c, network, "pruned", 0).layers.set_index("layer") for c in ("scnn", "dcnn", "dcnn_opt")
+    }
+    s, d, o = runs["scnn"], runs["dcnn"], runs["dcnn_opt"]
+    return pd.DataFrame(
+        {
+            "kind": s.kind,
+            "scnn_cycles": s.cycles,
+            "dcnn_cycles": d.cycles,
+            "speedup": d.cycles / s.cycles,
+            "scnn_util": s.utilization,
+            "dcnn_util": d.utilization,
+            "scnn_imbalance": s.imbalance,
+            "scnn_uj": s.energy_pj / 1e6,
+            "dcnn_uj": d.energy_pj / 1e6,
+            "opt_uj": o.energy_pj / 1e6,
+            "scnn_dram_mb": s.dram_bytes / 1e6,
+            "dcnn_dram_mb": d.dram_bytes / 1e6,
+            "mapping": s.mapping,
+        }
+    )
+
+
+def fc_utilization() -> pd.DataFrame:
+    """SCNN's FC layers with unlimited DRAM (compute alone) and at the config's 50 GB/s."""
+    rows = []
+    for network in ("alexnet", "vgg16"):
+        net = resolve_network(network)
+        prof = load_profile(network, "pruned")
+        works = [
+            LayerWorkload(net.name, layer, prof, 0) for layer in net.compute_layers if layer.kind == "fc"
+        ]
+        unlimited = model("scnn").spec.dram.model_copy(update={"bandwidth_bytes_per_cycle": None})
+        free = run_layers("scnn", works, dram=unlimited)
+        bound = run_layers("scnn", works)
+        dense = [LayerWorkload(net.name, w.layer, uniform_profile(network, 1.0), 0) for w in works]
+        dense_free = run_layers("scnn", dense, dram=unlimited)
+        for j, w in enumerate(works):
+            rows.append(
+                {
+                    "network": network,
+                    "layer": w.layer.name,
+                    "util_pruned_compute": free.utilization[j],
+                    "util_pruned_50GBs": bound.utilization[j],
+                    "util_dense_compute": dense_free.utilization[j],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def timing() -> dict[str, float]:
+    """Warm VGG16 / pruned on scnn (masks generated beforehand, as for the popcount bound)."""
+    works = network_workloads("vgg16", "pruned", 0)
+    for w in works:
+        _ = w.masks, w.effectual_macs
+    m = model("scnn")
+    m.simulate_layer(works[-1])  # compile
+    t0 = time.perf_counter()
+    for w in works:
+        m.simulate_layer(w)
+    seconds = time.perf_counter() - t0
+    bound, _ = popcount_seconds("vgg16", "pruned", 0)
+    return {"scnn_s": seconds, "popcount_s": bound, "ratio": seconds / bound}
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:,.3f}"
+    if isinstance(v, int | np.integer):
+        return f"{v:,}"
+    return str(v)
+
+
+def fmt(df: pd.DataFrame) -> str:
+    """A DataFrame as a markdown table (3 significant decimals)."""
+    cols = list(df.columns)
+    out = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = [_cell(v) for v in row]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help=f"write {DOC}")
+    args = parser.parse_args()
+    t = timing()
+    nets = {n: network_rows(n) for n in ("alexnet", "vgg16")}
+    fc = fc_utilization()
+    sw = sweep()
+    rows = []
+    for n, df in nets.items():
+        conv = df[df.kind != "fc"]
+        rows.append(
+            (f"{n} speedup over DCNN (all layers)", PAPER[n], df.dcnn_cycles.sum() / df.scnn_cycles.sum())
+        )
+        rows.append(
+            (f"{n} speedup over DCNN (conv only)", PAPER[n], conv.dcnn_cycles.sum() / conv.scnn_cycles.sum())
+        )
+    fc_compute = float(fc.util_dense_compute.mean())
+    rows.append(("FC utilisation, dense data, compute only", 0.25, fc_compute))
+    rows.append(("FC utilisation, pruned, compute only (mean)", 0.25, float(fc.util_pruned_compute.mean())))
+    at_one = sw[sw.density == 1.0].iloc[0]
+    rows.append(("performance at 1.0/1.0 relative to DCNN", 0.79, float(at_one.speedup)))
+    rows.append(("performance crossover density", 0.85, crossover(sw, "speedup")))
+    rows.append(("energy crossover density vs DCNN", 0.83, crossover(sw, "energy_vs_dcnn")))
+    rows.append(("energy crossover density vs DCNN-opt", 0.6, crossover(sw, "energy_vs_dcnn_opt")))
+    rows.append(("energy at 1.0/1.0 relative to DCNN (DCNN / SCNN)", 1 / 1.33, float(at_one.energy_vs_dcnn)))
+    for n, df in nets.items():
+        rows.append((f"{n} energy gain over DCNN (DCNN / SCNN)", 2.3, df.dcnn_uj.sum() / df.scnn_uj.sum()))
+        rows.append((f"{n} DCNN-opt energy gain over DCNN", 2.0, df.dcnn_uj.sum() / df.opt_uj.sum()))
+    val = pd.DataFrame(rows, columns=["figure", "paper", "model"])
+    val["error_%"] = 100 * (val.model - val.paper) / val.paper
+    text = render(val, nets, fc, sw, t)
+    print(text)
+    if args.write:
+        DOC.write_text(text)
+
+
+def render(val: pd.DataFrame, nets: dict[str, pd.DataFrame], fc: pd.DataFrame, sw: pd.DataFrame,
+           t: dict[str, float]) -> str:  # fmt: skip
+    """The docs page."""
+    parts = [
+        "# SCNN, DCNN and DCNN-opt: validation",
+        "",
+        "Generated by `python benchmarks/scnn_eval.py --write`; every number below is what the model",
+        "gives (seed 0), none is fitted. Paper figures: REFERENCE §6.5 / §11 (mostly [secondary]).",
+        "Model description and assumptions: docs/assumptions.md (SCNN section).",
+        "",
+        "## Validation table",
+        "",
+        fmt(val),
+        "",
+        "## Speed",
+        "",
+        f"VGG16 / pruned on `scnn`, warm, masks generated beforehand: {t['scnn_s']:.2f} s; popcount lower",
+        f"bound (`benchmarks/lower_bound.py`) {t['popcount_s']:.2f} s in the same run;",
+        f"ratio {t['ratio']:.1f}x.",
+        "Measured once on a 2-core machine shared with other jobs.",
+        "",
+        f"## Density sweep ({SWEEP_NET} {', '.join(SWEEP_LAYERS)}, uniform masks, weights = activations)",
+        "",
+        fmt(sw),
+        "",
+        "## FC layers",
+        "",
+        fmt(fc),
+        "",
+    ]
+    for n, df in nets.items():
+        parts += [f"## {n} / pruned, per layer", "", fmt(df.reset_index()), ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""SCNN's layer kernel and dataflow against the cycle-by-cycle golden reference, and worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim.dataflows.scnn import PlanarGeometry, PlanarTiledCP
+from accelsim.kernels.reference.scnn import encode_entries, run_layer, run_pe
+from accelsim.kernels.scnn import (
+    STAT_CONFLICT,
+    STAT_ISSUED,
+    STAT_VALID,
+    bank_table,
+    dnnsim_bank,
+    planar_layer,
+    zero_run_entries,
+)
+from accelsim.workload.layer import Layer, LayerKind
+
+SPARSE = PlanarTiledCP(sparse=True)
+DENSE = PlanarTiledCP(sparse=False)
+
+
+def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: int | None, df=SPARSE):
+    """Dataflow lists + numba kernel, the way the accelerator model calls them."""
+    m = df.plan(layer, geom, bands)
+    ops = df.operand_lists(layer, geom, m, wmask, amask)
+    table = bank_table(banks or 32)
+    busy, strict, stats = planar_layer(
+        ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
+        ops.og_band, ops.og_wgroup, ops.og_chan0, ops.og_oy0, ops.og_oy1,
+        layer.c, layer.c_per_group, geom.pes, m.phases, m.stride,
+        1 if m.fc else layer.out_w, geom.f, geom.i, table, banks is not None, df.sparse,
+    )  # fmt: skip
+    return m, busy, strict, stats
+
+
+def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None):
+    bank_of = None if banks is None else (lambda k, x, y: dnnsim_bank(k, x, y, banks))
+    return run_layer(
+        h=layer.h, w=layer.w, c=layer.c, k=layer.k, r=layer.r, s=layer.s, stride=layer.stride,
+        pad=layer.pad, groups=layer.groups, fc=m.fc, weights=wmask.tolist(), acts=amask.tolist(),
+        pe_rows=geom.pe_rows, pe_cols=geom.pe_cols, f=geom.f, i=geom.i, kc=m.kc, bands=m.bands,
+        bank_of=bank_of,
+    )  # fmt: skip
+
+
+@st.composite
+def conv_cases(draw):
+    stride = draw(st.integers(1, 3))
+    r = draw(st.integers(1, 4))
+    s = draw(st.integers(1, 4))
+    pad = draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, r - 2 * pad), 9))
+    w = draw(st.integers(max(1, s - 2 * pad), 9))
+    groups = draw(st.integers(1, 2))
+    c = groups * draw(st.integers(1, 3))
+    k = groups * draw(st.integers(1, 6))
+    layer = Layer("t", LayerKind.CONV, h, w, c, k, r, s, stride, pad, groups)
+    geom = PlanarGeometry(draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4)),
+                          draw(st.integers(1, 4)), draw(st.integers(1, 40)))  # fmt: skip
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    wd, ad = draw(st.floats(0.1, 1.0)), draw(st.floats(0.1, 1.0))
+    wmask = rng.random((k, c // groups, r, s)) < wd
+    amask = rng.random((c, h, w)) < ad
+    bands = draw(st.integers(1, 3))
+    banks = draw(st.sampled_from([None, 32, 8]))
+    return layer, geom, wmask, amask, bands, banks
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=conv_cases())
+def test_conv_kernel_equals_cycle_by_cycle_reference(case):
+    layer, geom, wmask, amask, bands, banks = case
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks)
+    ref = reference(layer, geom, m, wmask, amask, banks)
+    assert busy.tolist() == ref.busy
+    assert strict.tolist() == ref.strict
+    assert stats[STAT_ISSUED] == ref.issued
+    assert stats[STAT_VALID] == ref.valid
+    assert stats[STAT_CONFLICT] == ref.conflict_cycles
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    c=st.integers(1, 40),
+    k=st.integers(1, 20),
+    pes=st.integers(1, 6),
+    entries=st.integers(1, 12),
+    seed=st.integers(0, 2**31),
+)
+def test_fc_kernel_equals_reference(c, k, pes, entries, seed):
+    rng = np.random.default_rng(seed)
+    layer = Layer("fc", LayerKind.FC, 1, 1, c, k)
+    geom = PlanarGeometry(1, pes, 4, 4, entries)
+    wmask = rng.random((k, c, 1, 1)) < 0.5
+    amask = rng.random((c, 1, 1)) < 0.6
+    m, busy, _strict, stats = fast(layer, geom, wmask, amask, 1, 32)
+    ref = reference(layer, geom, m, wmask, amask, 32)
+    assert busy.tolist() == ref.busy
+    assert stats[STAT_VALID] == ref.valid == int((wmask[:, :, 0, 0] & amask[None, :, 0, 0]).sum())
+
+
+@settings(deadline=None, max_examples=30)
+@given(case=conv_cases())
+def test_dense_lists_equal_all_ones_sparse_lists(case):
+    """DCNN's counted lists give the cycles SCNN's kernel gives on all-ones masks without conflicts."""
+    layer, geom, wmask, amask, bands, _ = case
+    ones_w, ones_a = np.ones_like(wmask), np.ones_like(amask)
+    _, busy_s, strict_s, stats_s = fast(layer, geom, ones_w, ones_a, bands, None)
+    _, busy_d, strict_d, stats_d = fast(layer, geom, wmask, amask, bands, None, df=DENSE)
+    assert busy_d.tolist() == busy_s.tolist()
+    assert strict_d.tolist() == strict_s.tolist()
+    assert stats_d[STAT_ISSUED] == stats_s[STAT_ISSUED]
+
+
+@settings(deadline=None, max_examples=80)
+@given(blocks=st.lists(st.lists(st.booleans(), min_size=1, max_size=70), min_size=1, max_size=4),
+       max_run=st.integers(1, 15))  # fmt: skip
+def test_zero_run_entries_equal_encoder(blocks, max_run):
+    block = np.array([b for b, vals in enumerate(blocks) for v in vals if v], dtype=np.int64)
+    pos = np.array([p for vals in blocks for p, v in enumerate(vals) if v], dtype=np.int64)
+    assert zero_run_entries(block, pos, max_run) == sum(encode_entries(v, max_run) for v in blocks)
+
+
+def test_zero_run_placeholders_worked_example():
+    """4-bit index: 15 zeros fit one index, 16 need a placeholder, 40 need two (REFERENCE §6.2)."""
+    assert encode_entries([False] * 15 + [True], 15) == 1
+    assert encode_entries([False] * 16 + [True], 15) == 2
+    assert encode_entries([False] * 40 + [True, True], 15) == 4
+    assert encode_entries([True] + [False] * 100, 15) == 1
+
+
+@pytest.mark.parametrize(
+    ("ks", "cycles", "conflict"),
+    [
+        ((0, 1, 2, 3), 1, 0),  # k & 3 differ: the 16 products of the 2 x 2 tile hit 16 banks
+        ((0, 8, 16, 24), 4, 3),  # equal k mod 8: each activation's 4 products hit one bank
+        ((0, 4, 8, 12), 2, 1),  # k & 4 flips bit 4 of the bank: pairs collide
+    ],
+)
+def test_two_by_two_tile_bank_conflicts(ks, cycles, conflict):
+    """Hand-worked: a 2 x 2 activation tile times 4 weights at r = s = 0, F = I = 4, DNNsim's hash.
+
+    bank = 16 (k2 ^ x1 ^ y1) + 8 x0 + 4 y0 + (k & 3); the four outputs (x, y) in {0, 1}^2 take
+    banks 0, 4, 8, 12 (+ k & 3, + 16 k2).
+    """
+    acts = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    weights = [(k, 0, 0) for k in ks]
+    run = run_pe(acts, weights, 4, 4, 1, (0, 2, 2), lambda k, x, y: dnnsim_bank(k, x, y, 32))
+    assert (run.cycles, run.conflict_cycles, run.valid) == (cycles, conflict, 16)
+    layer = Layer("t", LayerKind.CONV, 2, 2, 1, 25, 1, 1)
+    wmask = np.zeros((25, 1, 1, 1), dtype=bool)
+    wmask[list(ks)] = True
+    _, busy, _, _ = fast(layer, PlanarGeometry(1, 1, 4, 4, 100), wmask, np.ones((1, 2, 2), bool), 1, 32)
+    assert int(busy.sum()) == cycles
+
+
+def test_stride_two_phase_split_worked_example():
+    """4 x 4 input, 2 x 2 kernel, stride 2, one PE, F = I = 4, dense operands.
+
+    Without phase splitting one 4 x 4 step would form 16 products of which 4 are valid per weight.
+    Split into 4 phases, each phase pairs its 1 weight with its 4 activations: 4 steps, 4 cycles,
+    16 products issued, all 16 valid (= the layer's 2 x 2 x 4 MACs).
+    """
+    layer = Layer("s2", LayerKind.CONV, 4, 4, 1, 1, 2, 2, 2)
+    m, busy, _strict, stats = fast(layer, PlanarGeometry(1, 1, 4, 4, 16), np.ones((1, 1, 2, 2), bool),
+                                  np.ones((1, 4, 4), bool), 1, 32)  # fmt: skip
+    assert m.phases == 4
+    assert int(busy.sum()) == 4
+    assert stats[STAT_ISSUED] == stats[STAT_VALID] == layer.macs == 16
+
+
+def test_fc_runs_at_a_quarter_of_peak():
+    """FC: each activation meets F weights alone, so dense FC uses F of the F x I multipliers."""
+    layer = Layer("fc", LayerKind.FC, 1, 1, 256, 64)
+    geom = PlanarGeometry(2, 2, 4, 4, 1024)
+    _, busy, _, stats = fast(layer, geom, np.ones((64, 256, 1, 1), bool), np.ones((256, 1, 1), bool), 1, 32)
+    span = int(busy.max(axis=1).sum())
+    assert stats[STAT_VALID] / (geom.pes * 16 * span) == 0.25
