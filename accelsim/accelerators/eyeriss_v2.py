@@ -36,8 +36,10 @@ class LayerCounts:
     """Everything counted over the work items of one layer (all groups)."""
 
     clusters: int
-    item_cycles: list[int] = field(default_factory=list)
-    item_pe: list[int] = field(default_factory=list)
+    item_cycles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Cycles of every work item (tile), in issue order."""
+    item_pe: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """PE of every work item (item i of the layer runs on PE i mod PEs)."""
     slots: int = 0
     entered: int = 0
     empty: int = 0
@@ -122,35 +124,33 @@ class EyerissV2(Accelerator):
     def _tally(
         self, lc: LayerCounts, tiling: PeTiling, counts: np.ndarray, stats: np.ndarray, item: int
     ) -> int:
-        """Add one group's items: cycles and PE, and per-cluster NoC words (multicast deduplicated)."""
+        """Add one group's items: cycles and PE, and per-cluster NoC words (multicast deduplicated).
+
+        Items run in (m-group, c-group, block) order from index `item` on; item i goes to PE
+        i mod PEs. A cluster receives an iact block (c-group, block) once however many of its PEs
+        use it, and a weight tile (m-group, c-group) once; every item sends its psums.
+        """
         mg_n, cg_n, pb_n = tiling.shape
-        per = self.spec.pes_per_cluster
-        seen_iact: set[tuple[int, int, int]] = set()
-        seen_weight: set[tuple[int, int, int]] = set()
+        g_i, cg_i, pb_i = (a.ravel() for a in np.indices((mg_n, cg_n, pb_n)))
+        pe = (item + np.arange(g_i.size)) % self.pes
+        cl = pe // self.spec.pes_per_cluster
+        flat = stats.reshape(-1, 4)
+        lc.item_cycles = np.concatenate([lc.item_cycles, flat[:, 0]])
+        lc.item_pe = np.concatenate([lc.item_pe, pe])
         tile_weights = np.add.reduceat(counts.sum(axis=(2, 3)), tiling.c_bounds[:-1], axis=1)  # (mg, cg)
-        m_sizes = np.diff(tiling.m_bounds)
-        c_sizes = np.diff(tiling.c_bounds)
-        pix_sizes = np.diff(tiling.pix_bounds)
-        for g in range(mg_n):
-            for cg in range(cg_n):
-                for pb in range(pb_n):
-                    pe = item % self.pes
-                    cl = pe // per
-                    lc.item_cycles.append(int(stats[g, cg, pb, 0]))
-                    lc.item_pe.append(pe)
-                    if (cl, cg, pb) not in seen_iact:
-                        seen_iact.add((cl, cg, pb))
-                        lc.iact_words[cl] += stats[g, cg, pb, 2]
-                    if (cl, g, cg) not in seen_weight:
-                        seen_weight.add((cl, g, cg))
-                        lc.weight_words[cl] += tile_weights[g, cg]
-                    outs = c_sizes[cg] if tiling.depthwise else m_sizes[g]
-                    lc.psum_words[cl] += outs * pix_sizes[pb]
-                    item += 1
-        lc.slots += int(stats[..., 1].sum())
-        lc.entered += int(stats[..., 2].sum())
-        lc.empty += int(stats[..., 3].sum())
-        return item
+        _, first_iact = np.unique((cl * cg_n + cg_i) * pb_n + pb_i, return_index=True)
+        _, first_weight = np.unique((cl * mg_n + g_i) * cg_n + cg_i, return_index=True)
+        outs = np.diff(tiling.c_bounds)[cg_i] if tiling.depthwise else np.diff(tiling.m_bounds)[g_i]
+        psums = outs * np.diff(tiling.pix_bounds)[pb_i]
+        n = self.spec.clusters
+        lc.iact_words += np.bincount(cl[first_iact], weights=flat[first_iact, 2], minlength=n)
+        weights = tile_weights[g_i, cg_i]
+        lc.weight_words += np.bincount(cl[first_weight], weights=weights[first_weight], minlength=n)
+        lc.psum_words += np.bincount(cl, weights=psums, minlength=n)
+        lc.slots += int(flat[:, 1].sum())
+        lc.entered += int(flat[:, 2].sum())
+        lc.empty += int(flat[:, 3].sum())
+        return item + g_i.size
 
     def noc_cycles(self, lc: LayerCounts) -> int:
         """Cycles the slowest cluster's iact / weight / psum networks need for the layer."""
@@ -168,13 +168,16 @@ class EyerissV2(Accelerator):
         """Count the tiles, play them on the PEs, bound by the NoC, count actions and energy."""
         layer = work.layer
         lc = self.count(work)
-        # The pipeline fills once per PE and layer: a PE's tiles stream back to back (docs/assumptions.md).
-        fill, started = self.spec.pe.pipeline_depth, set()
-        items = []
-        for pe, c in zip(lc.item_pe, lc.item_cycles, strict=True):
-            items.append(WorkItem(unit=pe, cycles=c + (fill if pe not in started else 0)))
-            started.add(pe)
+        # A PE's tiles stream back to back (operands arrive over the NoC, bounded below) and the
+        # pipeline fills once per PE and layer (docs/assumptions.md): one engine item per PE
+        # carrying the sum of its tiles' cycles is the same schedule as one item per tile.
+        per_pe = np.zeros(self.pes, dtype=np.int64)
+        np.add.at(per_pe, lc.item_pe, lc.item_cycles)
+        used = np.bincount(lc.item_pe, minlength=self.pes) > 0
+        fill = self.spec.pe.pipeline_depth
+        items = [WorkItem(unit=int(pe), cycles=int(per_pe[pe]) + fill) for pe in np.flatnonzero(used)]
         run = play(items, units=self.pes, dram_bytes_per_cycle=None)
+        tiles = int(lc.item_cycles.size)
         noc = self.noc_cycles(lc)
         effectual = work.effectual_macs
         counts, costs, sram_bytes, dram_bytes = self._actions(layer, lc, effectual, work)
@@ -199,8 +202,8 @@ class EyerissV2(Accelerator):
             idle_fraction=1.0 - float(run.busy.sum()) / (cycles * self.pes) if cycles else 0.0,
             dram_bytes=dram_bytes,
             sram_bytes=sram_bytes,
-            folds=len(items),
-            mapping_efficiency=min(1.0, len(items) / self.pes),
+            folds=tiles,
+            mapping_efficiency=min(1.0, tiles / self.pes),
             mapping=lc.describe + _bound_note(run.makespan, noc, dram),
             energy_pj=energy_breakdown(counts, costs),
         )

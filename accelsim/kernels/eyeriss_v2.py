@@ -44,6 +44,39 @@ def column_counts(
 
 
 @njit(cache=True)
+def _window_hits(
+    acts: np.ndarray,
+    stride: int,
+    out_w: int,
+    r_n: int,
+    s_n: int,
+    c_lo: int,
+    c_hi: int,
+    p_lo: int,
+    p_hi: int,
+    iacts_compressed: bool,
+) -> np.ndarray:
+    """How many output positions of block [p_lo, p_hi) feed each (c, r, s) of channels [c_lo, c_hi).
+
+    That is the number of times the iact at tap (r, s) of channel c enters the pipeline over the
+    block: every position with uncompressed iacts, only the non-zero ones with CSC. int64 (C0, R, S).
+    """
+    hits = np.zeros((c_hi - c_lo, r_n, s_n), dtype=np.int64)
+    if not iacts_compressed:
+        hits[:] = p_hi - p_lo
+        return hits
+    for p in range(p_lo, p_hi):
+        y0 = (p // out_w) * stride
+        x0 = (p % out_w) * stride
+        for c in range(c_lo, c_hi):
+            for r in range(r_n):
+                for s in range(s_n):
+                    if acts[c, y0 + r, x0 + s]:
+                        hits[c - c_lo, r, s] += 1
+    return hits
+
+
+@njit(cache=True)
 def pe_tile_stats(
     counts: np.ndarray,
     acts: np.ndarray,
@@ -63,37 +96,37 @@ def pe_tile_stats(
     blocks of flattened output positions (each with its end appended). Returns int64
     (m-groups, c-groups, blocks, 4): cycles; weights multiplied (MAC slots, SIMD padding excluded);
     iacts that entered the pipeline (iact SPad reads); weight-column look-ups that found an empty column.
+
+    A tile's counts are sums over the iacts that enter of a function of their weight column, so they
+    are computed as (times each (c, r, s) iact enters over the block) x (its column's cost): the
+    window hits are counted once per (c-group, block) and shared by every m-group.
     """
     mg_n, _, r_n, s_n = counts.shape
     cg_n = c_bounds.shape[0] - 1
     pb_n = pix_bounds.shape[0] - 1
     out = np.zeros((mg_n, cg_n, pb_n, 4), dtype=np.int64)
-    for g in range(mg_n):
-        for cg in range(cg_n):
-            for pb in range(pb_n):
+    for cg in range(cg_n):
+        c_lo, c_hi = c_bounds[cg], c_bounds[cg + 1]
+        for pb in range(pb_n):
+            p_lo, p_hi = pix_bounds[pb], pix_bounds[pb + 1]
+            hits = _window_hits(acts, stride, out_w, r_n, s_n, c_lo, c_hi, p_lo, p_hi, iacts_compressed)
+            entered = hits.sum()
+            fill = fill_cycles if entered > 0 else 0
+            for g in range(mg_n):
                 cycles = 0
                 slots = 0
-                entered = 0
                 empty = 0
-                for p in range(pix_bounds[pb], pix_bounds[pb + 1]):
-                    y0 = (p // out_w) * stride
-                    x0 = (p % out_w) * stride
-                    for c in range(c_bounds[cg], c_bounds[cg + 1]):
-                        for r in range(r_n):
-                            for s in range(s_n):
-                                if iacts_compressed and not acts[c, y0 + r, x0 + s]:
-                                    continue
-                                entered += 1
-                                n = counts[g, c, r, s]
-                                if n > 0:
-                                    cycles += (n + simd - 1) // simd
-                                    slots += n
-                                else:
-                                    empty += 1
-                                    cycles += empty_column_cycles
-                if entered > 0:
-                    cycles += fill_cycles
-                out[g, cg, pb, 0] = cycles
+                for c in range(c_lo, c_hi):
+                    for r in range(r_n):
+                        for s in range(s_n):
+                            h = hits[c - c_lo, r, s]
+                            n = counts[g, c, r, s]
+                            if n > 0:
+                                cycles += h * ((n + simd - 1) // simd)
+                                slots += h * n
+                            else:
+                                empty += h
+                out[g, cg, pb, 0] = cycles + empty * empty_column_cycles + fill
                 out[g, cg, pb, 1] = slots
                 out[g, cg, pb, 2] = entered
                 out[g, cg, pb, 3] = empty
