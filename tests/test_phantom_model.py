@@ -1,0 +1,129 @@
+"""Phantom-2D end to end: config, iso-multiplier preset, counts, ablations, energy, reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accelsim.accelerators import build
+from accelsim.api import resolve_config, simulate
+from accelsim.config.arch import parse_arch
+from accelsim.config.sweep_spec import load_sweep
+from accelsim.errors import ConfigError
+from accelsim.report.schema import ENERGY_COLUMNS
+from accelsim.sweep.points import expand
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.sparsity import dense_profile, load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+CONV = Layer("conv5_1", LayerKind.CONV, h=14, w=14, c=64, k=32, r=3, s=3, pad=1)
+
+
+def spec_with(**core_changes):  # type: ignore[no-untyped-def]
+    spec, _ = resolve_config("phantom2d")
+    mesh = core_changes.pop("mesh", {})
+    dram = core_changes.pop("dram", {})
+    return spec.model_copy(
+        update={
+            "core": spec.core.model_copy(update=core_changes),
+            "mesh": spec.mesh.model_copy(update=mesh),
+            "dram": spec.dram.model_copy(update=dram),
+        }
+    )
+
+
+def sparse_work(layer: Layer = CONV) -> LayerWorkload:
+    profile = load_profile("vgg16", "pruned")  # conv5_1 densities of pruned VGG16
+    return LayerWorkload("vgg16", layer, profile, seed=0)
+
+
+def test_preset_is_iso_multiplier_and_iso_clock_with_the_dense_baseline():
+    phantom = build(resolve_config("phantom2d")[0])
+    dense = build(resolve_config("systolic_ws_32x32")[0])
+    assert phantom.multipliers == dense.multipliers == 1024
+    assert phantom.clock_hz == dense.clock_hz
+    assert build(resolve_config("phantom2d_p3t3")[0]).multipliers == 8 * 14 * 9
+
+
+def test_bad_config_names_the_key():
+    data = resolve_config("phantom2d")[0].model_dump()
+    data["core"]["threads"] = 0
+    with pytest.raises(ConfigError, match=r"core\.threads"):
+        parse_arch(data, "bad.yaml")
+    data["core"]["threads"] = 4
+    data["mesh"]["balance"] = "greedy"
+    with pytest.raises(ConfigError, match=r"mesh\.balance"):
+        parse_arch(data, "bad.yaml")
+    data["mesh"]["balance"] = "lpt"
+    data["core"]["look_ahead"] = 4
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_arch(data, "bad.yaml")
+
+
+def test_only_valid_products_are_issued():
+    work = sparse_work()
+    result, timeline = build(spec_with()).simulate_layer(work)
+    assert result.macs_issued == result.macs_effectual == work.effectual_macs
+    assert result.macs_issued < result.macs_dense
+    assert 0 < result.utilization <= 1
+    assert set(timeline.columns) >= {"unit", "state", "start", "end"}
+    assert timeline["unit"].nunique() == 64
+    assert result.cycles == int(timeline["end"].max()) + 3  # makespan + L1 + two L2 stages
+
+
+def test_dense_layer_cycles_bounded_by_ideal():
+    layer = Layer("d", LayerKind.CONV, h=8, w=8, c=16, k=64, r=3, s=3, pad=1)
+    work = LayerWorkload("t", layer, dense_profile("t"), seed=0)
+    result, _ = build(spec_with()).simulate_layer(work)
+    assert result.macs_issued == work.effectual_macs
+    assert result.cycles >= result.macs_issued / 1024
+
+
+def test_level1_ablations_order():
+    work = sparse_work()
+    cycles = {
+        name: build(spec_with(**changes)).simulate_layer(work)[0].cycles
+        for name, changes in {
+            "off": {"window": 1, "prefetch_next_tile": False},
+            "w8": {"window": 8, "prefetch_next_tile": False},
+            "w8_prefetch": {},
+            "unbounded_split": {"window": None, "atomic_groups": False},
+        }.items()
+    }
+    assert cycles["off"] > cycles["w8"] >= cycles["w8_prefetch"] >= cycles["unbounded_split"]
+
+
+def test_finite_dram_bandwidth_stalls():
+    work = sparse_work()
+    free, _ = build(spec_with()).simulate_layer(work)
+    slow, timeline = build(spec_with(dram={"bandwidth_bytes_per_cycle": 0.5})).simulate_layer(work)
+    assert slow.stall_cycles > 0
+    assert slow.cycles > free.cycles
+    assert slow.dram_bytes == free.dram_bytes
+    assert "stalled" in set(timeline["state"])
+
+
+def test_energy_components_and_mask_traffic():
+    result, _ = build(spec_with()).simulate_layer(sparse_work())
+    row = result.to_row()
+    for col in ("energy_mac_pj", "energy_rf_pj", "energy_sram_pj", "energy_noc_pj", "energy_dram_pj"):
+        assert row[col] > 0, col
+    assert row["energy_pj"] == pytest.approx(sum(row[c] for c in ENERGY_COLUMNS))
+    dense_bytes = CONV.input_elems + CONV.weights + CONV.output_elems  # int8, uncompressed
+    assert result.dram_bytes < dense_bytes  # mask format: 1 bit per element + the non-zeros
+
+
+def test_whole_small_network_is_reproducible_and_runs_every_kind():
+    a = simulate("phantom2d", "mobilenet_v1", "pruned", seed=3).layers
+    b = simulate("phantom2d", "mobilenet_v1", "pruned", seed=3).layers
+    assert a.equals(b)
+    assert set(a["kind"]) == {"conv", "depthwise", "pointwise", "fc"}
+    assert (a["macs_issued"] == a["macs_effectual"]).all()
+
+
+def test_window_sweep_reaches_core_keys():
+    points = expand(load_sweep(ROOT / "arch_configs" / "sweeps" / "phantom_window.yaml"))
+    got = {(p.spec["core"]["window"], p.spec["core"]["threads"]) for p in points}
+    assert got == {(w, t) for w in (1, 2, 4, 8, None) for t in (4, 8)}
