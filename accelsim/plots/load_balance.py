@@ -37,6 +37,12 @@ def unit_fractions(timeline: pd.DataFrame) -> pd.DataFrame:
     return out[["layer", "unit", *STATES]]
 
 
+_MAX_WIDTH_IN = 16.0
+"""Widest figure in inches, however many units (a 1,024-unit array would otherwise be metres wide)."""
+_MAX_TIMELINE_IN = 8.0
+"""Tallest timeline panel in inches; beyond it units are thinner bars."""
+
+
 def load_balance(timeline: pd.DataFrame, *, layer: str | None = None, title: str | None = None) -> Figure:
     """Heatmaps of busy / stalled / idle fraction (layer x unit) over a broken_barh timeline of one layer.
 
@@ -53,8 +59,10 @@ def load_balance(timeline: pd.DataFrame, *, layer: str | None = None, title: str
     if layer not in layers:
         raise PlotError(f"layer {layer!r} is not in the timeline; layers: {', '.join(layers)}")
 
-    fig = new_figure(max(8.0, 3.0 + 0.5 * len(units) * 3), 3.0 + 0.28 * len(layers) + 0.2 * len(units))
-    grid = fig.add_gridspec(2, 3, height_ratios=[max(2.0, 0.3 * len(layers)), max(1.2, 0.25 * len(units))])
+    width = min(_MAX_WIDTH_IN, max(8.0, 3.0 + 1.5 * len(units)))
+    timeline_height = min(_MAX_TIMELINE_IN, max(1.2, 0.2 * len(units)))
+    fig = new_figure(width, 3.0 + 0.28 * len(layers) + timeline_height)
+    grid = fig.add_gridspec(2, 3, height_ratios=[max(2.0, 0.3 * len(layers)), timeline_height])
     annotate = len(layers) * len(units) <= _MAX_ANNOTATED_CELLS
     image = None
     heat_axes = []
@@ -88,8 +96,10 @@ def load_balance(timeline: pd.DataFrame, *, layer: str | None = None, title: str
     ax = fig.add_subplot(grid[1, :])
     rows = timeline[timeline["layer"].astype(str) == layer]
     span = int(rows["end"].max())
+    active = rows[rows["state"].isin(["busy", "stalled"])]
+    by_unit = {int(unit): group for unit, group in active.groupby("unit", sort=False)}
     for unit in units:
-        mine = rows[(rows["unit"] == unit) & rows["state"].isin(["busy", "stalled"])]
+        mine = by_unit.get(unit, active.iloc[:0])
         for state, spans in _spans(mine, span).items():
             ax.broken_barh(spans, (unit - 0.4, 0.8), facecolors=STATE_COLORS[state])
     ax.set_xlim(0, span)
