@@ -30,7 +30,7 @@ DOC = ROOT / "docs" / "phantom.md"
 FIGURE = ROOT / "docs" / "img" / "phantom_load_balance.png"
 PROFILE = "pruned"
 BASELINE = "systolic_ws_32x32"
-OTHERS = ("scnn", "sparten", "eyeriss_v2")
+OTHERS = ("scnn", "sparten", "eyeriss_v2_1024", "eyeriss_v2")
 """Other sparse accelerators compared when their configs exist and run."""
 
 Change = Callable[[Any], Any]
