@@ -13,6 +13,7 @@ from accelsim.kernels.scnn import (
     STAT_CONFLICT,
     STAT_ISSUED,
     STAT_VALID,
+    TABLE_MIN_ACTS,
     bank_table,
     dnnsim_bank,
     planar_layer,
@@ -81,6 +82,35 @@ def test_conv_kernel_equals_cycle_by_cycle_reference(case):
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
     assert stats[STAT_ISSUED] == ref.issued
+    assert stats[STAT_VALID] == ref.valid
+    assert stats[STAT_CONFLICT] == ref.conflict_cycles
+
+
+@st.composite
+def wide_conv_cases(draw):
+    """Planes large enough that a channel holds >= TABLE_MIN_ACTS activations (per-vector bank tables)."""
+    r = draw(st.integers(1, 3))
+    pad = draw(st.integers(0, 1))
+    h, w = draw(st.integers(10, 14)), draw(st.integers(10, 14))
+    c, k = draw(st.integers(1, 2)), draw(st.integers(2, 12))
+    layer = Layer("t", LayerKind.CONV, h, w, c, k, r, r, draw(st.integers(1, 2)), pad)
+    geom = PlanarGeometry(draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(2, 4)),
+                          draw(st.integers(2, 4)), draw(st.integers(8, 200)))  # fmt: skip
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    wmask = rng.random((k, c, r, r)) < draw(st.floats(0.3, 1.0))
+    amask = rng.random((c, h, w)) < draw(st.floats(0.6, 1.0))
+    amask[0].flat[:TABLE_MIN_ACTS] = True  # channel 0 takes the table path (in one band at least)
+    return layer, geom, wmask, amask, draw(st.integers(1, 2)), draw(st.sampled_from([32, 8]))
+
+
+@settings(deadline=None, max_examples=12)
+@given(case=wide_conv_cases())
+def test_wide_conv_kernel_equals_reference(case):
+    layer, geom, wmask, amask, bands, banks = case
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks)
+    ref = reference(layer, geom, m, wmask, amask, banks)
+    assert busy.tolist() == ref.busy
+    assert strict.tolist() == ref.strict
     assert stats[STAT_VALID] == ref.valid
     assert stats[STAT_CONFLICT] == ref.conflict_cycles
 
@@ -182,3 +212,42 @@ def test_fc_runs_at_a_quarter_of_peak():
     _, busy, _, stats = fast(layer, geom, np.ones((64, 256, 1, 1), bool), np.ones((256, 1, 1), bool), 1, 32)
     span = int(busy.max(axis=1).sum())
     assert stats[STAT_VALID] / (geom.pes * 16 * span) == 0.25
+
+
+def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amask, max_run: int):
+    """The zero-run format block by block with plain loops (REFERENCE §6.2)."""
+    kpg = layer.k_per_group
+    w_entries = 0
+    for c in range(layer.c_per_group):
+        for g in range(layer.groups):
+            for k0 in range(0, kpg, m.kc):
+                ks = range(k0, min(k0 + m.kc, kpg))
+                seq = [
+                    bool(wmask[g * kpg + k, c, r, s])
+                    for r in range(layer.r)
+                    for s in range(layer.s)
+                    for k in ks
+                ]
+                w_entries += encode_entries(seq, max_run)
+    tile_h = -(-layer.out_h // geom.pe_rows)
+    a_entries = 0
+    for c in range(layer.c):
+        tiles: dict[int, list[bool]] = {}
+        for y in range(layer.h):
+            for x in range(layer.w):
+                ay = min(y // layer.stride, layer.out_h - 1)
+                ax = min(x // layer.stride, layer.out_w - 1)
+                tiles.setdefault((ay // tile_h) * geom.pe_cols + ax // m.tile_w, []).append(
+                    bool(amask[c, y, x])
+                )
+        a_entries += sum(encode_entries(v, max_run) for v in tiles.values())  # row-major within a tile
+    return a_entries, w_entries
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=conv_cases(), max_run=st.integers(1, 15))
+def test_compressed_entries_equal_plain_encoder(case, max_run):
+    layer, geom, wmask, amask, _, _ = case
+    m = SPARSE.plan(layer, geom, 1)
+    got = SPARSE.compressed_entries(layer, geom, m, amask, wmask, max_run)
+    assert got == _plain_compressed_entries(layer, geom, m, wmask, amask, max_run)

@@ -33,6 +33,12 @@ import numpy as np
 
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.kernels.scnn import zero_run_entries
+from accelsim.kernels.scnn_lists import (
+    act_zero_run_entries,
+    bucket_order,
+    weight_lists,
+    weight_zero_run_entries,
+)
 from accelsim.workload.layer import Layer, LayerKind
 
 
@@ -185,7 +191,7 @@ class PlanarTiledCP:
         # the kernel needs only the list lengths (no product is examined).
         one_w = np.ones((layer.k, 1, layer.r, layer.s), dtype=bool)
         one_a = np.ones((1, layer.h, layer.w), dtype=bool)
-        w_ptr1 = self._weight_lists(layer, mapping, one_w, chans=1)[0]
+        w_ptr1 = self._weight_lists(layer, mapping, one_w)[0]
         a_ptr1, _, _, band1 = self._act_lists(layer, geom, mapping, one_a, chans=1)
         w_ptr = _repeat_counts(w_ptr1, (-1, 1, mapping.phases), layer.c_per_group)
         n_bands, per_key = len(mapping.bands), geom.pes * mapping.phases
@@ -202,19 +208,14 @@ class PlanarTiledCP:
         )
 
     def _weight_lists(
-        self, layer: Layer, m: PlanarMapping, weights: np.ndarray, chans: int | None = None
+        self, layer: Layer, m: PlanarMapping, weights: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per (weight group, input channel, phase): non-zeros in (r, s, k) order, k local to the group."""
-        cg = layer.c_per_group if chans is None else chans
-        kpg, st = layer.k_per_group, m.stride
-        wm = np.ascontiguousarray(np.asarray(weights, dtype=bool).transpose(1, 2, 3, 0))  # (c, r, s, k)
-        c, r, s, k = (x.astype(np.int64) for x in np.nonzero(wm))
-        local = k % kpg
-        wgroup = (k // kpg) * m.kc_blocks + local // m.kc
-        key = (wgroup * cg + c) * m.phases + (r % st) * st + (s % st)
-        order = np.argsort(key, kind="stable")
-        ptr = _ptr(np.bincount(key, minlength=layer.groups * m.kc_blocks * cg * m.phases))
-        return ptr, (local % m.kc)[order], r[order], s[order]
+        """Per (weight group, input channel, phase): non-zeros in (r, s, k) order, k local to the group.
+
+        `weights` is (k, c / groups, r, s); a single-channel mask gives the lists of one channel.
+        """
+        wm = np.ascontiguousarray(weights, dtype=bool)
+        return weight_lists(wm, layer.k_per_group, m.kc, m.kc_blocks, m.stride)
 
     def _act_lists(
         self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray, chans: int | None = None
@@ -244,9 +245,7 @@ class PlanarTiledCP:
                 ys.append(yp[inside])
                 keys.append(key)
                 per_band.append(int(inside.sum()))
-        key = np.concatenate(keys)
-        order = np.argsort(key, kind="stable")
-        ptr = _ptr(np.bincount(key, minlength=n_keys))
+        ptr, order = bucket_order(np.concatenate(keys), n_keys)
         return ptr, np.concatenate(xs)[order], np.concatenate(ys)[order], np.array(per_band, dtype=np.int64)
 
     def _groups(
@@ -270,33 +269,35 @@ class PlanarTiledCP:
         Activations are compressed per input channel and PE tile (row-major), weights per input
         channel and output-channel group, linearised in (r, s, k) order (REFERENCE §6.2).
         """
-        wm = np.asarray(weights, dtype=bool).transpose(1, 0, 2, 3)  # (c, k, r, s)
-        c, k, r, s = (v.astype(np.int64) for v in np.nonzero(wm))
-        kpg = layer.k_per_group
-        block = (c * layer.groups + k // kpg) * m.kc_blocks + (k % kpg) // m.kc
-        kc_here = np.minimum(m.kc, kpg - ((k % kpg) // m.kc) * m.kc)
-        pos = (r * layer.s + s) * kc_here + (k % kpg) % m.kc
-        order = np.lexsort((pos, block))
-        w_entries = zero_run_entries(block[order], pos[order], max_run)
-        c, y, x = (v.astype(np.int64) for v in np.nonzero(np.asarray(acts, dtype=bool)))
+        w_entries = weight_zero_run_entries(
+            np.ascontiguousarray(weights, dtype=bool), layer.k_per_group, m.kc, m.kc_blocks, max_run
+        )
+        return self.compressed_act_entries(layer, geom, m, acts, max_run), int(w_entries)
+
+    def compressed_act_entries(
+        self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray, max_run: int
+    ) -> int:
+        """Activation entries of SCNN's zero-run format: per input channel and PE tile, row-major."""
         if m.fc:
+            c = np.flatnonzero(np.asarray(acts, dtype=bool).reshape(-1)).astype(np.int64)
             cp = _ceil(layer.c, geom.pes)
-            block, pos = c // cp, c % cp
-        else:
-            st = m.stride
-            ay = np.minimum(y // st, layer.out_h - 1)
-            ax = np.minimum(x // st, layer.out_w - 1)
-            tile_h = _ceil(layer.out_h, geom.pe_rows)
-            pe = (ay // tile_h) * geom.pe_cols + ax // m.tile_w
-            block = c * geom.pes + pe
-            y0 = (ay // tile_h) * tile_h * st
-            x0 = (ax // m.tile_w) * m.tile_w * st
-            last = ax // m.tile_w == (layer.out_w - 1) // m.tile_w  # the last column holds the rest
-            width = np.where(last, layer.w - x0, m.tile_w * st)
-            pos = (y - y0) * width + (x - x0)
-        order = np.lexsort((pos, block))
-        a_entries = zero_run_entries(block[order], pos[order], max_run)
-        return int(a_entries), int(w_entries)
+            return int(zero_run_entries(c // cp, c % cp, max_run))  # c ascending: sorted by block
+        st = m.stride
+        y = np.arange(layer.h, dtype=np.int64)[:, None]
+        x = np.arange(layer.w, dtype=np.int64)[None, :]
+        ay = np.minimum(y // st, layer.out_h - 1)
+        ax = np.minimum(x // st, layer.out_w - 1)
+        tile_h = _ceil(layer.out_h, geom.pe_rows)
+        pe = (ay // tile_h) * geom.pe_cols + ax // m.tile_w
+        y0 = (ay // tile_h) * tile_h * st
+        x0 = (ax // m.tile_w) * m.tile_w * st
+        last = ax // m.tile_w == (layer.out_w - 1) // m.tile_w  # the last column holds the rest
+        width = np.where(last, layer.w - x0, np.minimum(m.tile_w * st, layer.w - x0))  # columns stored
+        pos = (y - y0) * width + (x - x0)
+        am = np.ascontiguousarray(acts, dtype=bool)
+        return int(
+            act_zero_run_entries(am, np.ascontiguousarray(pe), np.ascontiguousarray(pos), geom.pes, max_run)
+        )
 
 
 register_dataflow("scnn", "pt_is_cp_sparse")(PlanarTiledCP(sparse=True))
