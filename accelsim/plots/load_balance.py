@@ -97,7 +97,7 @@ def load_balance(timeline: pd.DataFrame, *, layer: str | None = None, title: str
     rows = timeline[timeline["layer"].astype(str) == layer]
     span = int(rows["end"].max())
     active = rows[rows["state"].isin(["busy", "stalled"])]
-    by_unit = {int(unit): group for unit, group in active.groupby("unit", sort=False)}
+    by_unit = dict(iter(active.groupby("unit", sort=False)))  # numpy int keys equal Python ints
     for unit in units:
         mine = by_unit.get(unit, active.iloc[:0])
         for state, spans in _spans(mine, span).items():
