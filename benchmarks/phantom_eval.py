@@ -157,7 +157,7 @@ def evaluate(network: str, out: list[str], timeline_sink: dict[str, RunResult]) 
     if others:
         ratios = ", ".join(
             f"{name} {speedup:.2f}x ({speedup * res.layers['multipliers'].iloc[0] / 1024:.2f}x per multiplier"
-            f"{'' if skipped == 0 else f'; {skipped} layers it cannot run left out of both'})"
+            f"{'' if skipped == 0 else f'; {skipped} layer(s) it cannot run left out of both'})"
             for name, res in others.items()
             for speedup, skipped in [same_layer_speedup(phantom, res)]
         )
