@@ -32,6 +32,7 @@ def test_shipped_profiles_are_listed() -> None:
         ("alexnet", "pruned"),
         ("mobilenet_v1", "measured"),
         ("mobilenet_v1", "pruned"),
+        ("mobilenet_v1_0.5_128", "pruned"),
         ("vgg16", "pruned"),
     ]
 
