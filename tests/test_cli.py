@@ -120,7 +120,10 @@ def test_validate_networks_and_profiles(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--network", "resnet"], "unknown network 'resnet'; known: alexnet, mobilenet_v1, mobilenet_v1_0.5_128, vgg16"),
+        (
+            ["run", "--network", "resnet"],
+            "unknown network 'resnet'; known: alexnet, mobilenet_v1, mobilenet_v1_0.5_128, vgg16",
+        ),
         (
             ["run", "--network", "alexnet", "--profile", "sparse"],
             "unknown sparsity profile of network 'alexnet'",

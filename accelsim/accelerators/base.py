@@ -42,3 +42,20 @@ class Accelerator(ABC):
     @abstractmethod
     def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
         """Simulate one layer: its result row and its per-unit timeline (unit, state, start, end)."""
+
+    def result(self, work: LayerWorkload, *, cycles: int, **fields: Any) -> LayerResult:
+        """The result row of `work`: the model's own `fields`, plus what every model fills the same way
+        (the layer's identity, its dense and effectual MACs, the multipliers, latency = cycles / clock)."""
+        layer = work.layer
+        return LayerResult(
+            network=work.network,
+            layer=layer.name,
+            kind=str(layer.kind),
+            accelerator=self.name,
+            macs_dense=layer.macs,
+            macs_effectual=work.effectual_macs,
+            cycles=cycles,
+            latency_s=cycles / self.clock_hz,
+            multipliers=self.multipliers,
+            **fields,
+        )

@@ -106,17 +106,10 @@ class EyerissV1(Accelerator):
         cycles = run.makespan
         counts = self._action_counts(work, mapping, traffic)
         counts[Action("static", "leak")] = cycles
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=mapping.macs,
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=run.stalled_cycles,
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,

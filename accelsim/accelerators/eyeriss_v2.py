@@ -186,17 +186,10 @@ class EyerissV2(Accelerator):
         cycles = max(run.makespan, noc, dram)
         counts[Action("static", "leak")] = cycles
         costs[Action("static", "leak")] = static_energy_pj(self._leakage_mw(), 1, self.spec.clock_mhz)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=effectual,
+        result = self.result(
+            work,
             macs_issued=lc.slots,
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=cycles - run.makespan,
             imbalance=run.imbalance,
             idle_fraction=1.0 - float(run.busy.sum()) / (cycles * self.pes) if cycles else 0.0,

@@ -257,17 +257,10 @@ class Imce(Accelerator):
         costs[Action("static", "leak")] = static_energy_pj(self.leakage_mw(), 1, self.spec.clock_mhz)
         lane_cycles = self.multipliers * cycles
         sensed = (mp.counts[k.AND_BITS] + mp.counts[k.READ_BITS]) * self.timing.t_and
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=layer.macs,
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=run.stalled_cycles,
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,

@@ -97,17 +97,10 @@ class Phantom2D(Accelerator):
         counts[Action("static", "leak")] = cycles
         costs[Action("static", "leak")] = static_energy_pj(self._leakage_mw(), 1, self.spec.clock_mhz)
         steps = -(-items.reduction_rows // c.pes)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=issued,  # every valid product, exactly work.effectual_macs (a test)
+        result = self.result(
+            work,
             macs_issued=issued,
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=run.stalled_cycles,
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,

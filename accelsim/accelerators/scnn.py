@@ -176,17 +176,10 @@ class PlanarTiledArray(Accelerator):
         busy = totals[:, 0]
         dram_bytes = float(sum(dram["read"]) + sum(dram["write"]))
         counts, costs, sram_bytes = self._actions(work, run, dram_bytes, cycles)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=int(run.stats[STAT_ISSUED]),
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=engine.stalled_cycles,
             imbalance=float(busy.max() / busy.mean()) if busy.mean() > 0 else 1.0,
             idle_fraction=float(totals[:, 2].sum() / totals.sum()) if cycles else 0.0,

@@ -136,17 +136,10 @@ class Sparten(Accelerator):
             else 0.0
         )
         counts_e, costs, sram_bits = self._actions(layer, counts, dram, cycles)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=int(counts.macs.sum()),
             cycles=cycles,
-            latency_s=cycles / self.clock_hz,
-            multipliers=self.multipliers,
             stall_cycles=run.stalled_cycles,
             imbalance=imbalance,
             idle_fraction=float(idle),

@@ -81,22 +81,14 @@ class SystolicArray(Accelerator):
         )
         run = play([item], units=1, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle)
         cycles = run.makespan - 1  # SCALE-Sim: zero-based cycle index of the last output write
-        latency_s = cycles / self.clock_hz
         effectual = work.effectual_macs
         counts, costs, sram_bytes = self._actions(mapping, traffic, effectual)
         counts[Action("static", "leak")] = cycles
         costs[Action("static", "leak")] = static_energy_pj(self._leakage_mw(), 1, self.spec.clock_mhz)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=effectual,
+        result = self.result(
+            work,
             macs_issued=mapping.mac_slots,
             cycles=cycles,
-            latency_s=latency_s,
-            multipliers=self.multipliers,
             stall_cycles=run.stalled_cycles,
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,

@@ -133,17 +133,10 @@ class WinogradFpga(Accelerator):
         t = mapping.tiling
         slots = t.burstchannels * t.ytile * t.xtile_pad  # tiles per burst and output channel
         iters = math.ceil(slots / s.tiles_per_cu)
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=round(call.multiplies * per_image),
             cycles=cycles,
-            latency_s=latency_s,
-            multipliers=self.multipliers,
             stall_cycles=0,  # DDR waits are part of the memcpy phases (nothing overlaps)
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,
@@ -191,17 +184,10 @@ class WinogradFpga(Accelerator):
             Action("static", "board"): s.power.static_w * _PJ_PER_J,
             Action("mac", "host_cpu"): s.host.power_w * _PJ_PER_J,
         }
-        result = LayerResult(
-            network=work.network,
-            layer=layer.name,
-            kind=str(layer.kind),
-            accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
+        result = self.result(
+            work,
             macs_issued=0,
             cycles=cycles,
-            latency_s=latency_s,
-            multipliers=self.multipliers,
             stall_cycles=0,
             imbalance=1.0,
             idle_fraction=1.0,
