@@ -52,9 +52,12 @@ def run_point(point: dict[str, Any], out_dir: str) -> tuple[str, str]:
     A top-level function so that Dask can ship it to any worker; the result is a function of the
     point alone (masks come from SeedSequence), so any worker produces the same bytes of data.
     """
+    import numba
+
     from accelsim.api import simulate
     from accelsim.config.arch import parse_arch
 
+    numba.set_num_threads(1)  # points already run one per core; a parallel kernel would oversubscribe
     p = SweepPoint.from_dict(point)
     try:
         spec = parse_arch(p.spec, f"sweep point {p.point_id}")
