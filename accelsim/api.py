@@ -84,13 +84,17 @@ def simulate(
     net = resolve_network(network)
     prof = profile if isinstance(profile, SparsityProfile) else load_profile(net.name, profile)
     check_profile(prof, net)
-    rows, timelines, skipped = [], [], {}
+    reasons = {layer.name: accel.unsupported(layer) for layer in net.compute_layers}
+    skipped = {name: reason for name, reason in reasons.items() if reason is not None}
+    if skipped and not skip_unsupported:  # before anything runs: say every layer, and the way out
+        listed = "; ".join(f"{net.name}/{name}: {reason}" for name, reason in skipped.items())
+        raise UnsupportedLayerError(
+            f"{accel.name} cannot run {len(skipped)} layer(s) of {net.name}: {listed}. "
+            "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
+        )
+    rows, timelines = [], []
     for layer in net.compute_layers:
-        reason = accel.unsupported(layer)
-        if reason is not None:
-            if not skip_unsupported:
-                raise UnsupportedLayerError(f"{accel.name} cannot run {net.name}/{layer.name}: {reason}")
-            skipped[layer.name] = reason
+        if layer.name in skipped:
             continue
         result, timeline = accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed))
         rows.append(result)
