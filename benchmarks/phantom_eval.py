@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from lower_bound import popcount_seconds
 
 from accelsim.api import resolve_config, simulate
 from accelsim.plots import load_balance
 from accelsim.report.result import RunResult
-from benchmarks.lower_bound import popcount_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "phantom.md"
