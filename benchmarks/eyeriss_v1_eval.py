@@ -1,8 +1,11 @@
 """Eyeriss v1 (row stationary) against what is published about it; writes docs/eyeriss_v1.md.
 
-1. The chip (arch_configs/eyeriss_v1.yaml) on AlexNet CONV1-5 and VGG16 conv layers, against the
-   JSSC'17 abstract [paper] and its per-layer AlexNet table (recalled, [unverified]; its totals agree
-   with the abstract: 115.3 ms / 4 frames = 34.7 fps, 15.4 MB / 2 B / 2663 M MACs = 0.0029).
+1. The chip (arch_configs/eyeriss_v1.yaml) on AlexNet CONV1-5 and VGG16 conv layers, at batch 1 and
+   at the chip's measurement batch (N = 4 AlexNet, N = 3 VGG16; results per image), against the
+   JSSC'17 abstract [paper] and its per-layer AlexNet table (Table V) as transcribed in the repository
+   cucapra/fodlam, data/eyeriss-alexnet.csv @ 9d4b9f50 [repo: hand-cleaned OCR of the paper's table];
+   its totals agree with the abstract: 115.3 ms / 4 frames = 34.7 fps, 15.4 MB / 2 B / 2.66 G MACs =
+   0.0029).
 2. The scaled v1 that Eyeriss v2 compares with (arch_configs/eyeriss_v1_scaled192.yaml) on MobileNet
    v1 0.5-128 and AlexNet, against the v1 figures REFERENCE §11 derives from the v2 paper's ratios.
 
@@ -19,18 +22,21 @@ from pathlib import Path
 import pandas as pd
 
 import accelsim
-from accelsim.api import RunResult
+from accelsim.api import RunResult, resolve_config
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "eyeriss_v1.md"
 
 JSSC_BATCH = 4
-JSSC_ALEXNET = {  # layer: (latency ms for 4 frames, power mW, active PEs, DRAM MB for 4 frames) [unverified]
-    "conv1": (20.9, 332, 154, 5.0),
-    "conv2": (41.9, 288, 135, 4.0),
-    "conv3": (23.6, 266, 156, 3.0),
-    "conv4": (18.4, 235, 156, 2.1),
-    "conv5": (10.5, 236, 156, 1.3),
+JSSC_ALEXNET = {  # JSSC'17 Table V via cucapra/fodlam data/eyeriss-alexnet.csv @ 9d4b9f50 [repo]
+    # layer: (total latency ms for 4 frames, power mW, active PEs, DRAM MB for 4 frames,
+    #         processing latency ms for 4 frames)
+    "conv1": (20.9, 332, 154, 5.0, 16.5),
+    "conv2": (41.9, 288, 135, 4.0, 39.2),
+    "conv3": (23.6, 266, 156, 3.0, 21.8),
+    "conv4": (18.4, 235, 156, 2.1, 16.0),
+    "conv5": (10.5, 236, 156, 1.3, 10.0),
 }
+JSSC_MEAN_ACTIVE_PES = 148  # Table V total row: 148 (88 %)
 ABSTRACT = {  # JSSC'17 abstract [paper]: conv layers only
     "alexnet": {"fps": 35.0, "dram_per_mac": 0.0029, "batch": 4, "power_mw": 278},
     "vgg16": {"fps": 0.7, "dram_per_mac": 0.0035, "batch": 3, "power_mw": 236},
@@ -46,7 +52,7 @@ def err(model: float, paper: float) -> str:
     return f"{100 * (model - paper) / paper:+.0f} %"
 
 
-def timed(config: str, network: str, profile: str = "dense") -> tuple[RunResult, float]:
+def timed(config: object, network: str, profile: str = "dense") -> tuple[RunResult, float]:
     accelsim.simulate(config, network, profile)  # warm the numba cache and the masks
     t0 = time.perf_counter()
     result = accelsim.simulate(config, network, profile)
@@ -58,53 +64,74 @@ def conv_rows(result: RunResult) -> pd.DataFrame:
     return df[df["kind"] != "fc"]
 
 
-def alexnet_table(result: RunResult) -> list[str]:
-    df = conv_rows(result).set_index("layer")
+def alexnet_table(one: RunResult, batched: RunResult) -> list[str]:
+    """Per layer: model at batch 1 and at the chip's N = 4 (per frame), the paper, error at N = 4."""
+    dfs = [conv_rows(r).set_index("layer") for r in (one, batched)]
     lines = [
-        "| layer | latency ms/frame model | paper | error | mean active PEs model | paper "
-        "| DRAM MB/frame model | paper | chip energy mJ/frame model | paper |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| layer | latency ms/frame N=1 | N={JSSC_BATCH} | paper total | error | paper processing "
+        f"| active PEs N={JSSC_BATCH} | paper | DRAM MB/frame N=1 | N={JSSC_BATCH} | paper | error "
+        f"| chip energy mJ/frame N=1 | N={JSSC_BATCH} | paper | error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    tot = {"m_lat": 0.0, "p_lat": 0.0, "m_dram": 0.0, "p_dram": 0.0, "m_e": 0.0, "p_e": 0.0}
-    for name, (lat, power, pes, dram) in JSSC_ALEXNET.items():
-        row = df.loc[name]
-        m_lat, p_lat = row["latency_s"] * 1e3, lat / JSSC_BATCH
-        m_pes = row["mapping_efficiency"] * row["multipliers"]
-        m_dram, p_dram = row["dram_bytes"] / 1e6, dram / JSSC_BATCH
-        m_e = (row["energy_pj"] - row["energy_dram_pj"]) / 1e9
-        p_e = power * lat / JSSC_BATCH / 1e3
-        for key, v in zip(tot, (m_lat, p_lat, m_dram, p_dram, m_e, p_e), strict=True):
-            tot[key] += v
+    tot = pd.DataFrame(0.0, index=["lat", "dram", "e"], columns=["m1", "mn", "p"])
+    processing = 0.0
+    for name, (lat, power, pes, dram, proc) in JSSC_ALEXNET.items():
+        rows = [df.loc[name] for df in dfs]
+        m_lat = [r["latency_s"] * 1e3 for r in rows]
+        m_dram = [r["dram_bytes"] / 1e6 for r in rows]
+        m_e = [(r["energy_pj"] - r["energy_dram_pj"]) / 1e9 for r in rows]
+        paper = {"lat": lat / JSSC_BATCH, "dram": dram / JSSC_BATCH, "e": power * lat / JSSC_BATCH / 1e3}
+        for key, model in (("lat", m_lat), ("dram", m_dram), ("e", m_e)):
+            tot.loc[key] += [*model, paper[key]]
+        m_pes = rows[1]["mapping_efficiency"] * rows[1]["multipliers"]
+        processing += proc / JSSC_BATCH
         lines.append(
-            f"| {name} | {m_lat:.2f} | {p_lat:.2f} | {err(m_lat, p_lat)} | {m_pes:.0f} | {pes} "
-            f"| {m_dram:.2f} | {p_dram:.2f} | {m_e:.2f} | {p_e:.2f} |"
+            f"| {name} | {_cells(m_lat, paper['lat'])} | {proc / JSSC_BATCH:.2f} | {m_pes:.0f} | {pes} "
+            f"| {_cells(m_dram, paper['dram'])} | {_cells(m_e, paper['e'])} |"
         )
+    cells = [_cells([tot.loc[k, "m1"], tot.loc[k, "mn"]], tot.loc[k, "p"]) for k in ("lat", "dram", "e")]
     lines.append(
-        f"| **CONV1-5** | {tot['m_lat']:.2f} | {tot['p_lat']:.2f} | {err(tot['m_lat'], tot['p_lat'])} "
-        f"| | 148 | {tot['m_dram']:.2f} | {tot['p_dram']:.2f} | {tot['m_e']:.2f} | {tot['p_e']:.2f} |"
+        f"| **CONV1-5** | {cells[0]} | {processing:.2f} | | {JSSC_MEAN_ACTIVE_PES} "
+        f"| {cells[1]} | {cells[2]} |"
     )
     return lines
 
 
-def abstract_table(results: dict[str, RunResult]) -> list[str]:
+def _cells(model: list[float], paper: float) -> str:
+    """Batch 1, batch N, paper, error of batch N."""
+    return f"{model[0]:.2f} | {model[1]:.2f} | {paper:.2f} | {err(model[1], paper)}"
+
+
+def abstract_table(one: dict[str, RunResult], batched: dict[str, RunResult]) -> list[str]:
     lines = [
-        "| network (conv layers) | metric | model (batch 1) | paper (abstract) | error |",
-        "|---|---|---|---|---|",
+        "| network (conv layers) | metric | model N=1 | model at the paper's N | paper (abstract) "
+        "| error at N |",
+        "|---|---|---|---|---|---|",
     ]
     for net, paper in ABSTRACT.items():
-        df = conv_rows(results[net])
-        fps = 1 / df["latency_s"].sum()
-        per_mac = df["dram_bytes"].sum() / 2 / df["macs_dense"].sum()
-        power = (df["energy_pj"] - df["energy_dram_pj"]).sum() * 1e-12 * fps * 1e3
+        metrics = [_abstract_metrics(conv_rows(r[net])) for r in (one, batched)]
         b = paper["batch"]
-        lines += [
-            f"| {net} | frames/s | {fps:.2f} | {paper['fps']} (N = {b}) | {err(fps, paper['fps'])} |",
-            f"| {net} | DRAM accesses (16 b) / MAC | {per_mac:.4f} | {paper['dram_per_mac']} (N = {b}) "
-            f"| {err(per_mac, paper['dram_per_mac'])} |",
-            f"| {net} | chip power mW | {power:.0f} | {paper['power_mw']} (N = {b}) "
-            f"| {err(power, paper['power_mw'])} |",
-        ]
+        for key, label, fmt in (
+            ("fps", "frames/s", ".2f"),
+            ("dram_per_mac", "DRAM accesses (16 b) / MAC", ".4f"),
+            ("power_mw", "chip power mW", ".0f"),
+        ):
+            m1, mn = metrics[0][key], metrics[1][key]
+            lines.append(
+                f"| {net} | {label} | {m1:{fmt}} | {mn:{fmt}} (N = {b}) | {paper[key]} (N = {b}) "
+                f"| {err(mn, paper[key])} |"
+            )
     return lines
+
+
+def _abstract_metrics(df: pd.DataFrame) -> dict[str, float]:
+    """Frames/s, 16-bit DRAM accesses per MAC and chip power (DRAM excluded) of per-image rows."""
+    fps = 1 / df["latency_s"].sum()
+    return {
+        "fps": fps,
+        "dram_per_mac": df["dram_bytes"].sum() / 2 / df["macs_dense"].sum(),
+        "power_mw": (df["energy_pj"] - df["energy_dram_pj"]).sum() * 1e-12 * fps * 1e3,
+    }
 
 
 def scaled_table(results: dict[str, RunResult]) -> list[str]:
@@ -144,29 +171,36 @@ def main() -> None:
     args = parser.parse_args()
     timings = []
     chip: dict[str, RunResult] = {}
+    chip_n: dict[str, RunResult] = {}
+    spec, _ = resolve_config("eyeriss_v1")
     for net, profile in (("alexnet", "eyeriss_inputs"), ("vgg16", "dense")):
         chip[net], seconds = timed("eyeriss_v1", net, profile)
-        timings.append(f"| eyeriss_v1 | {net} ({profile}) | {seconds:.2f} |")
+        timings.append(f"| eyeriss_v1 | {net} ({profile}) | 1 | {seconds:.2f} |")
+        batch = int(ABSTRACT[net]["batch"])
+        chip_n[net], seconds = timed(spec.model_copy(update={"batch": batch}), net, profile)
+        timings.append(f"| eyeriss_v1 | {net} ({profile}) | {batch} | {seconds:.2f} |")
     scaled: dict[str, RunResult] = {}
     for net in ("mobilenet_v1_0.5_128", "alexnet"):
         scaled[net], seconds = timed("eyeriss_v1_scaled192", net)
-        timings.append(f"| eyeriss_v1_scaled192 | {net} (dense) | {seconds:.2f} |")
+        timings.append(f"| eyeriss_v1_scaled192 | {net} (dense) | 1 | {seconds:.2f} |")
     sections = {
-        "AlexNet CONV1-5 on the chip (profile eyeriss_inputs) vs JSSC'17 per-layer table": alexnet_table(
-            chip["alexnet"]
+        "AlexNet CONV1-5 on the chip (profile eyeriss_inputs) vs JSSC'17 per-layer table "
+        f"(model per frame at batch 1 and N = {JSSC_BATCH}; errors at N = {JSSC_BATCH})": alexnet_table(
+            chip["alexnet"], chip_n["alexnet"]
         ),
-        "Conv layers on the chip vs the JSSC'17 abstract": abstract_table(chip),
+        "Conv layers on the chip vs the JSSC'17 abstract": abstract_table(chip, chip_n),
         "Scaled v1 (192 PEs, 8 bit) vs the v1 figures derived from Eyeriss v2's ratios": scaled_table(scaled),
         "Scaled v1 on MobileNet v1 0.5-128 by layer kind": kind_table(scaled["mobilenet_v1_0.5_128"]),
         "Energy breakdown (whole network, Eyeriss normalised costs)": energy_table(
             {
-                "eyeriss_v1, alexnet eyeriss_inputs": chip["alexnet"],
+                "eyeriss_v1, alexnet eyeriss_inputs, N = 1": chip["alexnet"],
+                f"eyeriss_v1, alexnet eyeriss_inputs, N = {JSSC_BATCH} (per image)": chip_n["alexnet"],
                 "eyeriss_v1_scaled192, mobilenet_v1_0.5_128": scaled["mobilenet_v1_0.5_128"],
             }
         ),
         "Wall time of one warm network run (shared 2-core machine)": [
-            "| config | network | seconds |",
-            "|---|---|---|",
+            "| config | network | batch | seconds |",
+            "|---|---|---|---|",
             *timings,
         ],
     }

@@ -56,32 +56,54 @@ def small_layers(draw):  # type: ignore[no-untyped-def]
     q, p = draw(st.integers(1, c)), draw(st.integers(1, k))
     order = draw(st.sampled_from([rs.IFMAP_SHARING, rs.WEIGHT_SHARING]))
     bw = tuple(draw(st.integers(1, 4)) for _ in range(4))
+    batch = draw(st.integers(1, 3))
+    n = draw(st.integers(1, batch))
     seed = draw(st.integers(0, 2**16))
-    return groups, c, k, r, s, stride, pad, h, rows, cols, e, q, p, order, bw, seed
+    return groups, c, k, r, s, stride, pad, h, rows, cols, e, q, p, order, bw, batch, n, seed
 
 
-def kernel_counts(x, w, groups, stride, pad, rows, cols, e, q, p, order, bw):  # type: ignore[no-untyped-def]
-    c, k = x.shape[0] // groups, w.shape[0] // groups
+def kernel_counts(x, w, groups, stride, pad, rows, cols, e, q, p, order, bw, batch=1, n=1):  # type: ignore[no-untyped-def]
+    c, k = x.shape[-3] // groups, w.shape[0] // groups
     r, s = w.shape[2:]
-    e_out = (x.shape[1] + 2 * pad - r) // stride + 1
-    f = (x.shape[2] + 2 * pad - s) // stride + 1
-    return rs.rs_layer_counts(groups, c, k, e_out, f, r, s, stride, rows, cols, e, q, p, order, *bw)
+    e_out = (x.shape[-2] + 2 * pad - r) // stride + 1
+    f = (x.shape[-1] + 2 * pad - s) // stride + 1
+    return rs.rs_layer_counts(groups, c, k, e_out, f, r, s, stride, rows, cols, e, q, p, order, *bw, batch, n)
 
 
 @settings(deadline=None, max_examples=150)
 @given(small_layers())
 def test_kernel_equals_cycle_by_cycle_reference(case):
-    groups, c, k, r, s, stride, pad, h, rows, cols, e, q, p, order, bw, seed = case
+    groups, c, k, r, s, stride, pad, h, rows, cols, e, q, p, order, bw, batch, n, seed = case
     rng = np.random.default_rng(seed)
-    x = rng.integers(-4, 5, (groups * c, h, h))
+    x = rng.integers(-4, 5, (batch, groups * c, h, h))
     w = rng.integers(-4, 5, (groups * k, c, r, s))
-    ref: ReferenceRun = run_layer(x, w, groups, stride, pad, (rows, cols), (e, q, p), order, bw)
-    fast = kernel_counts(x, w, groups, stride, pad, rows, cols, e, q, p, order, bw)
+    ref: ReferenceRun = run_layer(x, w, groups, stride, pad, (rows, cols), (e, q, p), order, bw, n)
+    fast = kernel_counts(x, w, groups, stride, pad, rows, cols, e, q, p, order, bw, batch, n)
     for index, name in FIELDS.items():
         assert fast[index] == getattr(ref, name), name
-    # The RS schedule computes the convolution, and performs every MAC of it exactly once.
-    np.testing.assert_array_equal(ref.output, direct_conv(x, w, groups, stride, pad))
+    # The RS schedule computes every image's convolution, and performs every MAC exactly once.
+    for image in range(batch):
+        np.testing.assert_array_equal(ref.output[image], direct_conv(x[image], w, groups, stride, pad))
     assert fast[rs.MACS] == ref.output.size * c * r * s
+
+
+@settings(deadline=None, max_examples=60)
+@given(small_layers())
+def test_images_of_a_pass_share_its_filter_load(case):
+    groups, c, k, r, s, stride, pad, h, rows, cols, e, q, p, order, bw, batch, n, _seed = case
+    x, w = np.zeros((groups * c, h, h)), np.zeros((groups * k, c, r, s))
+    args = (x, w, groups, stride, pad, rows, cols, e, q, p, order, bw)
+    one = kernel_counts(*args)
+    # One image per pass: the batch is `batch` independent runs, every count times the batch.
+    np.testing.assert_array_equal(kernel_counts(*args, batch, 1), batch * one)
+    # n images per pass: same passes and filter loads per block, per-image work unchanged.
+    shared = kernel_counts(*args, batch, n)
+    blocks = -(-batch // n)
+    for index in (rs.PASSES, rs.WEIGHT_LOADS, rs.LOAD_CYCLES, rs.WEIGHT_DELIVERIES):
+        assert shared[index] == blocks * one[index]
+    for index in (rs.MACS, rs.IFMAP_READS, rs.PSUM_IN, rs.PSUM_OUT, rs.IFMAP_DELIVERIES, rs.PSUM_HOPS):
+        assert shared[index] == batch * one[index]
+    assert shared[rs.CYCLES] <= batch * one[rs.CYCLES]
 
 
 def test_pipeline_worked_example():
@@ -91,6 +113,11 @@ def test_pipeline_worked_example():
     assert rs.pipeline_cycles(3, 4, 4, 1, 1) == 14
     # Drain-bound: compute x waits for the drain of x - 1 to start: 1 + 1 + 3 x 5 = 17.
     assert rs.pipeline_cycles(3, 1, 1, 1, 5) == 17
+    # Two images of 3 columns in one pass: an image's first column delivers whole windows (4 cycles),
+    # later ones 1; compute 3, drain 1. The second image's 4-cycle delivery (from cycle 10) outlasts
+    # the compute of column 2 (ends at 13) by one cycle: 4 + 6 x 3 + 1 + 1 = 24 (two passes: 2 x 14).
+    assert rs.pipeline_cycles(3, 4, 1, 3, 1, 2) == 24
+    assert rs.pipeline_cycles(3, 4, 1, 3, 1) == 14
 
 
 def test_alexnet_pe_sets_match_the_published_mapping():

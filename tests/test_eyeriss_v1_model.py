@@ -124,3 +124,59 @@ def test_bus_narrower_than_a_word_is_a_clear_error():
     data["noc"]["psum_out_bits"] = 8
     with pytest.raises(ConfigError, match=r"noc\.psum_out_bits"):
         parse_arch(data, "test")
+
+
+# Results of the batch-1 model recorded before the `batch` option existed (eyeriss_v1 config, weights
+# 0.5 / activations 0.4 dense, seed 0): cycles, stall cycles, DRAM and GLB bytes, passes, total pJ.
+BATCH1_RECORDED = {
+    "conv": (21962, 0, 49640.0, 292000.0, 6, 49590471.742),
+    "dw": (3435, 963, 13416.0, 43072.0, 8, 5021289.300),
+    "pw": (8064, 0, 20760.0, 115200.0, 2, 11498045.325),
+    "fc": (21965, 6632, 103152.0, 19248.0, 2, 33766756.282),
+}
+
+
+@pytest.mark.parametrize("layer", [CONV, DW, PW, FC], ids=lambda layer: layer.name)
+def test_batch_one_reproduces_the_recorded_results(layer):
+    spec = spec_with()
+    assert spec.batch == 1
+    result = run(spec, layer, sparse(layer, 0.4))
+    cycles, stalls, dram, glb, passes, pj = BATCH1_RECORDED[layer.name]
+    assert (result.cycles, result.stall_cycles, result.dram_bytes, result.sram_bytes, result.folds) == (
+        cycles,
+        stalls,
+        dram,
+        glb,
+        passes,
+    )
+    assert sum(result.energy_pj.values()) == pytest.approx(pj, abs=1e-3)
+    assert "batch" not in result.mapping
+    # The mapping text too (one layer suffices: it names every mapping choice).
+    if layer is CONV:
+        assert result.mapping == (
+            "rs: segments 3x13 x4 per pass, q=4 ch, p=16 filt per PE, filters innermost, 6 passes"
+        )
+
+
+def test_a_batch_shares_filter_loads_and_reports_per_image():
+    free = spec_with(dram={"bandwidth_bytes_per_cycle": None})
+    batched = free.model_copy(update={"batch": 4})
+    for layer in (CONV, FC):
+        one, four = run(free, layer), run(batched, layer)
+        assert four.macs_issued == one.macs_issued == layer.macs  # per image
+        assert four.cycles <= one.cycles  # one image per pass is a candidate: never slower per image
+        assert four.dram_bytes < one.dram_bytes  # filters fetched once per pass of several images
+        assert "batch 4" in four.mapping
+        assert "per image" in four.mapping
+    # FC: filters dominate DRAM and are fetched once for the 4 images (one filter word per MAC).
+    fc_one, fc_four = run(free, FC), run(batched, FC)
+    filter_bytes = FC.weights * 2
+    assert fc_one.dram_bytes - fc_four.dram_bytes == pytest.approx(filter_bytes * 3 / 4)
+
+
+def test_batch_must_be_positive():
+    spec, _ = resolve_config("eyeriss_v1")
+    data = spec.model_dump()
+    data["batch"] = 0
+    with pytest.raises(ConfigError, match="batch"):
+        parse_arch(data, "test")

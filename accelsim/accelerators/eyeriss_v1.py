@@ -5,6 +5,11 @@ exactly (filter loads, ifmap / psum bus transfers, MACs); the engine plays the p
 DRAM channel (double-buffered), so `cycles` is the engine makespan: array cycles plus DRAM stalls.
 Energy is the Eyeriss normalised cost chart (REFERENCE §3.2) times the access counts; zero gating
 saves MAC and filter-spad energy on zero input activations, never cycles.
+
+With `batch` N > 1 the layer runs N images (each with the workload's masks) in blocks of n images
+per pass, sharing filter loads and filter DRAM fetches; the result row is per image: `cycles` =
+ceil(batch makespan / N), energies, MACs, DRAM and GLB bytes = batch totals / N (`folds` stays the
+batch's passes).
 """
 
 from __future__ import annotations
@@ -35,13 +40,13 @@ MAX_WORK_ITEMS = 64
 
 @dataclass(frozen=True, slots=True)
 class RsDramTraffic:
-    """Bytes between DRAM and the chip for one layer, by data type."""
+    """Bytes between DRAM and the chip for one layer over the batch, by data type."""
 
     ifmap_bytes: float
     filter_bytes: float
     ofmap_bytes: float
     ifmap_passes: int
-    """Times the ifmap is streamed from DRAM, rounded up (1 when the GLB tiles it without halo)."""
+    """Times each image's ifmap is streamed from DRAM, rounded up (1 when the GLB tiles it without halo)."""
 
     @property
     def read_bytes(self) -> float:
@@ -88,12 +93,14 @@ class EyerissV1(Accelerator):
         return self.dataflow.unsupported(layer, self.hardware)
 
     def map(self, layer: Layer) -> RsMapping:
-        """The layer's RS mapping (fewest cycles, then least energy)."""
-        return self.dataflow.map(layer, self.hardware, self._search_costs(layer))
+        """The layer's RS mapping for the batch (fewest cycles, then least energy)."""
+        return self.dataflow.map(
+            layer, self.hardware, lambda n: self._search_costs(layer, n), self.spec.batch
+        )
 
     def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Map the layer, play its passes against DRAM, count actions and energy."""
-        layer = work.layer
+        """Map the layer, play the batch's passes against DRAM, count actions and energy per image."""
+        layer, batch = work.layer, self.spec.batch
         mapping = self.map(layer)
         traffic = self.dram_traffic(work, mapping)
         n_items = min(mapping.passes, MAX_WORK_ITEMS)
@@ -103,17 +110,17 @@ class EyerissV1(Accelerator):
         if n_items > extra:
             items.append(WorkItem(0, base, n_items - extra, in_b, out_b))
         run = play(items, units=1, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle)
-        cycles = run.makespan
-        counts = self._action_counts(work, mapping, traffic)
+        cycles = math.ceil(run.makespan / batch)
+        counts = {a: n / batch for a, n in self._action_counts(work, mapping, traffic).items()}
         counts[Action("static", "leak")] = cycles
         result = self.result(
             work,
-            macs_issued=mapping.macs,
+            macs_issued=mapping.macs // batch,
             cycles=cycles,
-            stall_cycles=run.stalled_cycles,
+            stall_cycles=math.ceil(run.stalled_cycles / batch),
             imbalance=run.imbalance,
             idle_fraction=run.idle_fraction,
-            dram_bytes=traffic.total,
+            dram_bytes=traffic.total / batch,
             sram_bytes=self._glb_bytes(counts),
             folds=mapping.passes,
             mapping_efficiency=mapping.mapping_efficiency(self.multipliers),
@@ -123,12 +130,12 @@ class EyerissV1(Accelerator):
         return result, run.timeline.frame(run.makespan)
 
     def dram_traffic(self, work: LayerWorkload, mapping: RsMapping) -> RsDramTraffic:
-        """First-order GLB reuse (docs/assumptions.md): the GLB holds a tile of output rows (the psums
-        of every filter of the group) and the input rows it reads; the ifmap is streamed once, plus the
-        halo rows tiles share. When one output row does not fit, filters are blocked and the ifmap
-        is streamed once per filter block."""
+        """Batch totals. First-order GLB reuse (docs/assumptions.md): the GLB holds a tile of output
+        rows (the psums of every filter of the group) and the input rows it reads, for the n images of
+        a pass; each ifmap is streamed once, plus the halo rows tiles share. When one output row does
+        not fit, filters are blocked and the ifmap is streamed once per filter block."""
         layer, p, spec = work.layer, self.spec.precision, self.spec
-        passes = glb_ifmap_passes(layer, spec.glb_kib * 1024, p.act_bits / 8, p.psum_bits / 8)
+        passes = glb_ifmap_passes(layer, spec.glb_kib * 1024, p.act_bits / 8, p.psum_bits / 8, mapping.n)
         ifmap = layer.input_elems * p.act_bits / 8
         if spec.rlc_dram and not _activations_dense(work):
             coded = 8 * rs.rlc_words(
@@ -139,18 +146,19 @@ class EyerissV1(Accelerator):
             ifmap = min(ifmap, coded)  # the coder is bypassed when it would expand the data
         weight_words = layer.weights if spec.weights_via_glb else int(mapping.counts[rs.WEIGHT_LOADS])
         return RsDramTraffic(
-            ifmap_bytes=ifmap * passes,
+            ifmap_bytes=ifmap * passes * spec.batch,
             filter_bytes=weight_words * p.weight_bits / 8,
-            ofmap_bytes=layer.output_elems * p.act_bits / 8,
+            ofmap_bytes=layer.output_elems * p.act_bits / 8 * spec.batch,
             ifmap_passes=math.ceil(passes),
         )
 
     def _action_counts(
         self, work: LayerWorkload, mapping: RsMapping, traffic: RsDramTraffic
     ) -> dict[Action, float]:
-        c, layer = mapping.counts, work.layer
+        """Batch totals of every action (every image carries the workload's masks)."""
+        c, layer, batch = mapping.counts, work.layer, self.spec.batch
         issued = mapping.macs
-        gated = issued - _input_nonzero_macs(work) if self.spec.zero_gating else 0
+        gated = issued - batch * _input_nonzero_macs(work) if self.spec.zero_gating else 0
         glb_weight = 0 if not self.spec.weights_via_glb else int(c[rs.WEIGHT_LOADS])
         return {
             Action("mac", "mac"): issued - gated,
@@ -164,8 +172,8 @@ class EyerissV1(Accelerator):
             Action("noc", "filter"): int(c[rs.WEIGHT_DELIVERIES]),
             Action("noc", "psum"): int(c[rs.PSUM_HOPS] + c[rs.PSUM_IN] + c[rs.PSUM_OUT]),
             Action("sram", "ifmap_read"): int(c[rs.IFMAP_READS]),
-            Action("sram", "ifmap_write"): traffic.ifmap_passes * layer.input_elems,
-            Action("sram", "psum_read"): int(c[rs.PSUM_IN]) + layer.output_elems,
+            Action("sram", "ifmap_write"): traffic.ifmap_passes * layer.input_elems * batch,
+            Action("sram", "psum_read"): int(c[rs.PSUM_IN]) + layer.output_elems * batch,
             Action("sram", "psum_write"): int(c[rs.PSUM_OUT]),
             Action("sram", "filter_read"): glb_weight,
             Action("sram", "filter_write"): layer.weights if self.spec.weights_via_glb else 0,
@@ -198,9 +206,10 @@ class EyerissV1(Accelerator):
             ),
         }
 
-    def _search_costs(self, layer: Layer) -> MappingCost:
-        """pJ and DRAM bytes per kernel count: the search's cycle bound and energy tie-break."""
-        p, k = self.spec.precision, self._costs
+    def _search_costs(self, layer: Layer, n: int = 1) -> MappingCost:
+        """pJ and DRAM bytes per kernel count over the batch, n images per pass: the search's cycle
+        bound and energy tie-break."""
+        p, k, batch = self.spec.precision, self._costs, self.spec.batch
         cost = np.zeros(rs.N_COUNTS)
         cost[rs.IFMAP_READS] = k[Action("sram", "ifmap_read")]
         cost[rs.PSUM_IN] = k[Action("sram", "psum_read")] + k[Action("noc", "psum")]
@@ -212,8 +221,8 @@ class EyerissV1(Accelerator):
         cost[rs.WEIGHT_LOADS] = k[via] * (1 if self.spec.weights_via_glb else p.weight_bits)
         dram = np.zeros(rs.N_COUNTS)
         glb = self.spec.glb_kib * 1024
-        passes = glb_ifmap_passes(layer, glb, p.act_bits / 8, p.psum_bits / 8)
-        fixed = (passes * layer.input_elems + layer.output_elems) * p.act_bits / 8
+        passes = glb_ifmap_passes(layer, glb, p.act_bits / 8, p.psum_bits / 8, n)
+        fixed = (passes * layer.input_elems + layer.output_elems) * p.act_bits / 8 * batch
         if self.spec.weights_via_glb:
             fixed += layer.weights * p.weight_bits / 8
         else:
@@ -226,18 +235,24 @@ class EyerissV1(Accelerator):
         return sum(n * bits[a.op.split("_")[0]] for a, n in counts.items() if a.component == "sram") / 8
 
 
-def glb_ifmap_passes(layer: Layer, glb_bytes: float, act_bytes: float, psum_bytes: float) -> float:
-    """Ifmap bytes read from DRAM / ifmap bytes, for the tallest output-row tile that fits the GLB."""
+def glb_ifmap_passes(
+    layer: Layer, glb_bytes: float, act_bytes: float, psum_bytes: float, images: int = 1
+) -> float:
+    """Ifmap bytes read from DRAM / ifmap bytes, for the tallest output-row tile of `images` images
+    that fits the GLB."""
     c, k, u = layer.c_per_group, layer.k_per_group, layer.stride
-    row_in = c * layer.padded_w * act_bytes
-    row_psum = k * layer.out_w * psum_bytes
+    row_in = c * layer.padded_w * act_bytes * images
+    row_psum = k * layer.out_w * psum_bytes * images
     for tile in range(layer.out_h, 0, -1):
         in_rows = min((tile - 1) * u + layer.r, layer.padded_h)
         if in_rows * row_in + tile * row_psum <= glb_bytes:
             tiles = math.ceil(layer.out_h / tile)
             return max(1.0, tiles * in_rows / layer.padded_h)
     # Not even one output row fits: block the filters, stream the rows once per filter block.
-    fit = max(1, math.floor((glb_bytes - min(layer.r * row_in, glb_bytes / 2)) / (layer.out_w * psum_bytes)))
+    fit = max(
+        1,
+        math.floor((glb_bytes - min(layer.r * row_in, glb_bytes / 2)) / (layer.out_w * psum_bytes * images)),
+    )
     return math.ceil(k / fit) * layer.out_h * layer.r / layer.padded_h
 
 

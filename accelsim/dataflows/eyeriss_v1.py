@@ -5,16 +5,21 @@ Logical mapping (Eyeriss ISCA'16 / JSSC'17): a PE set of R x E PEs computes one 
 (q S <= ifmap spad, p q S <= filter spad, p <= psum spad). Physical mapping: the set is strip-mined
 into strips of e <= cols output rows (folding), filters taller than the array into row chunks, and
 the array holds floor(rows / R) x floor(cols / e) such segments at once (replication), each on a
-different strip, channel block, filter block or group. The kernel counts every pass exactly.
+different strip, channel block, filter block or group. A batch of N images runs in blocks of n
+images (the Eyeriss papers' mapping parameter n) that share every pass, so every filter load and
+filter DRAM fetch; the GLB must then hold n images' rows (the accelerator's tiling rule). The kernel
+counts every pass exactly.
 
 Search: every strip width e = ceil(E / n) <= cols (the six widest), q and p at their spad limits and
-balanced over C and K (plus 1, 2, 4 channels), and both unit orders; the mapping with the fewest
+balanced over C and K (plus 1, 2, 4 channels), both unit orders, and images per pass n =
+ceil(N / j) for j = 1..N; the mapping with the fewest
 cycles wins, ties broken by the on-chip plus filter-DRAM energy of its counts (docs/assumptions.md).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +57,8 @@ class RsHardware:
 
 @dataclass(frozen=True, slots=True)
 class RsMapping:
-    """One layer's RS mapping and the kernel's exact counts for it (index with kernels.eyeriss_v1)."""
+    """One layer's RS mapping and the kernel's exact counts for it over the whole batch (index with
+    kernels.eyeriss_v1)."""
 
     e: int
     q: int
@@ -61,20 +67,24 @@ class RsMapping:
     r_chunk: int
     slots: int
     counts: np.ndarray
+    batch: int = 1
+    """Images in the batch; counts are totals over them."""
+    n: int = 1
+    """Images per pass (they share its filter load)."""
 
     @property
     def cycles(self) -> int:
-        """Array cycles of the whole layer (NoC / compute bound, DRAM stalls not included)."""
+        """Array cycles of the whole layer over the batch (NoC / compute bound, DRAM stalls not included)."""
         return int(self.counts[CYCLES])
 
     @property
     def passes(self) -> int:
-        """Passes of the array."""
+        """Passes of the array over the batch."""
         return int(self.counts[PASSES])
 
     @property
     def macs(self) -> int:
-        """MACs performed (every MAC of the layer, padding included)."""
+        """MACs performed over the batch (every MAC of the layer, padding included)."""
         return int(self.counts[MACS])
 
     def mapping_efficiency(self, pes: int) -> float:
@@ -84,10 +94,13 @@ class RsMapping:
 
     def describe(self) -> str:
         """One line for the results table."""
-        return (
+        text = (
             f"rs: segments {self.r_chunk}x{self.e} x{self.slots} per pass, q={self.q} ch, p={self.p} filt "
             f"per PE, {ORDER_NAMES[self.order]}, {self.passes} passes"
         )
+        if self.batch > 1:
+            text += f" for batch {self.batch} (n={self.n} of them per pass; cycles and energy per image)"
+        return text
 
 
 def _strip_widths(e_out: int, cols: int) -> list[int]:
@@ -99,6 +112,11 @@ def _strip_widths(e_out: int, cols: int) -> list[int]:
         if len(widths) == 6:
             break
     return widths
+
+
+def images_per_pass(batch: int) -> list[int]:
+    """Candidate images per pass: ceil(batch / j) for j = 1..batch, largest first."""
+    return sorted({math.ceil(batch / j) for j in range(1, batch + 1)}, reverse=True)
 
 
 def _balanced(total: int, limit: int) -> set[int]:
@@ -138,30 +156,36 @@ class RowStationary:
                     out.extend((e, q, p, order) for order in (IFMAP_SHARING, WEIGHT_SHARING))
         return out
 
-    def run(self, layer: Layer, hw: RsHardware, e: int, q: int, p: int, order: int) -> RsMapping:
-        """The exact counts of one mapping."""
+    def run(
+        self, layer: Layer, hw: RsHardware, e: int, q: int, p: int, order: int, batch: int = 1, n: int = 1
+    ) -> RsMapping:
+        """The exact counts of one mapping over a batch in blocks of n images."""
         counts = rs_layer_counts(
             layer.groups, layer.c_per_group, layer.k_per_group, layer.out_h, layer.out_w,
             layer.r, layer.s, layer.stride, hw.rows, hw.cols, e, q, p, order,
-            hw.bw_ifmap, hw.bw_filter, hw.bw_psum_in, hw.bw_psum_out,
+            hw.bw_ifmap, hw.bw_filter, hw.bw_psum_in, hw.bw_psum_out, batch, n,
         )  # fmt: skip
         r_chunk = min(layer.r, hw.rows)
         slots = (hw.rows // r_chunk) * (hw.cols // e)
-        return RsMapping(e, q, p, order, r_chunk, slots, counts)
+        return RsMapping(e, q, p, order, r_chunk, slots, counts, batch, n)
 
-    def map(self, layer: Layer, hw: RsHardware, cost: MappingCost) -> RsMapping:
-        """The candidate with the fewest cycles (array cycles, or DRAM transfer time when longer),
-        then the least energy."""
+    def map(
+        self, layer: Layer, hw: RsHardware, cost: Callable[[int], MappingCost], batch: int = 1
+    ) -> RsMapping:
+        """The candidate with the fewest batch cycles (array cycles, or DRAM transfer time when
+        longer), then the least energy; `cost(n)` ranks mappings with n images per pass."""
         reason = self.unsupported(layer, hw)
         if reason:
             raise ValueError(f"layer {layer.name!r} cannot be mapped: {reason}")
         best: RsMapping | None = None
         best_key = (0.0, 0.0)
-        for e, q, p, order in self.candidates(layer, hw):
-            m = self.run(layer, hw, e, q, p, order)
-            key = cost.key(m.counts)
-            if best is None or key < best_key:
-                best, best_key = m, key
+        for n in images_per_pass(batch):
+            rank = cost(n)
+            for e, q, p, order in self.candidates(layer, hw):
+                m = self.run(layer, hw, e, q, p, order, batch, n)
+                key = rank.key(m.counts)
+                if best is None or key < best_key:
+                    best, best_key = m, key
         if best is None:
             raise ValueError(f"layer {layer.name!r}: no RS mapping fits the spads")
         return best

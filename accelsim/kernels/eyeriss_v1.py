@@ -7,11 +7,15 @@ the p x q filters and convolves it with input row (j U + i) of its q channels, o
 per output column; the R_c PEs of a column add their psums vertically into output row j. A *pass*
 fills the array's floor(rows / R_c) x floor(cols / e) segment slots with consecutive units.
 
-A pass first loads the filter rows over the filter bus, then streams the F output columns through a
-three-stage pipeline with one-column buffers: deliver (the column's new ifmap words over the ifmap
-bus, multicast to every PE of a segment that reads that row, and the incoming psums over the psum-in
-bus), compute (every PE does p q S MACs, one per cycle), drain (the column's psums over the psum-out
-bus). With d_x, c and o the stage durations of column x (times exclusive):
+A batch of N images is processed in image blocks of n images (the Eyeriss papers' mapping parameter
+n), image blocks outermost: the n images of a block share every pass and so every filter load. A pass
+first loads the filter rows over the filter bus, then streams the F output columns of each of its n
+images (n F columns, image after image) through a three-stage pipeline with one-column buffers:
+deliver (the column's new ifmap words over the ifmap bus, multicast to every PE of a segment that
+reads that row, and the incoming psums over the psum-in bus; an image's first column delivers whole
+windows, later ones only the new taps), compute (every PE does p q S MACs, one per cycle), drain (the
+column's psums over the psum-out bus). With d_x, c and o the stage durations of column x (times
+exclusive):
 
     Ds[x] = max(De[x-1], Cs[x-1]); De[x] = Ds[x] + d_x
     Cs[x] = max(De[x], Os[x-1]);   Ce[x] = Cs[x] + c
@@ -63,16 +67,19 @@ def segment_rows(e: int, r: int, stride: int) -> int:
 
 
 @njit(cache=True)
-def pipeline_cycles(columns: int, d_first: int, d_next: int, compute: int, drain: int) -> int:
-    """Cycles of the deliver / compute / drain pipeline over `columns` output columns (module docstring)."""
+def pipeline_cycles(
+    columns: int, d_first: int, d_next: int, compute: int, drain: int, images: int = 1
+) -> int:
+    """Cycles of the deliver / compute / drain pipeline over `columns` output columns of each of
+    `images` images, one image after the other (module docstring)."""
     de = d_first
     cs = de
     ce = cs + compute
     os_ = ce
     oe = os_ + drain
-    for _x in range(1, columns):
+    for x in range(1, columns * images):
         ds = max(de, cs)
-        de = ds + d_next
+        de = ds + (d_first if x % columns == 0 else d_next)
         cs = max(de, os_)
         ce = cs + compute
         os_ = max(ce, oe)
@@ -95,21 +102,22 @@ def _flush(
     bw_w: int,
     bw_pi: int,
     bw_po: int,
+    nn: int,
 ) -> None:
-    """Add one finished pass to the counts."""
+    """Add one finished pass over `nn` images to the counts."""
     load = _ceil_div(wgt, bw_w)
     d_first = max(_ceil_div(d0, bw_i), _ceil_div(pin, bw_pi))
     d_next = max(_ceil_div(dx, bw_i), _ceil_div(pin, bw_pi))
-    cycles = load + pipeline_cycles(f, d_first, d_next, cmax, _ceil_div(pout, bw_po))
+    cycles = load + pipeline_cycles(f, d_first, d_next, cmax, _ceil_div(pout, bw_po), nn)
     out[CYCLES] += cycles
     out[PASSES] += 1
-    out[IFMAP_READS] += d0 + (f - 1) * dx
+    out[IFMAP_READS] += (d0 + (f - 1) * dx) * nn
     out[WEIGHT_LOADS] += wgt
-    out[PSUM_IN] += pin * f
-    out[PSUM_OUT] += pout * f
+    out[PSUM_IN] += pin * f * nn
+    out[PSUM_OUT] += pout * f * nn
     out[PE_PASS_CYCLES] += pes * cycles
     out[LOAD_CYCLES] += load
-    out[COMPUTE_CYCLES] += cmax * f
+    out[COMPUTE_CYCLES] += cmax * f * nn
 
 
 @njit(cache=True)
@@ -132,13 +140,46 @@ def rs_layer_counts(
     bw_filter: int,
     bw_psum_in: int,
     bw_psum_out: int,
+    batch: int = 1,
+    n: int = 1,
 ) -> np.ndarray:
     """Walk every unit of a layer in order, pack units into passes and count (indices above).
 
     c, k are per group; e_out x f the output plane; e, q, p the strip width, channels and filters
-    per PE; bw_* the bus bandwidths in words per cycle. Returns int64[N_COUNTS].
+    per PE; bw_* the bus bandwidths in words per cycle; `batch` images in blocks of `n` images per
+    pass. Returns int64[N_COUNTS], totals over the batch.
     """
     out = np.zeros(N_COUNTS, dtype=np.int64)
+    for first in range(0, batch, n):
+        _image_block(out, groups, c, k, e_out, f, r, s, stride, rows, cols, e, q, p, order,
+                     bw_ifmap, bw_filter, bw_psum_in, bw_psum_out, min(n, batch - first))  # fmt: skip
+    return out
+
+
+@njit(cache=True)
+def _image_block(
+    out: np.ndarray,
+    groups: int,
+    c: int,
+    k: int,
+    e_out: int,
+    f: int,
+    r: int,
+    s: int,
+    stride: int,
+    rows: int,
+    cols: int,
+    e: int,
+    q: int,
+    p: int,
+    order: int,
+    bw_ifmap: int,
+    bw_filter: int,
+    bw_psum_in: int,
+    bw_psum_out: int,
+    nn: int,
+) -> None:
+    """Add the passes of one block of `nn` images to `out`."""
     r_chunk = min(r, rows)
     n_rc = _ceil_div(r, r_chunk)
     n_cb = _ceil_div(c, q)
@@ -167,7 +208,7 @@ def rs_layer_counts(
                         pp = min(p, k - kb * p)
                         if used == slots:
                             _flush(out, f, d0, dx, pin, pout, wgt, cmax, pes,
-                                   bw_ifmap, bw_filter, bw_psum_in, bw_psum_out)  # fmt: skip
+                                   bw_ifmap, bw_filter, bw_psum_in, bw_psum_out, nn)  # fmt: skip
                             used = 0
                             d0 = dx = pin = pout = wgt = cmax = pes = 0
                             stamp += 1
@@ -187,14 +228,13 @@ def rs_layer_counts(
                         cmax = max(cmax, pp * qq * s)
                         npe = rr * ee
                         pes += npe
-                        out[MACS] += npe * f * pp * qq * s
-                        out[IFMAP_DELIVERIES] += npe * qq * (s + (f - 1) * new_cols)
-                        out[WEIGHT_DELIVERIES] += npe * pp * qq * s
-                        out[PSUM_HOPS] += (rr - 1) * ee * pp * f
+                        out[MACS] += npe * f * pp * qq * s * nn
+                        out[IFMAP_DELIVERIES] += npe * qq * (s + (f - 1) * new_cols) * nn
+                        out[WEIGHT_DELIVERIES] += npe * pp * qq * s  # once per pass: the images share it
+                        out[PSUM_HOPS] += (rr - 1) * ee * pp * f * nn
     if used:
         _flush(out, f, d0, dx, pin, pout, wgt, cmax, pes,
-               bw_ifmap, bw_filter, bw_psum_in, bw_psum_out)  # fmt: skip
-    return out
+               bw_ifmap, bw_filter, bw_psum_in, bw_psum_out, nn)  # fmt: skip
 
 
 @njit(cache=True)

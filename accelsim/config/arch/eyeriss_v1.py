@@ -66,6 +66,10 @@ class EyerissV1Spec(CommonSpec):
     """Bits of a zero-run field of the run-length code."""
     rlc_pairs_per_word: int = Field(default=3, gt=0)
     """(run, value) pairs per 64-bit DRAM word of the run-length code."""
+    batch: int = Field(default=1, gt=0, le=64)
+    """Images per batch (N). The images of a batch share each filter load and filter DRAM fetch
+    (blocks of n <= N images per pass, searched); results are per image (batch cycles and energy / N).
+    Every image of the batch carries the workload's masks."""
 
     @model_validator(mode="after")
     def _buses_carry_a_word(self) -> EyerissV1Spec:
