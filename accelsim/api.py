@@ -92,6 +92,7 @@ def simulate(
             f"{accel.name} cannot run {len(skipped)} layer(s) of {net.name}: {listed}. "
             "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
         )
+    accel.begin_network(net)
     rows, timelines = [], []
     for layer in net.compute_layers:
         if layer.name in skipped:

@@ -22,6 +22,7 @@ COUNT_NAMES = {
     "write_bits": k.WRITE_BITS,
     "adds": k.ADDS,
     "tasks": k.TASKS,
+    "psum_spills": k.PSUM_SPILLS,
 }
 
 
@@ -67,7 +68,7 @@ def layers(draw):  # type: ignore[no-untyped-def]
     cols = draw(st.integers(1, 12))
     f = min(kg, (rows - n) // m)
     blocks = groups * math.ceil(cg * r * r / cols) * math.ceil(kg / f)
-    subarrays = blocks + draw(st.integers(0, 5))
+    subarrays = draw(st.integers(1, blocks + 5))  # fewer than the blocks: they take turns in rounds
     hw = {
         "rows": rows,
         "cols": cols,
@@ -129,10 +130,42 @@ def test_hand_worked_example():
     assert ref.signed_out[0, 0, 0] == 4
     assert ref.counts == {
         "and_ops": 4, "and_bits": 8, "read_ops": 4, "read_bits": 8,
-        "write_rows": 4, "write_bits": 8, "adds": 12, "tasks": 2,
+        "write_rows": 4, "write_bits": 8, "adds": 12, "tasks": 2, "psum_spills": 0,
     }  # fmt: skip
     assert ref.busy == [6, 6]
     assert ref.cycles == 6 + 4
+
+
+def test_hand_worked_example_in_two_rounds():
+    """The same layer on one sub-array: the two chunk blocks take turns (worked by hand).
+
+    Round 0 writes chunk 0's weight row (1 write) and runs it: 2 x-rows, 2 reads, 2 ANDs; round 1 the
+    same for chunk 1. The output and its x-sum each wait once in the buffer: 2 spills. 2 x (1 + 2 + 2 + 2)
+    = 14 one-cycle ops on the one sub-array; the result is unchanged (5 unsigned, 4 signed).
+    """
+    x = np.array([3, 1, 2, 0]).reshape(4, 1, 1)
+    w = np.array([1, 0, 1, 1]).reshape(1, 4, 1, 1)
+    ref = run_layer(x, w, 1, 2, rows=4, cols=2, subarrays=1)
+    assert ref.rounds == 2
+    assert (ref.out[0, 0, 0], ref.signed_out[0, 0, 0]) == (5, 4)  # type: ignore[index]
+    assert ref.counts["psum_spills"] == 2
+    assert ref.counts["write_rows"] == 2 + 4
+    assert ref.busy == [14]
+
+
+def test_many_rounds_compute_the_integer_convolution():
+    """A layer needing 3 rounds (8-bit weights, 4 filters per block, 2 sub-arrays) stays exact."""
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 2**4, size=(3, 5, 5))
+    w = rng.integers(0, 2**8, size=(6, 3, 3, 3))
+    ref = run_layer(x, w, 8, 4, pad=1, rows=36, cols=10, subarrays=2)
+    assert ref.rounds == 3  # ceil(27 / 10) = 3 chunks x ceil(6 / 4) = 2 filter blocks = 6 blocks
+    np.testing.assert_array_equal(ref.out, integer_conv(x, w, 1, 1, 1))
+    np.testing.assert_array_equal(ref.signed_out, integer_conv(x, 2 * w - 255, 1, 1, 1))
+    assert ref.counts["psum_spills"] > 0
+    busy, counts = k.schedule(6, 1, 25, 27, 8, 4, 36, 10, 2, 1, 1, True, False)
+    assert {name: int(counts[i]) for name, i in COUNT_NAMES.items()} == ref.counts
+    assert busy.tolist() == ref.busy
 
 
 @pytest.mark.parametrize(("m", "n"), [(1, 1), (1, 2), (1, 4), (2, 2), (8, 8)])

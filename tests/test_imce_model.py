@@ -8,13 +8,14 @@ import pytest
 
 from accelsim.accelerators import build
 from accelsim.accelerators.imce import ACTION_GROUPS, device_energies
-from accelsim.api import resolve_config, simulate
+from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.errors import ConfigError
+from accelsim.kernels import imce as k
 from accelsim.report.schema import ENERGY_COLUMNS
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
-from accelsim.workload.network import Network
+from accelsim.workload.loaders import load_network
 from accelsim.workload.sparsity import dense_profile
 
 CONV = Layer("conv", LayerKind.CONV, h=13, w=13, c=64, k=96, r=3, s=3, pad=1, groups=2)
@@ -130,24 +131,82 @@ def test_area_parts_from_cell_and_periphery():
 
 
 def test_resident_weights_cost_nothing_per_layer_reloaded_weights_do():
-    resident = build(spec()).action_energy_pj(CONV)
+    resident = build(spec(weight_load="resident")).action_energy_pj(CONV)
     reloaded = build(spec(weight_load="per_layer")).action_energy_pj(CONV)
     assert reloaded["write"] > resident["write"]
-    assert reloaded["read"] > resident["read"]
+    assert reloaded["dram"] > resident["dram"]  # no kernel bank in the shipped config: from DRAM
     assert reloaded["and"] == resident["and"]
+    banked = build(spec(weight_load="per_layer", array__kernel_bank_mbit=1.0)).action_energy_pj(CONV)
+    assert banked["dram"] == resident["dram"]
+    assert banked["read"] > resident["read"]
 
 
-def test_layer_with_more_blocks_than_subarrays_is_reported_unsupported():
-    s = spec(array__subarrays=4)
-    reason = build(s).unsupported(FC)  # 2048 / 256 = 8 chunks > 4 sub-arrays
-    assert reason is not None
-    assert "8 weight blocks" in reason
-    net = Network("tiny", (CONV, Layer("fc", LayerKind.FC, h=1, w=1, c=2048, k=10)), check_chain=False)
-    result = simulate(s, net, dense_profile("tiny"), skip_unsupported=True)
-    assert list(result.layers["layer"]) == ["conv"]
+def test_layer_with_more_blocks_than_subarrays_runs_in_rounds():
+    s = spec(array__subarrays=4, weight_load="resident")
+    accel = build(s)
+    assert accel.unsupported(FC) is None
+    acts = accel.layer_actions(FC)  # 2048 / 256 = 8 chunks, 1 filter block: 2 rounds of 4 blocks
+    mp = acts.mapping
+    assert (mp.blocks, mp.rounds, mp.copies) == (8, 2, 1)
+    assert "in 2 rounds" in mp.describe()
+    assert "in every round" in acts.weights
+    # Every weight bit is written into a sub-array once, fetched once (from DRAM: no kernel bank)
+    assert mp.counts[k.WEIGHT_BITS] == FC.weights
+    assert acts.dram_bits == FC.weights
+    # The 300 outputs (and the x-sum) wait in the buffer once between the two rounds
+    assert mp.counts[k.PSUM_SPILLS] == FC.k + 1
+    result, _ = run(s, FC)
+    assert "in 2 rounds" in result.mapping
+    assert result.cycles == int(mp.busy.max()) + mp.dpu_cycles
+    # A sub-array runs both its rounds: twice the weight rows and the pixel of both its blocks
+    t = accel.timing
+    m, n = accel.bits(FC)
+    first = 2 * (FC.k * m * t.t_write + n * t.t_write + (FC.k * m * n) * t.t_and)
+    assert int(mp.busy.max()) == first + 2 * n * t.t_and  # unit 0 runs chunks 0 and 4, each with x-sum reads
+
+
+def test_weights_stay_resident_only_when_the_network_fits():
+    accel = build(spec())  # weight_load: fit
+    assert accel.residency((CONV,)).fits
+    assert "weights resident" in accel.layer_actions(CONV).weights  # no network given: the layer alone
+    small = build(spec(array__subarrays=16))
+    # 16 sub-arrays: CONV's 4 blocks x 4 copies of 48 rows and FC's 8 blocks x 2 copies of 300 rows
+    # stack to 348 of the 510 weight rows of every sub-array; a second FC (648 rows) does not fit.
+    assert small.residency((CONV, FC)).fits
+    res = small.residency((CONV, FC, Layer("fc2", LayerKind.FC, h=1, w=1, c=2048, k=300)))
+    assert not res.fits
+    assert res.rows_needed == 16 * 48 + 2 * 16 * 300
+    assert res.subarrays_needed == math.ceil(res.rows_needed / 510)
+    alexnet = load_network("alexnet")
+    layer = alexnet["conv2"]
+    acts = accel.layer_actions(layer, alexnet)
+    assert not accel.residency(accel.network_layers(layer, alexnet)).fits
+    assert "rewritten per inference from DRAM" in acts.weights
+    assert acts.mapping.weights_written
+    kept = build(spec(weight_load="resident")).layer_actions(layer, alexnet)
+    assert kept.weights.startswith("weights resident (assumed")
+    assert not kept.mapping.weights_written
+    assert acts.dram_bits - kept.dram_bits == layer.weights * 1  # W1 weights fetched once
 
 
 def test_same_config_and_seed_give_identical_results():
     a, _ = run(spec(), CONV)
     b, _ = run(spec(), CONV)
     assert a == b
+
+
+def test_simulate_gives_the_whole_network_to_the_model(tmp_path):
+    """Residency is decided on the network `simulate` runs, whatever its name or file."""
+    import yaml
+
+    from accelsim import simulate
+    from accelsim.workload.catalog import network_path
+
+    data = yaml.safe_load(network_path("alexnet").read_text())
+    data["name"] = "my_alexnet"
+    copy = tmp_path / "my_alexnet.yaml"
+    copy.write_text(yaml.safe_dump(data))
+    shipped = simulate("imce", "alexnet", "dense").layers
+    mine = simulate("imce", copy, "dense").layers
+    assert list(mine["energy_pj"]) == list(shipped["energy_pj"])
+    assert all("rewritten per inference" in m for m in mine["mapping"])

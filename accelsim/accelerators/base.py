@@ -10,6 +10,7 @@ import pandas as pd
 from accelsim.report.schema import LayerResult
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
+from accelsim.workload.network import Network
 
 
 class Accelerator(ABC):
@@ -34,6 +35,12 @@ class Accelerator(ABC):
     def clock_hz(self) -> float:
         """Core clock in Hz."""
         return float(self.spec.clock_mhz) * 1e6
+
+    def begin_network(self, network: Network) -> None:
+        """Called by `simulate` before the layers of `network` run. A model whose layer costs depend on
+        the whole network (IMCE: whether every layer's weights fit in the arrays at once) looks at it
+        here; by default nothing. Without the call a model treats each layer on its own."""
+        return
 
     def unsupported(self, layer: Layer) -> str | None:
         """Why this accelerator cannot run `layer` natively, or None if it can."""

@@ -18,6 +18,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from accelsim.accelerators.base import Accelerator
@@ -31,6 +32,7 @@ from accelsim.kernels import imce as k
 from accelsim.report.schema import LayerResult
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
+from accelsim.workload.network import Network
 
 ACTION_GROUPS = ("read", "write", "and", "bitcount", "shift_add", "quantize", "buffer", "dram", "leakage")
 """The per-action energy breakdown of `Imce.action_energy_pj`, in order."""
@@ -81,6 +83,22 @@ def device_energies(spec: ImceSpec) -> DeviceEnergies:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Residency:
+    """Whether a network's weights can stay in the sub-arrays, and where rewritten weights come from."""
+
+    fits: bool
+    """Every layer's weight rows (with the copies the mapping places) fit in the sub-arrays at once."""
+    rows_needed: int
+    """Weight rows all resident layers need (a layer whose blocks take turns needs them all too)."""
+    subarrays_needed: int
+    """Sub-arrays of this size those rows need: rows_needed / (rows - widest activation planes)."""
+    weight_bits: int
+    """The network's weight bits at the widths its layers run at."""
+    from_dram: bool
+    """Rewritten weights come from DRAM (the kernel bank cannot hold the network's weights)."""
+
+
 @dataclass(frozen=True)
 class LayerActions:
     """One layer's mapping and its actions: group -> list of (Action, count, pJ each)."""
@@ -89,6 +107,8 @@ class LayerActions:
     entries: dict[str, list[tuple[Action, float, float]]]
     sram_bits: float
     dram_bits: float
+    weights: str
+    """Where the layer's weights are: resident, or rewritten per inference (and from where)."""
 
     def energy_pj(self) -> dict[str, float]:
         """Per-action-group energy (pJ), in ACTION_GROUPS order."""
@@ -114,6 +134,8 @@ class Imce(Accelerator):
         )
         self.energy = EnergyModel.from_technology(spec.technology)
         self.device = device_energies(spec)
+        self._residency: dict[tuple[Layer, ...], Residency] = {}
+        self._network: Network | None = None
 
     @property
     def multipliers(self) -> int:
@@ -127,17 +149,61 @@ class Imce(Accelerator):
         return self.spec.precision.weight_bits, self.spec.precision.act_bits
 
     def unsupported(self, layer: Layer) -> str | None:
-        """Layers whose weight blocks do not fit the sub-arrays (no time-multiplexing is modelled)."""
+        """Pooling layers and sub-arrays too small for one filter's planes; larger layers take turns."""
         m, n = self.bits(layer)
         return self.dataflow.unsupported(layer, self.geometry, m, n)
 
-    def layer_actions(self, layer: Layer) -> LayerActions:
-        """Map the layer and list every action with its count and energy (docs/imce.md, "Energy")."""
+    def begin_network(self, network: Network) -> None:
+        """Remember the network: whether weights stay resident depends on all of its layers."""
+        self._network = network
+
+    def network_layers(self, layer: Layer, network: Network | None = None) -> tuple[Layer, ...]:
+        """The compute layers the engine holds with `layer`: those of `network` (default: the one given
+        to `begin_network`) that it runs, if `layer` is one of them; else `layer` alone."""
+        net = network if network is not None else self._network
+        if net is not None and any(other == layer for other in net.compute_layers):
+            return tuple(x for x in net.compute_layers if self.unsupported(x) is None)
+        return (layer,)
+
+    def residency(self, layers: tuple[Layer, ...]) -> Residency:
+        """Whether the weights of `layers` fit in the sub-arrays all at once (docs/imce.md, "Weights")."""
+        if layers not in self._residency:
+            geom = self.geometry
+            occupied = np.zeros(geom.subarrays, dtype=np.int64)  # weight rows stacked in each sub-array
+            needed = 0
+            widest_n = 0
+            all_single_round = True
+            bits = 0
+            for layer in layers:
+                m, n = self.bits(layer)
+                widest_n = max(widest_n, n)
+                bits += layer.weights * m
+                rows = self.dataflow.resident_rows(layer, geom, m, n)
+                if rows is None:  # blocks take turns: the layer's weights cannot all stay
+                    all_single_round = False
+                    needed += math.ceil(layer.weights * m / geom.cols)
+                else:
+                    occupied += rows
+                    needed += int(rows.sum())
+            usable = geom.rows - widest_n
+            self._residency[layers] = Residency(
+                fits=all_single_round and int(occupied.max()) <= usable,
+                rows_needed=needed,
+                subarrays_needed=math.ceil(needed / usable),
+                weight_bits=bits,
+                from_dram=self.spec.array.kernel_bank_mbit * 1e6 < bits,
+            )
+        return self._residency[layers]
+
+    def layer_actions(self, layer: Layer, network: Network | None = None) -> LayerActions:
+        """Map the layer and list every action with its count and energy (docs/imce.md, "Energy");
+        `network` is the network the layer belongs to (default: the one given to `begin_network`); it
+        decides whether weights stay resident."""
         spec, e, d = self.spec, self.energy, self.device
         m, n = self.bits(layer)
-        mp = self.dataflow.map(
-            layer, self.geometry, m, n, self.timing, spec.signed_weights, spec.weight_load == "per_layer"
-        )
+        res = self.residency(self.network_layers(layer, network))
+        reload = spec.weight_load == "per_layer" or (spec.weight_load == "fit" and not res.fits)
+        mp = self.dataflow.map(layer, self.geometry, m, n, self.timing, spec.signed_weights, reload)
         c = mp.counts
         cols = spec.array.cols
         psum = spec.precision.psum_bits
@@ -145,13 +211,17 @@ class Imce(Accelerator):
         out_bits = layer.output_elems * spec.precision.act_bits
         weight_bits = float(c[k.WEIGHT_BITS])
         act_write_bits = float(c[k.WRITE_BITS]) - weight_bits
-        kernel_bank_bits = layer.weights * m if spec.weight_load == "per_layer" else 0
+        fetched_bits = layer.weights * m if mp.weights_written else 0  # each block fetched once, broadcast
+        kernel_bank_bits = 0 if res.from_dram else fetched_bits
+        spill_bits = float(c[k.PSUM_SPILLS]) * psum
+        weights = self._describe_weights(mp, res, reload)
         # Every (pixel, chunk) activation row leaves the buffer once and is broadcast to the sub-arrays
         # that need it; the chunks' partial sums meet in an adder tree, not in the buffer.
         im2col_bits = mp.groups * mp.pixels * n * mp.length
         bank_row_share = d.row_pj / cols  # a storage-bank access is a whole row; per bit its share
         buf_bit = e.sram_pj(spec.periphery.buffer_kib, cols) / cols  # a cols-wide buffer port
         dram_bits = float(in_bits) if layer.name in spec.dram_input_layers else 0.0
+        dram_bits += fetched_bits - kernel_bank_bits
         entries: dict[str, list[tuple[Action, float, float]]] = {
             "read": [
                 (
@@ -177,13 +247,35 @@ class Imce(Accelerator):
             "shift_add": [(Action("mac", "add"), float(c[k.ADDS]), e.adder_pj(psum))],
             "quantize": [(Action("mac", "quantize"), float(layer.output_elems), e.mac_pj(16, psum))],
             "buffer": [
-                (Action("sram", "buffer_write_bit"), in_bits + kernel_bank_bits, buf_bit),
-                (Action("sram", "buffer_read_bit"), float(im2col_bits) + kernel_bank_bits, buf_bit),
+                (Action("sram", "buffer_write_bit"), in_bits + fetched_bits + spill_bits, buf_bit),
+                (Action("sram", "buffer_read_bit"), float(im2col_bits) + fetched_bits + spill_bits, buf_bit),
             ],
             "dram": [(Action("dram", "bit"), dram_bits, e.dram_pj_per_bit(spec.dram.kind))],
         }
-        sram_bits = 2 * in_bits + out_bits + act_write_bits + 3 * kernel_bank_bits + im2col_bits
-        return LayerActions(mp, entries, float(sram_bits), dram_bits)
+        sram_bits = (
+            2 * in_bits + out_bits + act_write_bits + kernel_bank_bits + 2 * fetched_bits + im2col_bits
+            + 2 * spill_bits
+        )  # fmt: skip
+        return LayerActions(mp, entries, float(sram_bits), dram_bits, weights)
+
+    def _describe_weights(self, mp: ImceMapping, res: Residency, reload: bool) -> str:
+        """Where the layer's weights are, for the result's `mapping` text."""
+        need = f"the network's resident weights need {res.subarrays_needed:,} sub-arrays"
+        src = "DRAM" if res.from_dram else "the kernel bank"
+        if mp.rounds > 1:
+            subarrays = self.geometry.subarrays
+            return (
+                f"weights rewritten from {src} in every round ({mp.blocks} blocks > {subarrays} sub-arrays)"
+            )
+        if reload and self.spec.weight_load == "per_layer":
+            return f"weights rewritten per inference from {src} (weight_load: per_layer)"
+        if reload:
+            return (
+                f"weights rewritten per inference from {src} ({need}, the chip has {self.geometry.subarrays})"
+            )
+        if self.spec.weight_load == "resident" and not res.fits:
+            return f"weights resident (assumed: {need}, the chip has {self.geometry.subarrays})"
+        return f"weights resident ({need} of the chip's {self.geometry.subarrays})"
 
     def leakage_mw(self) -> float:
         """CMOS leakage: per sub-array a bit-count tree and shift-adder (cols + psum_bits adder bits) and
@@ -196,10 +288,12 @@ class Imce(Accelerator):
             acc_bits=arr.cols + self.spec.precision.psum_bits,
         )
 
-    def action_energy_pj(self, layer: Layer, cycles: int | None = None) -> dict[str, float]:
-        """Energy of one layer per action (read, write, and, bitcount, shift_add, quantize, buffer,
-        dram, leakage) in pJ; leakage over `cycles` (default: the layer's own cycles)."""
-        acts = self.layer_actions(layer)
+    def action_energy_pj(
+        self, layer: Layer, cycles: int | None = None, network: Network | None = None
+    ) -> dict[str, float]:
+        """Energy of one layer of `network` per action (read, write, and, bitcount, shift_add, quantize,
+        buffer, dram, leakage) in pJ; leakage over `cycles` (default: the layer's own cycles)."""
+        acts = self.layer_actions(layer, network)
         out = acts.energy_pj()
         if cycles is None:
             cycles = self._cycles(acts.mapping)[0]
@@ -268,7 +362,7 @@ class Imce(Accelerator):
             sram_bytes=acts.sram_bits / 8,
             folds=mp.blocks,
             mapping_efficiency=float(sensed) / lane_cycles if lane_cycles else 0.0,
-            mapping=mp.describe(),
+            mapping=f"{mp.describe()}; {acts.weights}",
             energy_pj=energy_breakdown(counts, costs),
         )
         return result, run.timeline.frame(run.makespan)

@@ -3,8 +3,10 @@
 A layer is G groups of an im2col product: every output pixel's receptive field has L = R S C/G
 elements, cut into Q = ceil(L / cols) column chunks. A weight block holds up to
 f = (rows - n) // m filters of one chunk (m weight-plane rows each), leaving n rows for the
-activation planes. The G Q B blocks (B = ceil(K/G / f)) each get s = P // (G Q B) sub-arrays
-holding a copy; the copies share the block's output pixels round-robin. Per (pixel, block) the
+activation planes. The G B Q blocks (B = ceil(K/G / f)) run in rounds of up to P blocks; a round
+of N blocks gives each s = P // N sub-arrays holding a copy, and the copies share the block's output
+pixels round-robin. A layer of more than P blocks rewrites the sub-arrays' weight rows every round
+and keeps the partial sums of outputs whose chunks span rounds in the buffer. Per (pixel, block) the
 sub-array writes the chunk's n activation rows and senses every (filter, weight plane, activation
 plane) row pair (REFERENCE §9.5 steps 1-5); the partial sums of the Q chunks are added in the
 periphery (step 5) and quantised (step 6).
@@ -58,8 +60,12 @@ class ImceMapping:
     filters_per_block: int
     blocks: int
     """Weight blocks G Q B."""
+    rounds: int
+    """Rounds of up to P blocks (1 when every block has a sub-array)."""
     copies: int
-    """Sub-arrays holding a copy of each block (s = P // blocks)."""
+    """Sub-arrays holding a copy of each block of the first round (s = P // blocks in it)."""
+    weights_written: bool
+    """The layer writes its weight rows (reloaded per inference, or blocks taking turns in rounds)."""
     busy: np.ndarray
     """Busy cycles of every sub-array."""
     counts: np.ndarray
@@ -67,16 +73,13 @@ class ImceMapping:
     dpu_cycles: int
     """Periphery latency after the last sense (adder trees, shift-add, quantiser)."""
 
-    @property
-    def subarrays_used(self) -> int:
-        """Sub-arrays holding a weight block."""
-        return self.blocks * self.copies
-
     def describe(self) -> str:
         """One line for the results table."""
+        rounds = f" in {self.rounds} rounds" if self.rounds > 1 else ""
         return (
             f"bitwise W{self.m}:A{self.n}: L={self.length} in {self.chunks} chunks, "
-            f"{self.blocks} weight blocks of <= {self.filters_per_block} filters x {self.copies} copies, "
+            f"{self.blocks} weight blocks of <= {self.filters_per_block} filters{rounds} "
+            f"x {self.copies} copies, "
             f"{self.pixels} pixels streamed"
         )
 
@@ -107,15 +110,25 @@ class BitwiseDataflow:
         """Why the mapping cannot place `layer`, or None."""
         if not layer.is_compute:
             return "pooling runs in the periphery, not on the sub-arrays"
-        blocks = self.blocks(layer, geom, m, n)
-        if blocks == 0:
+        if self.blocks(layer, geom, m, n) == 0:
             return f"a {geom.rows}-row sub-array cannot hold {m} weight planes plus {n} activation planes"
-        if blocks > geom.subarrays:
-            return (
-                f"needs {blocks} weight blocks but the engine has {geom.subarrays} sub-arrays "
-                "(time-multiplexing blocks is not modelled)"
-            )
         return None
+
+    def resident_rows(self, layer: Layer, geom: ImceGeometry, m: int, n: int) -> np.ndarray | None:
+        """Weight rows each sub-array holds when the layer's blocks (with their copies) stay resident;
+        None when the blocks outnumber the sub-arrays (they must take turns, so cannot stay)."""
+        _, k_g, _, length = layer_extents(layer)
+        blocks = self.blocks(layer, geom, m, n)
+        if blocks == 0 or blocks > geom.subarrays:
+            return None
+        f = min(k_g, (geom.rows - n) // m)
+        per_block = [min(f, k_g - b * f) * m for b in range(math.ceil(k_g / f))]
+        q_chunks = math.ceil(length / geom.cols)
+        rows = np.zeros(geom.subarrays, dtype=np.int64)
+        copies = geom.subarrays // blocks
+        for idx in range(blocks):  # (group, filter block, chunk) order, as the schedule kernel
+            rows[idx * copies : (idx + 1) * copies] = per_block[(idx // q_chunks) % len(per_block)]
+        return rows
 
     def map(
         self,
@@ -138,6 +151,7 @@ class BitwiseDataflow:
         )  # fmt: skip
         blocks = self.blocks(layer, geom, m, n)
         chunks = math.ceil(length / geom.cols)
+        rounds = math.ceil(blocks / geom.subarrays)
         return ImceMapping(
             m=m,
             n=n,
@@ -148,7 +162,9 @@ class BitwiseDataflow:
             chunks=chunks,
             filters_per_block=min(k_g, (geom.rows - n) // m),
             blocks=blocks,
-            copies=geom.subarrays // blocks,
+            rounds=rounds,
+            copies=geom.subarrays // min(blocks, geom.subarrays),
+            weights_written=load_weights or rounds > 1,
             busy=busy,
             counts=counts,
             dpu_cycles=dpu_latency(geom.cols, chunks) * timing.dpu_cycles_per_level,

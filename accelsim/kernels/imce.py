@@ -34,7 +34,10 @@ WEIGHT_ROWS = 8
 """Of WRITE_ROWS, the weight-plane rows (only when weights are reloaded per layer)."""
 WEIGHT_BITS = 9
 """Of WRITE_BITS, the weight-plane cells."""
-NCOUNTS = 10
+PSUM_SPILLS = 10
+"""Partial sums (outputs and x-sums) kept in the buffer between rounds: each is written once and read
+back once (an output whose chunks span r rounds spills r - 1 times)."""
+NCOUNTS = 11
 
 
 @njit(cache=True)
@@ -124,12 +127,15 @@ def schedule(
     """Busy cycles of each sub-array and the layer's action counts (docs/imce.md, "Mapping").
 
     A weight block is up to f = (rows - n) // m filters of one column chunk of one group (m rows
-    each). The G * Q * B blocks each get s = subarrays // blocks sub-arrays holding a copy; a copy
-    takes the block's output pixels round-robin. Per (pixel, block) task the sub-array writes the
-    n activation rows of the chunk, senses x_j alone once per j when weights are signed (in the
-    chunk's first block only), then senses every (filter, i, j) row pair. With `load_weights` each
-    copy first writes its block's f * m weight rows.
-    Returns (busy[subarrays], counts[NCOUNTS]); needs blocks <= subarrays.
+    each); the G * B * Q blocks are taken in (group, filter block, chunk) order. They run in
+    rounds of up to `subarrays` blocks; a round of N blocks gives each block s = subarrays // N
+    sub-arrays holding a copy, and a copy takes the block's output pixels round-robin. Per
+    (pixel, block) task the sub-array writes the n activation rows of the chunk, senses x_j alone
+    once per j when weights are signed (in the chunk's first filter block only), then senses every
+    (filter, i, j) row pair. With `load_weights`, or when the layer needs more than one round, each
+    copy first writes its block's f * m weight rows. A sub-array runs its rounds back to back.
+    An output whose chunks fall in r rounds keeps its partial sum in the buffer r - 1 times.
+    Returns (busy[subarrays], counts[NCOUNTS]).
     """
     busy = np.zeros(subarrays, dtype=np.int64)
     counts = np.zeros(NCOUNTS, dtype=np.int64)
@@ -137,34 +143,40 @@ def schedule(
     q_chunks = (length + cols - 1) // cols
     b_blocks = (k_g + f - 1) // f
     blocks = groups * q_chunks * b_blocks
-    per = subarrays // blocks
-    unit = 0
-    for _g in range(groups):
-        for q in range(q_chunks):
-            width = min(cols, length - q * cols)
-            for b in range(b_blocks):
-                fb = min(f, k_g - b * f)
-                reads = n if signed and b == 0 else 0  # the chunk's first block also counts x alone
-                task_cycles = n * t_write + (fb * m * n + reads) * t_and
-                for copy in range(per):
-                    tasks = pixels // per + (1 if copy < pixels % per else 0)
-                    cycles = tasks * task_cycles
-                    if load_weights:
-                        cycles += fb * m * t_write
-                        counts[WRITE_ROWS] += fb * m
-                        counts[WRITE_BITS] += fb * m * width
-                        counts[WEIGHT_ROWS] += fb * m
-                        counts[WEIGHT_BITS] += fb * m * width
-                    busy[unit] = cycles
-                    unit += 1
-                    counts[TASKS] += tasks
-                    counts[AND_OPS] += tasks * fb * m * n
-                    counts[AND_BITS] += tasks * fb * m * n * width
-                    counts[READ_OPS] += tasks * reads
-                    counts[READ_BITS] += tasks * reads * width
-                    counts[WRITE_ROWS] += tasks * n
-                    counts[WRITE_BITS] += tasks * n * width
-                    counts[ADDS] += tasks * (fb * m * n + reads)
+    write_weights = load_weights or blocks > subarrays
+    for idx in range(blocks):
+        b = (idx // q_chunks) % b_blocks
+        q = idx % q_chunks
+        rnd = idx // subarrays
+        in_round = min(subarrays, blocks - rnd * subarrays)
+        per = subarrays // in_round
+        first_unit = (idx - rnd * subarrays) * per
+        width = min(cols, length - q * cols)
+        fb = min(f, k_g - b * f)
+        reads = n if signed and b == 0 else 0  # the chunk's first block also counts x alone
+        task_cycles = n * t_write + (fb * m * n + reads) * t_and
+        for copy in range(per):
+            tasks = pixels // per + (1 if copy < pixels % per else 0)
+            cycles = tasks * task_cycles
+            if write_weights:
+                cycles += fb * m * t_write
+                counts[WRITE_ROWS] += fb * m
+                counts[WRITE_BITS] += fb * m * width
+                counts[WEIGHT_ROWS] += fb * m
+                counts[WEIGHT_BITS] += fb * m * width
+            busy[first_unit + copy] += cycles
+            counts[TASKS] += tasks
+            counts[AND_OPS] += tasks * fb * m * n
+            counts[AND_BITS] += tasks * fb * m * n * width
+            counts[READ_OPS] += tasks * reads
+            counts[READ_BITS] += tasks * reads * width
+            counts[WRITE_ROWS] += tasks * n
+            counts[WRITE_BITS] += tasks * n * width
+            counts[ADDS] += tasks * (fb * m * n + reads)
+        if q == q_chunks - 1:  # the chunks of one (group, filter block) are consecutive blocks
+            first = idx - q_chunks + 1
+            span = idx // subarrays - first // subarrays + 1
+            counts[PSUM_SPILLS] += (span - 1) * pixels * (fb + (1 if signed and b == 0 else 0))
     # Cross-chunk accumulation of every output (and of the correction sum), then the signed
     # correction out = 2 u - (2^m - 1) xsum: two adds per output.
     outputs = groups * k_g * pixels

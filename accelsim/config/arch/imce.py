@@ -105,9 +105,13 @@ class ImceSpec(CommonSpec):
     signed_weights: bool = True
     """Weights are DoReFa's symmetric w = 2u - (2^m - 1) of unsigned codes u: the engine adds one
     bit-count of each activation plane per chunk and a correction per output."""
-    weight_load: Literal["resident", "per_layer"] = "resident"
-    """resident: weight planes are written once at model load (non-volatile) and cost nothing per image;
-    per_layer: every layer first writes its (replicated) weight planes from the kernel bank."""
+    weight_load: Literal["fit", "resident", "per_layer"] = "fit"
+    """fit: the network's weight planes (with the copies the mapping places) stay resident, written
+    once at model load, if they fit in the sub-arrays' rows all at once; otherwise every layer rewrites
+    its weight planes per inference. resident: always resident (a chip with enough rows, whatever it
+    has). per_layer: always rewritten per inference. Rewritten weights come from the kernel bank if it
+    holds the network's weights, else from DRAM. A layer whose weight blocks outnumber the sub-arrays
+    rewrites its blocks every round in every mode."""
     full_precision_layers: tuple[str, ...] = ()
     """Layers run at full_precision_bits for weights and activations (DoReFa keeps the first and last)."""
     full_precision_bits: int = 8

@@ -6,6 +6,9 @@ rows. Each cycle every sub-array advances its current operation: a row write (t_
 single-row read sense or a dual-row AND sense (t_and cycles). When a sense completes, its output
 bits are really computed from the stored rows, counted (bit-count), shifted by i + j and added
 into the output's partial sum, so the model produces the layer's numeric result, not only counts.
+When the weight blocks outnumber the sub-arrays they take turns: round after round, each sub-array
+writes its next block's weight rows and runs that block's pixels; the partial sum of an output whose
+chunks fall in several rounds waits in the buffer in between (counted, the arithmetic is the same).
 After the last operation the digital periphery finishes: an adder tree over the sensed columns, the
 shift-and-add, an adder tree across column chunks and the quantiser, one cycle per level.
 """
@@ -45,6 +48,8 @@ class ReferenceRun:
     """Cycles each sub-array spent on an operation."""
     cycles: int
     """Cycles until the last quantised output leaves the periphery."""
+    rounds: int
+    """Rounds of weight blocks (1 when every block has a sub-array)."""
 
 
 def _im2col(
@@ -96,15 +101,14 @@ def run_layer(
     if f < 1:
         raise ValueError(f"a {rows}-row sub-array cannot hold one {m}-bit filter plus {n} activation rows")
     chunks = [(lo, min(lo + cols, length)) for lo in range(0, length, cols)]
-    blocks = [
+    blocks = [  # (group, filter block, chunk) order: an output's chunks are consecutive blocks
         (g, q, b, list(range(g * kg + b, min(g * kg + b + f, (g + 1) * kg))))
         for g in range(groups)
-        for q in range(len(chunks))
         for b in range(0, kg, f)
+        for q in range(len(chunks))
     ]
-    if len(blocks) > subarrays:
-        raise ValueError(f"{len(blocks)} weight blocks need more than {subarrays} sub-arrays")
-    per = subarrays // len(blocks)
+    rounds = -(-len(blocks) // subarrays)
+    write_weights = load_weights or rounds > 1  # blocks that take turns are written every round
     wflat = w.reshape(k, length)
     memory = [[[0] * cols for _ in range(rows)] for _ in range(subarrays)]
     queues: list[deque[_Op]] = [deque() for _ in range(subarrays)]
@@ -112,43 +116,46 @@ def run_layer(
         ["and_ops", "and_bits", "read_ops", "read_bits", "write_rows", "write_bits", "adds", "tasks"], 0
     )
     act_row = rows - n  # first activation row
-    for bi, (g, q, b, filters) in enumerate(blocks):
-        lo, hi = chunks[q]
-        for copy in range(per):
-            sa = bi * per + copy
-            for fl, kk in enumerate(filters):
-                for i in range(m):
-                    bits = [(int(wflat[kk, col]) >> i) & 1 for col in range(lo, hi)]
-                    if load_weights:
-                        queues[sa].append(_Op("write", t_write, row=fl * m + i, bits=bits))
-                    else:  # written once at model load: not part of the layer
-                        memory[sa][fl * m + i][: hi - lo] = bits
-            for p in range(copy, pixels, per):
-                counts["tasks"] += 1
-                vec = _im2col(x, g, cg, p // wo, p % wo, r, s, stride, pad)[lo:hi]
-                for j in range(n):
-                    queues[sa].append(
-                        _Op("write", t_write, row=act_row + j, bits=[(v >> j) & 1 for v in vec])
-                    )
-                if signed and b == 0:  # the first block of a chunk also counts x alone
-                    for j in range(n):
-                        queues[sa].append(
-                            _Op(
-                                "read",
-                                t_and,
-                                row=act_row + j,
-                                shift=j,
-                                width=hi - lo,
-                                target=("xsum", g, p, q),
-                            )
-                        )
+    op_round: dict[int, int] = {}  # id of a sense op -> its round
+    for rnd in range(rounds):
+        in_round = blocks[rnd * subarrays : (rnd + 1) * subarrays]
+        per = subarrays // len(in_round)
+        for pos, (g, q, b, filters) in enumerate(in_round):
+            lo, hi = chunks[q]
+            for copy in range(per):
+                sa = pos * per + copy
                 for fl, kk in enumerate(filters):
                     for i in range(m):
+                        bits = [(int(wflat[kk, col]) >> i) & 1 for col in range(lo, hi)]
+                        if write_weights:
+                            queues[sa].append(_Op("write", t_write, row=fl * m + i, bits=bits))
+                        else:  # written once at model load: not part of the layer
+                            memory[sa][fl * m + i][: hi - lo] = bits
+                for p in range(copy, pixels, per):
+                    counts["tasks"] += 1
+                    vec = _im2col(x, g, cg, p // wo, p % wo, r, s, stride, pad)[lo:hi]
+                    for j in range(n):
+                        queues[sa].append(
+                            _Op("write", t_write, row=act_row + j, bits=[(v >> j) & 1 for v in vec])
+                        )
+                    senses: list[_Op] = []
+                    if signed and b == 0:  # the first block of a chunk also counts x alone
                         for j in range(n):
-                            queues[sa].append(
-                                _Op("and", t_and, row=act_row + j, weight_row=fl * m + i, shift=i + j,
-                                    width=hi - lo, target=("out", kk, p, q))
+                            senses.append(
+                                _Op("read", t_and, row=act_row + j, shift=j, width=hi - lo,
+                                    target=("xsum", g, p, q))
                             )  # fmt: skip
+                    for fl, kk in enumerate(filters):
+                        for i in range(m):
+                            for j in range(n):
+                                senses.append(
+                                    _Op("and", t_and, row=act_row + j, weight_row=fl * m + i, shift=i + j,
+                                        width=hi - lo, target=("out", kk, p, q))
+                                )  # fmt: skip
+                    for sense in senses:
+                        op_round[id(sense)] = rnd
+                    queues[sa].extend(senses)
+    rounds_of: dict[tuple[str | int, ...], set[int]] = {}  # output -> rounds that sensed for it
     partial: dict[tuple[str | int, ...], int] = {}
     busy = [0] * subarrays
     current: list[_Op | None] = [None] * subarrays
@@ -187,6 +194,7 @@ def run_layer(
                 counts["and_bits"] += width
             partial[op.target] = partial.get(op.target, 0) + (sum(sensed) << op.shift)  # bit-count, shift-add
             counts["adds"] += 1
+            rounds_of.setdefault(op.target[:3], set()).add(op_round[id(op)])
         cycle += 1
     out = np.zeros((k, ho, wo), dtype=np.int64)
     xsum = np.zeros((groups, ho, wo), dtype=np.int64)
@@ -206,5 +214,7 @@ def run_layer(
         group_of = np.arange(k) // kg
         signed_out = 2 * out - (2**m - 1) * xsum[group_of]
         counts["adds"] += 2 * k * pixels
+    # A partial sum whose output is sensed in r rounds waits in the buffer r - 1 times
+    counts["psum_spills"] = sum(len(seen) - 1 for seen in rounds_of.values())
     tail = _tree_levels(cols) + 1 + _tree_levels(len(chunks)) + 1
-    return ReferenceRun(out, xsum, signed_out, counts, busy, last_end + tail)
+    return ReferenceRun(out, xsum, signed_out, counts, busy, last_end + tail, rounds)
