@@ -25,10 +25,11 @@ SPARSE = PlanarTiledCP(sparse=True)
 DENSE = PlanarTiledCP(sparse=False)
 
 
-def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: int | None, df=SPARSE):
+def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: int | None, df=SPARSE,
+         order: str = "krs"):  # fmt: skip
     """Dataflow lists + numba kernel, the way the accelerator model calls them."""
     m = df.plan(layer, geom, bands)
-    ops = df.operand_lists(layer, geom, m, wmask, amask)
+    ops = df.operand_lists(layer, geom, m, wmask, amask, order)
     table = bank_table(banks or 32)
     busy, strict, stats = planar_layer(
         ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
@@ -39,13 +40,13 @@ def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: in
     return m, busy, strict, stats
 
 
-def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None):
+def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None, order: str = "krs"):
     bank_of = None if banks is None else (lambda k, x, y: dnnsim_bank(k, x, y, banks))
     return run_layer(
         h=layer.h, w=layer.w, c=layer.c, k=layer.k, r=layer.r, s=layer.s, stride=layer.stride,
         pad=layer.pad, groups=layer.groups, fc=m.fc, weights=wmask.tolist(), acts=amask.tolist(),
         pe_rows=geom.pe_rows, pe_cols=geom.pe_cols, f=geom.f, i=geom.i, kc=m.kc, bands=m.bands,
-        bank_of=bank_of,
+        bank_of=bank_of, weight_order=order,
     )  # fmt: skip
 
 
@@ -74,11 +75,11 @@ def conv_cases(draw):
 
 
 @settings(deadline=None, max_examples=60)
-@given(case=conv_cases())
-def test_conv_kernel_equals_cycle_by_cycle_reference(case):
+@given(case=conv_cases(), order=st.sampled_from(["krs", "rsk"]))
+def test_conv_kernel_equals_cycle_by_cycle_reference(case, order):
     layer, geom, wmask, amask, bands, banks = case
-    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks)
-    ref = reference(layer, geom, m, wmask, amask, banks)
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order)
+    ref = reference(layer, geom, m, wmask, amask, banks, order)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
     assert stats[STAT_ISSUED] == ref.issued
@@ -104,11 +105,11 @@ def wide_conv_cases(draw):
 
 
 @settings(deadline=None, max_examples=12)
-@given(case=wide_conv_cases())
-def test_wide_conv_kernel_equals_reference(case):
+@given(case=wide_conv_cases(), order=st.sampled_from(["krs", "rsk"]))
+def test_wide_conv_kernel_equals_reference(case, order):
     layer, geom, wmask, amask, bands, banks = case
-    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks)
-    ref = reference(layer, geom, m, wmask, amask, banks)
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order)
+    ref = reference(layer, geom, m, wmask, amask, banks, order)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
     assert stats[STAT_VALID] == ref.valid
@@ -214,7 +215,7 @@ def test_fc_runs_at_a_quarter_of_peak():
     assert stats[STAT_VALID] / (geom.pes * 16 * span) == 0.25
 
 
-def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amask, max_run: int):
+def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amask, max_run: int, order: str):
     """The zero-run format block by block with plain loops (REFERENCE §6.2)."""
     kpg = layer.k_per_group
     w_entries = 0
@@ -222,12 +223,10 @@ def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amas
         for g in range(layer.groups):
             for k0 in range(0, kpg, m.kc):
                 ks = range(k0, min(k0 + m.kc, kpg))
-                seq = [
-                    bool(wmask[g * kpg + k, c, r, s])
-                    for r in range(layer.r)
-                    for s in range(layer.s)
-                    for k in ks
-                ]
+                slots = [(k, r, s) for k in ks for r in range(layer.r) for s in range(layer.s)]
+                if order == "rsk":
+                    slots.sort(key=lambda t: (t[1], t[2], t[0]))
+                seq = [bool(wmask[g * kpg + k, c, r, s]) for k, r, s in slots]
                 w_entries += encode_entries(seq, max_run)
     tile_h = -(-layer.out_h // geom.pe_rows)
     a_entries = 0
@@ -245,9 +244,31 @@ def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amas
 
 
 @settings(deadline=None, max_examples=40)
-@given(case=conv_cases(), max_run=st.integers(1, 15))
-def test_compressed_entries_equal_plain_encoder(case, max_run):
+@given(case=conv_cases(), max_run=st.integers(1, 15), order=st.sampled_from(["krs", "rsk"]))
+def test_compressed_entries_equal_plain_encoder(case, max_run, order):
     layer, geom, wmask, amask, _, _ = case
     m = SPARSE.plan(layer, geom, 1)
-    got = SPARSE.compressed_entries(layer, geom, m, amask, wmask, max_run)
-    assert got == _plain_compressed_entries(layer, geom, m, wmask, amask, max_run)
+    got = SPARSE.compressed_entries(layer, geom, m, amask, wmask, max_run, order)
+    assert got == _plain_compressed_entries(layer, geom, m, wmask, amask, max_run, order)
+
+
+@pytest.mark.parametrize(
+    ("k", "order", "cycles", "conflict"), [(1, "krs", 5, 3), (4, "krs", 14, 8), (4, "rsk", 6, 0)]
+)
+def test_weight_order_same_entry_products_serialise(k, order, cycles, conflict):
+    """Hand-worked: one PE, dense 1 x 6 row, k filters of 1 x 3, F = I = 4, DNNsim's hash.
+
+    Activations x0..x3 then x4, x5; out_w = 4; a product lands on ox = x - s. `krs`, k = 1: the
+    vector (s0, s1, s2) times x0..x3 sends 3 products each to ox 0 and 1 (same entry, same bank:
+    3 cycles), times x4, x5 sends 2 to ox 3 (2 cycles): 5 cycles. `krs`, k = 4: vectors
+    [k0s0 k0s1 k0s2 k1s0], [k1s1 k1s2 k2s0 k2s1], [k2s2 k3s0 k3s1 k3s2] take 3, 2, 3 cycles on
+    x0..x3 and 2, 2, 2 on x4, x5: 14. `rsk`: each vector holds 4 channels at one s, so its products
+    hit distinct (k, ox) entries in distinct banks: 2 x 3 steps of one cycle.
+    """
+    layer = Layer("row", LayerKind.CONV, 1, 6, 1, k, 1, 3)
+    wmask, amask = np.ones((k, 1, 1, 3), bool), np.ones((1, 1, 6), bool)
+    geom = PlanarGeometry(1, 1, 4, 4, 64)
+    m, busy, _, stats = fast(layer, geom, wmask, amask, 1, 32, order=order)
+    ref = reference(layer, geom, m, wmask, amask, 32, order)
+    assert (int(busy.sum()), int(stats[STAT_CONFLICT]), int(stats[STAT_VALID])) == (cycles, conflict, 12 * k)
+    assert (sum(map(sum, ref.busy)), ref.conflict_cycles) == (cycles, conflict)

@@ -1,6 +1,7 @@
 """Pinned SCNN / DCNN-opt results on small layers, recorded before the kernel and list builders were
 rewritten for speed (per-vector bank tables, threads, linear-time lists): the rewrite must change no
-cycle, conflict, product, byte or picojoule."""
+cycle, conflict, product, byte or picojoule. They were recorded with weights linearised (r, s, k), so
+SCNN runs with `weight_order: rsk` here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
+from accelsim.config.arch import parse_arch
 from accelsim.kernels.scnn import STAT_CONFLICT, STAT_STEPS, STAT_VALID
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
@@ -56,7 +58,9 @@ def work(name: str) -> LayerWorkload:
 
 @pytest.fixture(scope="module")
 def models():
-    return {name: build(resolve_config(name)[0]) for name in ("scnn", "dcnn_opt")}
+    scnn, _ = resolve_config("scnn")
+    rsk = parse_arch({**scnn.model_dump(mode="json"), "weight_order": "rsk"}, "scnn_rsk")
+    return {"scnn": build(rsk), "dcnn_opt": build(resolve_config("dcnn_opt")[0])}
 
 
 @pytest.mark.parametrize(("config", "name"), sorted(PINNED))

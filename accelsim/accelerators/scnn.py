@@ -90,6 +90,12 @@ class PlanarTiledArray(Accelerator):
         """Whether accumulator bank conflicts are modelled."""
         return False
 
+    @property
+    def weight_order(self) -> str:
+        """Order of each weight list: DCNN streams k innermost (rsk; irrelevant to its cycles, since
+        its dense lists are only counted and its accumulator is conflict-free)."""
+        return "rsk"
+
     # -- storage ---------------------------------------------------------------------------
     def _act_entry_bits(self) -> int:
         p = self.spec.precision
@@ -105,8 +111,9 @@ class PlanarTiledArray(Accelerator):
         if self.sparse:
             masks = work.masks
             a_entries, w_entries = self.dataflow.compressed_entries(
-                layer, self.geometry, m, masks.activations, masks.weights, (1 << self.spec.index_bits) - 1
-            )
+                layer, self.geometry, m, masks.activations, masks.weights, (1 << self.spec.index_bits) - 1,
+                self.weight_order,
+            )  # fmt: skip
             out_entries = layer.output_elems * work.density.activations  # [assumption] output density proxy
         else:
             a_entries, w_entries, out_entries = layer.input_elems, layer.weights, layer.output_elems
@@ -130,7 +137,7 @@ class PlanarTiledArray(Accelerator):
         else:  # dense lists are counted from the shapes alone
             wmask = np.empty((layer.k, layer.c_per_group, layer.r, layer.s), dtype=bool)
             amask = np.empty((layer.c, layer.h, layer.w), dtype=bool)
-        ops = self.dataflow.operand_lists(layer, geom, m, wmask, amask)
+        ops = self.dataflow.operand_lists(layer, geom, m, wmask, amask, self.weight_order)
         table = bank_table(spec.accumulator_banks if isinstance(spec, ScnnSpec) else 32)
         busy, strict, stats = planar_layer(
             ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
@@ -296,6 +303,11 @@ class Scnn(PlanarTiledArray):
     def conflicts(self) -> bool:
         """Bank conflicts are modelled unless the config asks for an ideal accumulator."""
         return self.spec.bank_hash != "ideal"
+
+    @property
+    def weight_order(self) -> str:
+        """The config's weight linearisation (krs or rsk)."""
+        return self.spec.weight_order
 
 
 @register("dcnn")

@@ -13,6 +13,11 @@ How a layer is cut:
   multiplied (DNNsim's approach, REFERENCE §6.3 item 6).
 - **Output-channel groups.** Kc = accumulator entries / (th x tw) output channels at a time (at most
   the channels of one convolution group; depthwise layers therefore run with Kc = 1).
+- **Weight order.** A group's non-zero weights of one input channel and phase stream to the PE
+  linearised `krs` (s innermost: the paper's loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S`) or
+  `rsk` (k innermost: DNNsim's loop). Consecutive F weights form a vector, so the order decides
+  which products share a step: with `krs` on dense data one vector holds neighbouring (r, s) of one
+  output channel, whose products with neighbouring activations land on the same output entries.
 - **Temporal bands.** A layer whose compressed inputs or outputs overflow a PE's IARAM / OARAM is
   cut into bands of output rows, each run over the whole array; a band reads the input rows its
   outputs need, so rows on a band edge are read twice (REFERENCE §6.3 item 8).
@@ -34,6 +39,7 @@ import numpy as np
 from accelsim.dataflows.registry import register_dataflow
 from accelsim.kernels.scnn import zero_run_entries
 from accelsim.kernels.scnn_lists import (
+    WEIGHT_ORDERS,
     act_zero_run_entries,
     bucket_order,
     weight_lists,
@@ -121,6 +127,13 @@ class OperandLists:
     """Activations (listed, i.e. non-zero for sparse lists) read by each band."""
 
 
+def _k_outer(weight_order: str) -> bool:
+    """Whether `weight_order` puts k outermost (krs); rejects unknown orders."""
+    if weight_order not in WEIGHT_ORDERS:
+        raise ValueError(f"weight_order must be one of {WEIGHT_ORDERS}, got {weight_order!r}")
+    return weight_order == "krs"
+
+
 def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -180,18 +193,22 @@ class PlanarTiledCP:
         mapping: PlanarMapping,
         weights: np.ndarray,
         acts: np.ndarray,
+        weight_order: str = "krs",
     ) -> OperandLists:
-        """CSR lists of the operands each PE multiplies (only non-zeros when sparse)."""
+        """CSR lists of the operands each PE multiplies (only non-zeros when sparse).
+
+        `weight_order` (one of WEIGHT_ORDERS) orders each weight list; dense lists are only counted.
+        """
         og = self._groups(layer, mapping)
         if self.sparse:
-            w = self._weight_lists(layer, mapping, weights)
+            w = self._weight_lists(layer, mapping, weights, weight_order)
             a_ptr, a_x, a_y, per_band = self._act_lists(layer, geom, mapping, acts)
             return OperandLists(a_ptr, a_x, a_y, w[0], w[1], w[2], w[3], *og, band_act_entries=per_band)
         # Dense: every channel has the same lists, so count one channel and repeat the counts;
         # the kernel needs only the list lengths (no product is examined).
         one_w = np.ones((layer.k, 1, layer.r, layer.s), dtype=bool)
         one_a = np.ones((1, layer.h, layer.w), dtype=bool)
-        w_ptr1 = self._weight_lists(layer, mapping, one_w)[0]
+        w_ptr1 = self._weight_lists(layer, mapping, one_w, weight_order)[0]
         a_ptr1, _, _, band1 = self._act_lists(layer, geom, mapping, one_a, chans=1)
         w_ptr = _repeat_counts(w_ptr1, (-1, 1, mapping.phases), layer.c_per_group)
         n_bands, per_key = len(mapping.bands), geom.pes * mapping.phases
@@ -208,14 +225,14 @@ class PlanarTiledCP:
         )
 
     def _weight_lists(
-        self, layer: Layer, m: PlanarMapping, weights: np.ndarray
+        self, layer: Layer, m: PlanarMapping, weights: np.ndarray, weight_order: str
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per (weight group, input channel, phase): non-zeros in (r, s, k) order, k local to the group.
+        """Per (weight group, input channel, phase): non-zeros in `weight_order`, k local to the group.
 
         `weights` is (k, c / groups, r, s); a single-channel mask gives the lists of one channel.
         """
         wm = np.ascontiguousarray(weights, dtype=bool)
-        return weight_lists(wm, layer.k_per_group, m.kc, m.kc_blocks, m.stride)
+        return weight_lists(wm, layer.k_per_group, m.kc, m.kc_blocks, m.stride, _k_outer(weight_order))
 
     def _act_lists(
         self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray, chans: int | None = None
@@ -263,15 +280,17 @@ class PlanarTiledCP:
         return band, wgroup, chan0, oy0, oy1, kcs
 
     def compressed_entries(self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray,
-                           weights: np.ndarray, max_run: int) -> tuple[int, int]:  # fmt: skip
+                           weights: np.ndarray, max_run: int,
+                           weight_order: str = "krs") -> tuple[int, int]:  # fmt: skip
         """(activation entries, weight entries) of SCNN's zero-run format with `max_run`-zero indices.
 
         Activations are compressed per input channel and PE tile (row-major), weights per input
-        channel and output-channel group, linearised in (r, s, k) order (REFERENCE §6.2).
+        channel and output-channel group, linearised in `weight_order` (REFERENCE §6.2).
         """
         w_entries = weight_zero_run_entries(
-            np.ascontiguousarray(weights, dtype=bool), layer.k_per_group, m.kc, m.kc_blocks, max_run
-        )
+            np.ascontiguousarray(weights, dtype=bool), layer.k_per_group, m.kc, m.kc_blocks, max_run,
+            _k_outer(weight_order),
+        )  # fmt: skip
         return self.compressed_act_entries(layer, geom, m, acts, max_run), int(w_entries)
 
     def compressed_act_entries(

@@ -27,19 +27,27 @@ def bucket_order(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     return ptr, order
 
 
+WEIGHT_ORDERS = ("krs", "rsk")
+"""How a group's weights are linearised, slowest index first: `krs` (s innermost, the paper's loop
+nest `... Kc -> R -> S`, REFERENCE §6.2) or `rsk` (k innermost, DNNsim's loop, REFERENCE §6.6)."""
+
+
 @njit(cache=True)
 def weight_lists(
-    wm: np.ndarray, k_per_group: int, kc: int, kc_blocks: int, stride: int
+    wm: np.ndarray, k_per_group: int, kc: int, kc_blocks: int, stride: int, k_outer: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Non-zero weights per (weight group, input channel, stride phase), each list in (r, s, k) order.
+    """Non-zero weights per (weight group, input channel, stride phase).
 
     `wm` is the (k, c / groups, r, s) mask. A weight group is one Kc block of one convolution group
     ((k // k_per_group) * kc_blocks + (k % k_per_group) // kc); k is returned local to it.
+    Each list is in (k, r, s) order when `k_outer` (walking the mask in memory order fills every
+    list in that order), else in (r, s, k) order (a cursor per (r, s) slot of each list).
     Returns (ptr, k_local, r, s).
     """
     n_k, cg, n_r, n_s = wm.shape
     crs = cg * n_r * n_s
     n_wg = (n_k // k_per_group) * kc_blocks
+    phases = stride * stride
     flat = wm.reshape(n_k * crs)
     cnt = np.zeros(n_wg * crs, dtype=np.int64)
     for k in range(n_k):
@@ -48,9 +56,8 @@ def weight_lists(
         for j in range(crs):
             if flat[off + j]:
                 cnt[base + j] += 1
-    phases = stride * stride
     ptr = np.zeros(n_wg * cg * phases + 1, dtype=np.int64)
-    cursor = np.empty(n_wg * crs, dtype=np.int64)
+    cursor = np.empty(n_wg * crs, dtype=np.int64)  # rsk: next slot of each (group, c, r, s)
     pos = 0
     for wg in range(n_wg):
         for c in range(cg):
@@ -64,38 +71,63 @@ def weight_lists(
     k_local = np.empty(pos, dtype=np.int64)
     rr = np.empty(pos, dtype=np.int64)
     ss = np.empty(pos, dtype=np.int64)
+    list_next = ptr[:-1].copy()  # krs: next slot of each list, filled in memory order
     for k in range(n_k):
         base = ((k // k_per_group) * kc_blocks + (k % k_per_group) // kc) * crs
         kl = (k % k_per_group) % kc
         off = k * crs
         for j in range(crs):
             if flat[off + j]:
-                at = cursor[base + j]
-                cursor[base + j] += 1
+                r = (j // n_s) % n_r
+                s = j % n_s
+                if k_outer:
+                    li = (base // crs * cg + j // (n_r * n_s)) * phases + (r % stride) * stride + s % stride
+                    at = list_next[li]
+                    list_next[li] += 1
+                else:
+                    at = cursor[base + j]
+                    cursor[base + j] += 1
                 k_local[at] = kl
-                rr[at] = (j // n_s) % n_r
-                ss[at] = j % n_s
+                rr[at] = r
+                ss[at] = s
     return ptr, k_local, rr, ss
 
 
 @njit(cache=True)
-def weight_zero_run_entries(wm: np.ndarray, k_per_group: int, kc: int, kc_blocks: int, max_run: int) -> int:
-    """Zero-run entries of the weights, compressed per (input channel, Kc block) in (r, s, k) order.
+def weight_zero_run_entries(
+    wm: np.ndarray, k_per_group: int, kc: int, kc_blocks: int, max_run: int, k_outer: bool
+) -> int:
+    """Zero-run entries of the weights, compressed per (input channel, Kc block) in the list order.
 
     The same count as `kernels.scnn.zero_run_entries` on blocks (c, group, Kc block) with positions
-    (r * S + s) * Kc_here + k_local, computed from each (block, r, s) segment's first and last
-    non-zero and the gaps inside it, walking the mask in memory order.
+    (k_local * R + r) * S + s when `k_outer` (krs), else (r * S + s) * Kc_here + k_local (rsk).
+    krs: walking the mask in memory order visits each block's positions in increasing order.
+    rsk: computed from each (block, r, s) segment's first and last non-zero and the gaps inside it.
     """
     n_k, cg, n_r, n_s = wm.shape
     rs_n = n_r * n_s
     crs = cg * rs_n
     groups = n_k // k_per_group
-    n_seg = cg * groups * kc_blocks * rs_n
-    first = np.full(n_seg, -1, dtype=np.int64)
-    last = np.full(n_seg, -1, dtype=np.int64)
     flat = wm.reshape(n_k * crs)
     span = max_run + 1
     entries = 0
+    if k_outer:
+        prev = np.full(cg * groups * kc_blocks, -1, dtype=np.int64)
+        for k in range(n_k):
+            g = k // k_per_group
+            kb = (k % k_per_group) // kc
+            kl = (k % k_per_group) % kc
+            off = k * crs
+            for j in range(crs):
+                if flat[off + j]:
+                    blk = ((j // rs_n) * groups + g) * kc_blocks + kb
+                    at = kl * rs_n + j % rs_n
+                    entries += 1 + (at - prev[blk] - 1) // span
+                    prev[blk] = at
+        return entries
+    n_seg = cg * groups * kc_blocks * rs_n
+    first = np.full(n_seg, -1, dtype=np.int64)
+    last = np.full(n_seg, -1, dtype=np.int64)
     for k in range(n_k):
         g = k // k_per_group
         kb = (k % k_per_group) // kc
@@ -112,12 +144,12 @@ def weight_zero_run_entries(wm: np.ndarray, k_per_group: int, kc: int, kc_blocks
     for blk in range(cg * groups * kc_blocks):
         kb = blk % kc_blocks
         kc_here = min(kc, k_per_group - kb * kc)
-        prev = -1
+        prev_at = -1
         for rs in range(rs_n):
             seg = blk * rs_n + rs
             if first[seg] >= 0:
-                entries += 1 + (rs * kc_here + first[seg] - prev - 1) // span
-                prev = rs * kc_here + last[seg]
+                entries += 1 + (rs * kc_here + first[seg] - prev_at - 1) // span
+                prev_at = rs * kc_here + last[seg]
     return entries
 
 

@@ -66,6 +66,11 @@ class ScnnSpec(PlanarTiledSpec):
     bank_hash: Literal["dnnsim", "ideal"] = "dnnsim"
     """Accumulator bank of a product: DNNsim's hash of (k, x, y) (REFERENCE §6.6), or `ideal` (no
     bank conflicts, for ablation)."""
+    weight_order: Literal["krs", "rsk"] = "krs"
+    """How a group's weights are linearised into F-vectors (and compressed), slowest index first:
+    `krs` (s innermost, the paper's loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S`, REFERENCE §6.2)
+    or `rsk` (k innermost, DNNsim's loop, REFERENCE §6.6). It decides which products share a step,
+    hence bank conflicts: with `krs` on dense data products of one step hit the same output entries."""
 
 
 class DcnnSpec(PlanarTiledSpec):

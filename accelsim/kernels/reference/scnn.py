@@ -103,9 +103,14 @@ def run_layer(
     kc: int,
     bands: Sequence[tuple[int, int]],
     bank_of: BankOf | None,
+    weight_order: str = "krs",
 ) -> LayerRun:
-    """Every PE of every group of a layer, from nested-list masks weights[k][c/g][r][s], acts[c][h][w]."""
-    (h + 2 * pad - r) // stride + 1
+    """Every PE of every group of a layer, from nested-list masks weights[k][c/g][r][s], acts[c][h][w].
+
+    `weight_order` "krs" streams a group's weights with s innermost, "rsk" with k innermost.
+    """
+    if weight_order not in ("krs", "rsk"):
+        raise ValueError(f"weight_order must be krs or rsk, got {weight_order!r}")
     out_w = (w + 2 * pad - s) // stride + 1
     cg, kpg, pes = c // groups, k // groups, pe_rows * pe_cols
     out = LayerRun()
@@ -122,11 +127,12 @@ def run_layer(
                     per_pe = [0] * pes
                     for phase in range(stride * stride):
                         py_ph, px_ph = divmod(phase, stride)
+                        slots = [(kk, rr, ss) for kk in ks for rr in range(r) for ss in range(s)]
+                        if weight_order == "rsk":
+                            slots.sort(key=lambda t: (t[1], t[2], t[0]))
                         wl = [
                             (kk - k0, rr, ss)
-                            for rr in range(r)
-                            for ss in range(s)
-                            for kk in ks
+                            for kk, rr, ss in slots
                             if weights[g * kpg + kk][cl][rr][ss]
                             and rr % stride == py_ph
                             and ss % stride == px_ph
