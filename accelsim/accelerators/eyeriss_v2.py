@@ -78,6 +78,7 @@ class EyerissV2(Accelerator):
             iact_spad_entries=pe.iact_spad_entries,
             weight_spad_entries=pe.weight_spad_entries,
             compress_below=pe.compress_below,
+            sparse=pe.sparse,
         )
 
     @property
@@ -224,7 +225,8 @@ class EyerissV2(Accelerator):
             Action("mac", "mac"): effectual,
             Action("mac", "gated"): max(0, lc.slots - effectual),
             Action("rf", "iact_read"): lc.entered,
-            Action("rf", "weight_addr_read"): lc.entered,
+            # A dense PE has no address SPads (paper §V-A: v1.5 keeps v1's dense PE).
+            Action("rf", "weight_addr_read"): lc.entered if self.spec.pe.sparse else 0,
             Action("rf", "weight_read"): lc.slots,
             Action("rf", "psum_access"): 2 * lc.slots,
             Action("rf", "spad_fill"): iact_words + weight_words,
@@ -258,7 +260,8 @@ class EyerissV2(Accelerator):
 
     def _leakage_mw(self) -> float:
         pe = self.spec.pe
-        spad_bits = pe.iact_spad_entries * 12 + pe.weight_spad_entries * 12 + pe.psum_spad_entries * 20
+        word = CSC_WORD_BITS if pe.sparse else self.spec.precision.act_bits  # a dense PE holds raw bytes
+        spad_bits = (pe.iact_spad_entries + pe.weight_spad_entries) * word + pe.psum_spad_entries * 20
         sram_kib = self.spec.clusters * self.spec.memory.glb_kib_per_cluster + self.pes * spad_bits / 8 / 1024
         return self.energy.leakage_mw(self.multipliers, sram_kib, 8, self.spec.precision.psum_bits)
 

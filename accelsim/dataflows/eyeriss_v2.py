@@ -4,9 +4,9 @@ A PE tile is M0 output channels x C0 input channels x all R x S taps, swept over
 positions (weights stay in the PE for the block, psums of the M0 channels stay in the psum SPad).
 Depthwise layers tile channels only (each channel meets its own filter; no M dimension to share).
 Tiles are spread statically over the PEs in order (tile i on PE i mod PEs); their C0 partial sums
-are added in the GLB psum banks. Operands go in CSC unless they are dense, and iacts of depthwise
-layers always go uncompressed: with one input and one output channel per column, CSC creates no
-skippable cycles (paper §V-A2).
+are added in the GLB psum banks. Operands go in CSC unless they are dense (or the PE is a dense
+one, Eyeriss v1.5, that never takes CSC), and iacts of depthwise layers always go uncompressed:
+with one input and one output channel per column, CSC creates no skippable cycles (paper §V-A2).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class PeGeometry:
     iact_spad_entries: int
     weight_spad_entries: int
     compress_below: float
+    sparse: bool = True
+    """False: a dense PE, operands always raw whatever their density."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class RowStationaryPlus:
         """Tile one group of `layer` for `geom` PEs; densities choose CSC or raw operands."""
         depthwise = layer.kind is LayerKind.DEPTHWISE
         taps = layer.r * layer.s
-        weights_compressed = weight_density < geom.compress_below
-        iacts_compressed = (not depthwise) and act_density < geom.compress_below
+        weights_compressed = geom.sparse and weight_density < geom.compress_below
+        iacts_compressed = geom.sparse and (not depthwise) and act_density < geom.compress_below
         if depthwise:
             c0 = min(layer.c, geom.c0)
             m_bounds = np.array([0, layer.k], dtype=np.int64)

@@ -27,6 +27,9 @@ class EyerissV2Pe(StrictModel):
     """Bubble cycles of a non-zero iact with an empty weight column (paper: "may not necessarily" stall)."""
     compress_below: float = Field(default=1.0, gt=0, le=1)
     """An operand is sent in CSC when its density is below this; else uncompressed (paper §IV-A)."""
+    sparse: bool = True
+    """False: a dense PE (Eyeriss v1 / v1.5, paper §V-A): operands always raw, no address SPads, every
+    MAC position costs a cycle; zeros are only gated (energy), never skipped."""
 
 
 class EyerissV2Mapping(StrictModel):
