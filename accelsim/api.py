@@ -44,7 +44,7 @@ def resolve_config(config: str | Path | Any) -> tuple[Any, str]:
     path = Path(config)
     if path.suffix == ".cfg":
         return load_scalesim_cfg(path), str(path)
-    if not looks_like_path(config) and not path.exists():
+    if not looks_like_path(config) and not path.is_file():  # a folder named like a config is not one
         candidate = data_dir("arch_configs") / f"{config}.yaml"
         if not candidate.is_file():
             raise UnknownNameError("accelerator config", str(config), list_configs())

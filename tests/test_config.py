@@ -175,3 +175,11 @@ def test_malformed_scalesim_cfg(tmp_path, edit, message):
         build_from(path)
     assert message in str(e.value)
     assert str(path) in str(e.value)
+
+
+def test_a_folder_named_like_a_config_does_not_shadow_it(tmp_path, monkeypatch):
+    (tmp_path / "scnn").mkdir()
+    monkeypatch.chdir(tmp_path)
+    spec, source = resolve_config("scnn")
+    assert spec.kind == "scnn"
+    assert source.endswith("scnn.yaml")
