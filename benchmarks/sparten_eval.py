@@ -184,7 +184,10 @@ def render(
         EXPLANATION,
         "\n## Per-layer cycles and CU utilisation\n",
         "`util_*` = multiplications / (1,024 x cycles); `imbalance_*` = max / mean busy cycles over "
-        "the 1,024 CUs (the timeline in the results has one row per CU and state per pass).\n",
+        "the 1,024 CUs. The timeline in the results gives every CU a busy row per pass (stalls as "
+        "stalled rows, the barrier wait as idle gaps, one closing idle row), exact in time; a layer whose "
+        "rows would pass 100k (depthwise layers, a pass per channel) merges consecutive passes of a cluster "
+        "into windows, keeping each CU's busy and stalled cycles exact.\n",
     ]
     for net, df in zip(NETWORKS, per_layer, strict=True):
         parts += [f"\n### {net}\n", fmt(df)]

@@ -74,8 +74,9 @@ def test_dense_cycles_follow_the_pass_and_block_arithmetic():
 def test_timeline_has_every_cu_and_covers_the_layer():
     result, timeline = build(spec("sparten")).simulate_layer(workload(CONV))
     assert set(timeline["unit"]) == set(range(1024))
-    span = (timeline["end"] - timeline["start"]).groupby(timeline["unit"]).sum()
-    assert (span == result.cycles).all()
+    assert (timeline.groupby("unit")["end"].last() == result.cycles).all()  # a closing idle row each
+    length = (timeline["end"] - timeline["start"]).groupby(timeline["unit"]).sum()
+    assert (length <= result.cycles).all()  # idle gaps between passes are implicit
     busy = timeline[timeline["state"] == "busy"]
     busy_per_cu = (busy["end"] - busy["start"]).groupby(busy["unit"]).sum()
     assert busy_per_cu.max() / busy_per_cu.mean() == pytest.approx(result.imbalance)

@@ -4,8 +4,13 @@ A layer runs in filter passes (one filter per compute unit) on clusters that eac
 output positions (`accelsim.dataflows.sparten`). The numba kernel counts, over the exact seeded masks,
 the cycles of every (pass, cluster) with the broadcast barrier per chunk and every CU's busy cycles
 (`accelsim.kernels.sparten`). The engine plays one work item per (pass, cluster) on the clusters;
-a layer's `cycles` is the engine makespan. Imbalance and idle fraction are over the CUs, and the
-timeline has one row per CU and state for every pass (busy first, then the barrier wait).
+a layer's `cycles` is the engine makespan. Imbalance and idle fraction are over the CUs.
+
+The timeline (`cu_timeline`) has, per CU, one busy interval per pass (its own cycles from the pass's
+start; the barrier wait after it is an implicit idle gap) and the cluster's DRAM stalls, closed by one
+idle row to the makespan. A layer whose rows would pass `TIMELINE_ROW_LIMIT` (depthwise layers have a
+pass per channel) merges consecutive passes of a cluster into windows: each CU's busy and stalled
+cycles per layer stay exact, their placement in time is exact to a window.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.sparten import FilterPerCu, SpartenMapping, packed_operands
 from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
 from accelsim.engine import WorkItem, play
+from accelsim.engine.timeline import STATES
 from accelsim.kernels.sparten import DENSE, ONE_SIDED, TWO_SIDED, input_chunk_nonzeros, layer_counts
 from accelsim.report.schema import LayerResult
 from accelsim.workload.instance import LayerWorkload
@@ -108,7 +114,7 @@ class Sparten(Accelerator):
         mapping = counts.mapping
         dram = self._dram_bytes(layer, counts, work)
         blocks = np.diff(mapping.pos_start)
-        items, order = [], []
+        items = []
         n_items = max(1, mapping.passes * int(np.count_nonzero(blocks)))
         for j in range(spec.clusters):  # each cluster runs its passes in order
             if blocks[j] == 0:
@@ -122,7 +128,6 @@ class Sparten(Accelerator):
                         out_bytes=dram["write"] / n_items,
                     )
                 )
-                order.append((j, f))
         run = play(items, units=spec.clusters, dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle)
         cycles = run.makespan
         cu_busy = counts.busy.sum(axis=(0,)).reshape(
@@ -151,7 +156,15 @@ class Sparten(Accelerator):
             mapping=f"{spec.mode}: {mapping.describe()}",
             energy_pj=energy_breakdown(counts_e, costs),
         )
-        timeline = cu_timeline(run.timeline.frame(run.makespan), counts.busy, order, spec.join_latency_cycles)
+        stalls = run.timeline.frame(cycles) if run.stalled_cycles else None  # the frame costs a sort
+        timeline = cu_timeline(
+            stalls,
+            counts.busy,
+            counts.cycles + spec.join_latency_cycles,
+            blocks > 0,
+            spec.join_latency_cycles,
+            cycles,
+        )
         return result, timeline
 
     def _dram_bytes(self, layer: Layer, counts: LayerCounts, work: LayerWorkload) -> dict[str, float]:
@@ -252,51 +265,86 @@ class Sparten(Accelerator):
         return counts_e, costs, float(sram_bits)
 
 
-def cu_timeline(
-    cluster_frame: pd.DataFrame, busy: np.ndarray, order: list[tuple[int, int]], latency: int
-) -> pd.DataFrame:
-    """Per-CU timeline from the clusters' one: within each pass a CU is busy for its own cycles, then waits.
+TIMELINE_ROW_LIMIT = 100_000
+"""Most rows of one layer's per-CU timeline (when it is at least 3 x the CUs). Below it every pass gives
+each CU its own rows, exact in time; above it `cu_timeline` merges consecutive passes of a cluster into
+windows. MobileNet v1's dw13 (1,024 passes x 1,024 CUs) would otherwise take 1 M rows (2 M with its
+stalls); 100k rows keep VGG16's layers exact and give 1,024 CUs at least 48 windows per layer."""
 
-    `cluster_frame` is the engine's (unit, state, start, end) per cluster; `order` lists the (cluster,
-    pass) of the work items in the order each cluster ran them. CU u of cluster j is unit j * cus + u.
+
+def cu_timeline(
+    cluster_frame: pd.DataFrame | None,
+    busy: np.ndarray,
+    lengths: np.ndarray,
+    active: np.ndarray,
+    latency: int,
+    makespan: int,
+    limit: int = TIMELINE_ROW_LIMIT,
+) -> pd.DataFrame:
+    """Per-CU timeline (unit, state, start, end) from the clusters' run, in unit then time order.
+
+    `busy` (passes, clusters, cus): each CU's kernel busy cycles; `lengths` (passes, clusters): each
+    work item's cycles (join latency included); `active` (clusters,): clusters that ran every pass in
+    order; `cluster_frame`: the engine's (unit, state, start, end) per cluster, read for its stalled
+    intervals only (None: no stalls). A cluster runs its items back to back from cycle 0, each after its
+    stall, so pass f starts after the lengths and stalls before it. Passes merge into windows of w
+    consecutive passes, w = 1 unless the layer would pass `limit` rows; in a window a CU has its stalled
+    cycles (the cluster's stalls before the window's passes) then its busy cycles (its own cycles plus the
+    join latency per pass, at most the pass) as two intervals from the window's start, the rest implicit
+    idle; with w = 1 that is the exact picture. Each CU's last row is idle from its last interval to
+    `makespan` (the whole layer for a CU without work), so every CU spans the layer. CU u of cluster j
+    is unit j * cus + u. Rows: at most `limit`, plus one window of rows if `limit` < 3 x the CUs.
     """
-    cus = busy.shape[2]
-    passes_of: dict[int, list[int]] = {}
-    for cluster, f in order:
-        passes_of.setdefault(cluster, []).append(f)
-    units, states, starts, ends = [], [], [], []
-    lanes = np.arange(cus)
-    for key, rows in cluster_frame.groupby("unit", sort=True):
-        j = int(str(key))
-        queue = list(passes_of.get(j, []))
-        base = j * cus + lanes
-        for state, start, end in zip(
-            rows["state"].tolist(), rows["start"].tolist(), rows["end"].tolist(), strict=True
-        ):
-            if state != "busy":
-                units.append(base)
-                states.append(np.full(cus, state, dtype=object))
-                starts.append(np.full(cus, start))
-                ends.append(np.full(cus, end))
-                continue
-            f = queue.pop(0)
-            split = np.minimum(start + busy[f, j] + latency, end)
-            units += [base, base]
-            states += [np.full(cus, "busy", dtype=object), np.full(cus, "idle", dtype=object)]
-            starts += [np.full(cus, start), split]
-            ends += [split, np.full(cus, end)]
-    if not units:
-        return pd.DataFrame(columns=["unit", "state", "start", "end"])
-    frame = pd.DataFrame(
-        {
-            "unit": np.concatenate(units),
-            "state": np.concatenate(states),
-            "start": np.concatenate(starts).astype(np.int64),
-            "end": np.concatenate(ends).astype(np.int64),
-        }
+    passes, clusters, cus = busy.shape
+    ran = np.flatnonzero(active)
+    length = lengths[:, ran].astype(np.int64)
+    stall = np.zeros_like(length)  # stall[f, i]: stalled cycles of cluster ran[i] before its pass f
+    if cluster_frame is not None:
+        done = np.cumsum(length, axis=0)  # end of pass f on the cluster's clock without stalls
+        stalled = cluster_frame[cluster_frame["state"] == "stalled"]
+        for i, j in enumerate(ran):
+            mine = stalled[stalled["unit"] == j]
+            begin = mine["start"].to_numpy(np.int64)
+            size = mine["end"].to_numpy(np.int64) - begin
+            before = np.cumsum(size) - size  # stalled cycles before this stall
+            after = np.searchsorted(done[:, i], begin - before, side="right")  # passes done before it
+            np.add.at(stall[:, i], np.minimum(after, passes - 1), size)
+    rows_per_window = len(ran) * cus * (2 if stall.any() else 1)
+    windows = max(1, (limit - clusters * cus) // max(1, rows_per_window))
+    width = max(1, -(-passes // windows))  # passes per window
+    first = np.arange(0, passes, width)
+    own = np.minimum(busy[:, ran, :] + latency, length[:, :, None])
+    cu_busy = np.add.reduceat(own, first, axis=0)  # (windows, clusters that ran, cus)
+    w_stall = np.add.reduceat(stall, first, axis=0)
+    w_len = np.add.reduceat(length, first, axis=0) + w_stall
+    w_start = np.cumsum(w_len, axis=0) - w_len
+    shape = (len(ran), cus, len(first))  # (cluster, CU, window): unit then time order
+    stall_start = np.broadcast_to(w_start.T[:, None, :], shape)
+    busy_start = np.broadcast_to((w_start + w_stall).T[:, None, :], shape)
+    starts = np.stack([stall_start, busy_start], axis=-1)
+    ends = starts + np.stack(
+        [np.broadcast_to(w_stall.T[:, None, :], shape), cu_busy.transpose(1, 2, 0)], axis=-1
     )
-    return (
-        frame[frame["end"] > frame["start"]]
-        .sort_values(["unit", "start"], kind="stable")
-        .reset_index(drop=True)
+    codes = np.broadcast_to(
+        np.array([STATES.index("stalled"), STATES.index("busy")], dtype=np.int8), ends.shape
+    )
+    units = np.broadcast_to((ran[:, None] * cus + np.arange(cus))[:, :, None, None], ends.shape)
+    keep = ends > starts
+    unit, code, start, end = units[keep], codes[keep], starts[keep], ends[keep]
+    last = np.zeros(clusters * cus, dtype=np.int64)  # end of each unit's last interval (rows are in order)
+    tail = np.flatnonzero(np.append(unit[1:] != unit[:-1], len(unit) > 0))
+    last[unit[tail]] = end[tail]
+    idle = np.flatnonzero(last < makespan)  # closing idle rows: every unit spans the layer's makespan
+    order = np.argsort(np.concatenate([unit, idle]), kind="stable")
+    unit = np.concatenate([unit, idle])[order]
+    code = np.concatenate([code, np.full(len(idle), STATES.index("idle"), dtype=np.int8)])[order]
+    start = np.concatenate([start, last[idle]])[order]
+    end = np.concatenate([end, np.full(len(idle), makespan, dtype=np.int64)])[order]
+    return pd.DataFrame(
+        {
+            "unit": unit.astype(np.int64),
+            "state": pd.Categorical.from_codes(code, dtype=pd.CategoricalDtype(list(STATES))),
+            "start": start.astype(np.int64),
+            "end": end.astype(np.int64),
+        }
     )
