@@ -98,7 +98,8 @@ def test_windows_keep_totals_and_exact_passes_follow_the_engine(
 ):
     rng = np.random.default_rng(seed)
     busy = rng.integers(0, 20, size=(passes, clusters, cus))
-    lengths = busy.max(axis=2) + latency + rng.integers(0, 5, size=(passes, clusters))
+    # a pass lasts at least a cycle (a chunk costs max(matches, 1)); the engine records no empty item
+    lengths = busy.max(axis=2) + latency + rng.integers(1, 5, size=(passes, clusters))
     active = rng.random(clusters) < 0.8
     active[0] = True
     run = play(_items(lengths, active), units=clusters, dram_bytes_per_cycle=bandwidth)
