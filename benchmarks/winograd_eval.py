@@ -20,6 +20,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from lower_bound import popcount_seconds
+
 import accelsim
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network
@@ -27,33 +30,19 @@ from accelsim.report.schema import LayerResult
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.sparsity import dense_profile
-from benchmarks.lower_bound import popcount_seconds
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "winograd.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "winograd.md"
 BEGIN, END = "<!-- RESULTS:BEGIN (benchmarks/winograd_eval.py --write) -->", "<!-- RESULTS:END -->"
 PAPER_GFLOPS = 50.0  # "50 GFLOPS across 3x3 convolutions" (REFERENCE §10.1 [paper: abstract])
 
-# REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS).
 SECTION_10_8 = [
-    ("AlexNet conv3", 13, 256, 384, 1, 7.8, 38.5),
-    ("AlexNet conv4", 13, 384, 384, 2, 6.1, 36.7),
-    ("AlexNet conv5", 13, 384, 256, 2, 4.2, 35.2),
-    ("VGG-A conv1", 224, 3, 64, 1, 12.2, 14.3),
-    ("VGG-A conv2", 112, 64, 128, 1, 61.8, 30.0),
-    ("VGG-A conv3", 56, 128, 256, 1, 46.6, 39.7),
-    ("VGG-A conv4", 56, 256, 256, 1, 93.5, 39.7),
-    ("VGG-A conv5", 28, 256, 512, 1, 40.5, 45.7),
-    ("VGG-A conv6", 28, 512, 512, 1, 81.2, 45.7),
-    ("VGG-A conv7", 14, 512, 512, 1, 20.6, 44.8),
-    ("VGG-A conv8", 14, 512, 512, 1, 20.6, 44.8),
-    ("Overfeat conv3", 12, 256, 512, 1, 8.9, 38.5),
-    ("Overfeat conv4", 12, 512, 1024, 1, 35.0, 38.5),
-    ("Overfeat conv5", 12, 1024, 1024, 1, 70.1, 38.5),
-    ("GoogLeNet conv2", 56, 64, 192, 1, 17.8, 39.0),
-    ("GoogLeNet 3a 3x3", 28, 96, 128, 1, 4.3, 40.6),
-    ("GoogLeNet 4a 3x3", 14, 96, 208, 1, 1.7, 42.1),
-    ("GoogLeNet 5b 3x3", 7, 192, 384, 1, 6.5, 10.0),
+    (str(r[0]), *(int(v) for v in r[1:5]), float(r[5]), float(r[6]))
+    for r in pd.read_csv(ROOT / "tests" / "data" / "winograd_section_10_8.csv", comment="#").itertuples(
+        index=False
+    )
 ]
+"""REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
 
 
 def conv3x3(name: str, hw: int, c: int, k: int, groups: int) -> Layer:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import accelsim
@@ -29,26 +31,12 @@ def conv3x3(h: int, c: int, k: int, groups: int = 1) -> Layer:
     return Layer("l", LayerKind.CONV, h=h, w=h, c=c, k=k, r=3, s=3, pad=1, groups=groups)
 
 
-# REFERENCE §10.8 [derived]: one CU, 200 MHz, 1 word per cycle, no DDR stalls (convnet-benchmarks shapes).
+DATA = Path(__file__).resolve().parent / "data"
 SECTION_10_8 = [
-    ("AlexNet conv3", 13, 256, 384, 1, 7.8, 38.5),
-    ("AlexNet conv4", 13, 384, 384, 2, 6.1, 36.7),
-    ("AlexNet conv5", 13, 384, 256, 2, 4.2, 35.2),
-    ("VGG-A conv1", 224, 3, 64, 1, 12.2, 14.3),
-    ("VGG-A conv2", 112, 64, 128, 1, 61.8, 30.0),
-    ("VGG-A conv3", 56, 128, 256, 1, 46.6, 39.7),
-    ("VGG-A conv4", 56, 256, 256, 1, 93.5, 39.7),
-    ("VGG-A conv5", 28, 256, 512, 1, 40.5, 45.7),
-    ("VGG-A conv6", 28, 512, 512, 1, 81.2, 45.7),
-    ("VGG-A conv7", 14, 512, 512, 1, 20.6, 44.8),
-    ("Overfeat conv3", 12, 256, 512, 1, 8.9, 38.5),
-    ("Overfeat conv4", 12, 512, 1024, 1, 35.0, 38.5),
-    ("Overfeat conv5", 12, 1024, 1024, 1, 70.1, 38.5),
-    ("GoogLeNet conv2", 56, 64, 192, 1, 17.8, 39.0),
-    ("GoogLeNet 3a", 28, 96, 128, 1, 4.3, 40.6),
-    ("GoogLeNet 4a", 14, 96, 208, 1, 1.7, 42.1),
-    ("GoogLeNet 5b", 7, 192, 384, 1, 6.5, 10.0),
+    (str(r[0]), *(int(v) for v in r[1:5]), float(r[5]), float(r[6]))
+    for r in pd.read_csv(DATA / "winograd_section_10_8.csv", comment="#").itertuples(index=False)
 ]
+"""REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
 
 
 @pytest.mark.parametrize(("name", "hw", "c", "k", "groups", "ms", "gflops"), SECTION_10_8)
