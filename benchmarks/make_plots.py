@@ -18,6 +18,8 @@ from accelsim.plots import energy_breakdown, load_balance, speedup_bars, sweep_p
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAFLOWS = ["systolic_os_32x32", "systolic_ws_32x32", "systolic_is_32x32"]
+SPARSE = ["systolic_ws_32x32", "dcnn", "scnn", "sparten", "eyeriss_v2_1024", "phantom2d"]
+"""The 1,024-multiplier, 1 GHz designs: the dense baselines first, then the sparse ones."""
 NETWORKS = ["vgg16", "mobilenet_v1", "alexnet"]
 
 
@@ -40,15 +42,18 @@ def main(out_dir: Path) -> None:
     """Simulate, then save speedup, energy, utilization, load-balance and sweep PNGs."""
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    comparisons = {net: compare(DATAFLOWS, net) for net in NETWORKS}
+    comparisons = {net: compare(SPARSE, net, profile="pruned") for net in NETWORKS}
     network_tables = pd.concat([c.network for c in comparisons.values()], ignore_index=True)
     lpddr4 = accelsim.simulate("systolic_ws_32x32_lpddr4", "alexnet")
+    phantom = comparisons["vgg16"].runs["phantom2d"]
     figures = {
-        "speedup": speedup_bars(network_tables, title="Speedup vs OS, iso-multiplier (1,024 MACs, 1 GHz)"),
-        "energy": energy_breakdown(network_tables, title="Energy per network and dataflow (dense)"),
+        "speedup": speedup_bars(
+            network_tables, title="Speedup over the dense WS array, pruned networks (1,024 MACs, 1 GHz)"
+        ),
+        "energy": energy_breakdown(network_tables, title="Energy per network and design (pruned)"),
         "energy_layers": energy_breakdown(lpddr4.layers, title="Energy per layer: WS 32x32, LPDDR4, AlexNet"),
         "utilization": utilization_per_layer(comparisons["vgg16"].layers),
-        "load-balance": load_balance(lpddr4.timeline, title="Load balance: WS 32x32 with LPDDR4 on AlexNet"),
+        "load-balance": load_balance(phantom.timeline, title="Load balance: Phantom-2D's 64 cores on VGG16"),
         "sweep": sweep_plot(
             tiny_sweep(), "rows", series="dataflow", title="AlexNet cycles vs array size (rows = cols)"
         ),
