@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from accelsim import __version__
 from accelsim.accelerators import Accelerator, build
 from accelsim.config.arch import load_arch
 from accelsim.config.scalesim_cfg import load_scalesim_cfg
-from accelsim.errors import UnknownNameError, UnsupportedLayerError
+from accelsim.errors import ConfigError, UnknownNameError, UnsupportedLayerError
 from accelsim.report.result import RunResult
+from accelsim.report.schema import LayerResult
 
 __all__ = ["DEFAULT_CONFIG", "RunResult", "list_configs", "resolve_config", "resolve_network", "simulate"]
 from accelsim.workload.catalog import data_dir, looks_like_path
 from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer
 from accelsim.workload.loaders import load_network
 from accelsim.workload.network import Network
 from accelsim.workload.scalesim_csv import load_scalesim_topology
@@ -69,6 +74,7 @@ def simulate(
     *,
     skip_unsupported: bool = False,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Run every compute layer of `network` on the accelerator `config` describes.
 
@@ -76,8 +82,12 @@ def simulate(
     `network`: a shipped name, a network YAML, a SCALE-Sim topology .csv or a Network.
     `profile`: "dense", a shipped profile id of that network, a profile YAML or a SparsityProfile.
     Layers the accelerator cannot run raise UnsupportedLayerError unless `skip_unsupported`, in
-    which case they are listed in the provenance, never hidden.
+    which case they are listed in the provenance, never hidden. `jobs` > 1 simulates the layers in
+    that many worker processes; the result is identical to a serial run (each layer's masks depend
+    only on its name, the profile and the seed).
     """
+    if jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, got {jobs}")
     started = time.perf_counter()
     spec, source = resolve_config(config)
     accel = build(spec, source)
@@ -93,17 +103,52 @@ def simulate(
             "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
         )
     accel.begin_network(net)
+    todo = [layer for layer in net.compute_layers if layer.name not in skipped]
     rows, timelines = [], []
-    for layer in net.compute_layers:
-        if layer.name in skipped:
-            continue
-        result, timeline = accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed))
+    for layer, (result, timeline) in zip(todo, _run_layers(accel, net, prof, seed, todo, jobs), strict=True):
         rows.append(result)
         timelines.append(timeline)
         if progress is not None:
             progress(layer.name)
     provenance = _provenance(accel, spec, source, net, prof, seed, skipped, time.perf_counter() - started)
     return RunResult.from_rows(rows, timelines, provenance)
+
+
+LayerRun = tuple[LayerResult, pd.DataFrame]
+
+
+def _run_layers(
+    accel: Accelerator, net: Network, prof: SparsityProfile, seed: int, todo: list[Layer], jobs: int
+) -> Iterator[LayerRun]:
+    """Each layer's (result, timeline) in network order: here, or in `jobs` worker processes."""
+    if jobs == 1 or len(todo) < 2:
+        for layer in todo:
+            yield accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed))
+        return
+    context = multiprocessing.get_context("spawn")  # no forked numba or simpy state
+    workers = min(jobs, len(todo))
+    init = (accel.spec, net, prof, seed)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=init) as pool:
+        yield from pool.map(_worker_layer, todo)
+
+
+_WORKER: dict[str, Any] = {}
+"""A worker process's model and workload, built once by `_start_worker`."""
+
+
+def _start_worker(spec: Any, net: Network, prof: SparsityProfile, seed: int) -> None:
+    import numba
+
+    numba.set_num_threads(1)  # the processes already use the cores
+    accel = build(spec)
+    accel.begin_network(net)
+    _WORKER.update(accel=accel, network=net.name, profile=prof, seed=seed)
+
+
+def _worker_layer(layer: Layer) -> LayerRun:
+    work = LayerWorkload(_WORKER["network"], layer, _WORKER["profile"], _WORKER["seed"])
+    result: LayerRun = _WORKER["accel"].simulate_layer(work)
+    return result
 
 
 def config_hash(spec: Any) -> str:

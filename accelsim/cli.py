@@ -46,6 +46,7 @@ def run(
     skip_unsupported: Annotated[
         bool, typer.Option(help="Skip (and list) layers the accelerator cannot run")
     ] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes for the layers (same results)")] = 1,
 ) -> None:
     """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
     from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
@@ -61,6 +62,7 @@ def run(
             seed,
             skip_unsupported=skip_unsupported,
             progress=lambda _name: bar.advance(task),
+            jobs=jobs,
         )
     paths = result.write(out)
     _print_layers(result)

@@ -9,7 +9,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import accelsim
+from accelsim.errors import ConfigError
 
 CASES = [
     ("phantom2d", "mobilenet_v1_0.5_128", "pruned"),
@@ -52,3 +55,19 @@ def test_the_seed_changes_the_masks_and_so_the_sparse_results() -> None:
     run = accelsim.simulate("phantom2d", "mobilenet_v1_0.5_128", "pruned", seed=4)
     other = hashlib.sha256(run.layers.to_csv(index=False).encode()).hexdigest()
     assert other != digest("phantom2d", "mobilenet_v1_0.5_128", "pruned")
+
+
+def test_layers_in_worker_processes_give_the_serial_result() -> None:
+    serial = accelsim.simulate("imce", "mobilenet_v1_0.5_128", "pruned", seed=3)
+    parallel = accelsim.simulate("imce", "mobilenet_v1_0.5_128", "pruned", seed=3, jobs=2)
+    assert parallel.layers.equals(serial.layers)
+    assert parallel.timeline.equals(serial.timeline)
+    sparse = accelsim.simulate("phantom2d", "mobilenet_v1_0.5_128", "pruned", seed=3, jobs=2)
+    assert hashlib.sha256(sparse.layers.to_csv(index=False).encode()).hexdigest() == digest(
+        "phantom2d", "mobilenet_v1_0.5_128", "pruned"
+    )
+
+
+def test_jobs_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="jobs must be at least 1"):
+        accelsim.simulate("phantom2d", "mobilenet_v1_0.5_128", jobs=0)

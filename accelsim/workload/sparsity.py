@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from accelsim.config.workload_spec import PatternSpec, ProfileSpec, RealPattern, UniformPattern
 from accelsim.config.yaml_io import load_model
@@ -67,6 +68,13 @@ class SparsityProfile:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle as plain fields (a read-only mapping proxy cannot be pickled): runs in other processes."""
+        return (
+            SparsityProfile,
+            (self.id, self.network, self.source, dict(self.layers), self.base_dir, self.path),
+        )
 
     def __hash__(self) -> int:
         layers = tuple(sorted(self.layers.items(), key=lambda item: item[0]))
