@@ -14,15 +14,22 @@ Speedup = baseline cycles / SparTen cycles, summed over the layers; the paper's 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from lower_bound import popcount_seconds
 
 import accelsim
-from accelsim.api import resolve_config
+from accelsim.api import resolve_config, resolve_network
+from accelsim.config.workload_spec import ChannelPattern, ClusteredPattern, PatternSpec
 from accelsim.report.result import RunResult
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import LayerKind
+from accelsim.workload.masks import nonzero_count
+from accelsim.workload.sparsity import SparsityProfile, load_profile
 
 NETWORKS = ("alexnet", "vgg16")
 PROFILE = "pruned"
@@ -32,10 +39,26 @@ PAPER = {"dense": 4.7, "one_sided": 1.8, "scnn": 3.0}
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sparten.md"
 
 
-def run(config: str, network: str, **changes: str) -> RunResult:
+SWEEP = {
+    "chunk_bits": (32, 64, 128, 256),
+    "min_chunk_cycles": (0, 1, 2),
+    "join_latency_cycles": (0, 3, 10),
+    "input_buffer_chunks": (1, 2, 4),
+    "cus_per_cluster": (16, 32, 64),
+}
+"""SparTen spec keys swept one at a time around the `sparten` config (whose values are the defaults);
+`cus_per_cluster` keeps 1,024 multipliers (clusters = 1,024 / CUs per cluster)."""
+SWEEP_BALANCING = ("none", "gb_h")
+MASKS = {"channel 0.1": ChannelPattern(pattern="channel", dead_fraction=0.1),
+         "channel 0.25": ChannelPattern(pattern="channel", dead_fraction=0.25),
+         "clustered 0.9": ClusteredPattern(pattern="clustered", p11=0.9)}  # fmt: skip
+"""Weight-mask patterns replacing the `pruned` profiles' uniform one (densities unchanged)."""
+
+
+def run(config: str, network: str, profile: str | SparsityProfile = PROFILE, **changes: object) -> RunResult:
     """One network on one config (with spec changes), FC layers skipped."""
     spec, _ = resolve_config(config)
-    return accelsim.simulate(spec.model_copy(update=changes), network, PROFILE, skip_unsupported=True)
+    return accelsim.simulate(spec.model_copy(update=changes), network, profile, skip_unsupported=True)
 
 
 def cycles_by_layer(result: RunResult) -> pd.Series:
@@ -43,8 +66,8 @@ def cycles_by_layer(result: RunResult) -> pd.Series:
     return result.layers.set_index("layer")["cycles"]
 
 
-def evaluate(network: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(speedup rows, per-layer table, energy table) of one network."""
+def evaluate(network: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """(speedup rows, per-layer table, energy table, total cycles per design) of one network."""
     runs = {"dense": run("sparten_dense", network), "one_sided": run("sparten_one_sided", network)}
     for variant in VARIANTS:
         runs[variant] = run("sparten", network, balancing=variant)
@@ -70,7 +93,91 @@ def evaluate(network: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     energy.columns = [c.removeprefix("energy_").removesuffix("_pj") or "total" for c in energy.columns]
     energy = energy.rename(columns={"pj": "total"})
     energy.insert(0, "network", network)
-    return pd.DataFrame(rows), per_layer, energy.reset_index(names="design")
+    totals = {name: int(cyc[name].sum()) for name in cyc.columns}
+    return pd.DataFrame(rows), per_layer, energy.reset_index(names="design"), totals
+
+
+def total_cycles(result: RunResult) -> int:
+    """Cycles of a run summed over its (convolution) layers."""
+    return int(result.layers["cycles"].sum())
+
+
+def sensitivity(network: str, base: dict[str, int]) -> pd.DataFrame:
+    """Speedup over dense and over SCNN as each swept key moves away from the `sparten` default.
+
+    `base`: the evaluation's total cycles of `dense`, `scnn` and each balancing variant at the defaults
+    (reused for the default value of every key). The baselines stay at their own configs.
+    """
+    defaults, _ = resolve_config("sparten")
+    rows = []
+    for key, values in SWEEP.items():
+        for value in values:
+            for variant in SWEEP_BALANCING:
+                if value == getattr(defaults, key):
+                    cycles = base[variant]
+                else:
+                    changes: dict[str, object] = {key: value}
+                    if key == "cus_per_cluster":  # iso-multiplier
+                        changes["clusters"] = defaults.multipliers // value
+                    cycles = total_cycles(run("sparten", network, balancing=variant, **changes))
+                rows.append(
+                    {"key": key, "value": f"{value}{'*' if value == getattr(defaults, key) else ''}",
+                     "balancing": variant, "network": network,
+                     "over_dense": base["dense"] / cycles, "over_scnn": base["scnn"] / cycles}
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def spread_profile(network: str, name: str, pattern: PatternSpec) -> SparsityProfile:
+    """The `pruned` profile with `pattern` for the weights of every layer, densities unchanged.
+
+    A `channel` pattern zeroes whole filters; its dead fraction is capped per layer so that the
+    remaining filters can still hold the layer's non-zeros (AlexNet conv1, density 0.84, keeps 16 %).
+    """
+    base = load_profile(network, PROFILE)
+    shapes = {layer.name: layer for layer in resolve_network(network).compute_layers}
+    layers = {}
+    for layer_name, density in base.layers.items():
+        chosen = pattern
+        if isinstance(pattern, ChannelPattern):
+            layer = shapes[layer_name]
+            per_filter = layer.c_per_group * layer.r * layer.s
+            alive = -(-nonzero_count(density.weights, layer.k * per_filter) // per_filter)
+            dead = min(pattern.dead_fraction, (layer.k - alive) / layer.k)
+            chosen = ChannelPattern(pattern="channel", dead_fraction=dead)
+        layers[layer_name] = dataclasses.replace(density, weight_pattern=chosen)
+    pid = f"{PROFILE}_{name.replace(' ', '_')}"
+    return SparsityProfile(pid, network, f"{base.source} Weights: {name} pattern.", layers)
+
+
+def filter_spread(network: str, profile: str | SparsityProfile) -> float:
+    """Coefficient of variation (std / mean) of the non-zeros per filter, mean over the conv layers."""
+    prof = load_profile(network, profile) if isinstance(profile, str) else profile
+    cvs = []
+    for layer in resolve_network(network).compute_layers:
+        if layer.kind is LayerKind.FC:
+            continue
+        nnz = np.count_nonzero(LayerWorkload(network, layer, prof, 0).masks.weights, axis=(1, 2, 3))
+        cvs.append(float(nnz.std() / nnz.mean()) if nnz.mean() > 0 else 0.0)
+    return float(np.mean(cvs))
+
+
+def mask_sensitivity(network: str, base: dict[str, int]) -> pd.DataFrame:
+    """GB-S and GB-H gains (cycles without balancing / with) as the filter-density spread grows."""
+    rows = []
+    patterns: dict[str, str | SparsityProfile] = {"uniform": PROFILE}
+    patterns |= {name: spread_profile(network, name, pattern) for name, pattern in MASKS.items()}
+    for name, profile in patterns.items():
+        if name == "uniform":
+            cycles = {variant: base[variant] for variant in VARIANTS}
+        else:
+            cycles = {v: total_cycles(run("sparten", network, profile, balancing=v)) for v in VARIANTS}
+        rows.append(
+            {"network": network, "weights": name, "filter_cv": filter_spread(network, profile),
+             "none_over_dense": base["dense"] / cycles["none"],
+             "gb_s_gain": cycles["none"] / cycles["gb_s"], "gb_h_gain": cycles["none"] / cycles["gb_h"]}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def timings() -> dict[str, float]:
@@ -101,6 +208,24 @@ def validation_table(speedups: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per (key, value, balancing), a column per (network, baseline)."""
+    wide = long.pivot_table(
+        index=["key", "value", "balancing"], columns="network", values=["over_dense", "over_scnn"],
+        sort=False,
+    )  # fmt: skip
+    wide.columns = [f"{net} over {base.removeprefix('over_')}" for base, net in wide.columns]
+    order = [f"{net} over {base}" for net in NETWORKS for base in ("dense", "scnn")]
+    out = wide[order].reset_index()
+    for net in NETWORKS:  # cycles against the default of the same key and balancing
+        speed = out[f"{net} over dense"]
+        default = out["value"].str.endswith("*")
+        base = out[default].set_index(["key", "balancing"])[f"{net} over dense"]
+        ref = pd.Series([base[(k, b)] for k, b in zip(out["key"], out["balancing"], strict=True)])
+        out[f"{net} cycles %"] = 100 * (ref / speed - 1)
+    return out
+
+
 def fmt(df: pd.DataFrame, digits: int = 2) -> str:
     """A markdown table with floats rounded."""
 
@@ -121,18 +246,31 @@ def main() -> None:
     speedups = pd.concat([r[0] for r in results], ignore_index=True)
     table = validation_table(speedups)
     energy = pd.concat([r[2] for r in results], ignore_index=True)
+    t0 = time.perf_counter()
+    sens = sensitivity_table(
+        pd.concat([sensitivity(net, r[3]) for net, r in zip(NETWORKS, results, strict=True)])
+    )
+    masks = pd.concat(
+        [mask_sensitivity(net, r[3]) for net, r in zip(NETWORKS, results, strict=True)], ignore_index=True
+    )
+    sweep_s = time.perf_counter() - t0
     times = timings()
     print(fmt(speedups))
     print()
     print(fmt(table))
     print()
     print(fmt(energy, 1))
+    print()
+    print(fmt(sens))
+    print()
+    print(fmt(masks))
+    print(f"\nsensitivity sweeps: {sweep_s:.0f} s")
     print(
         f"\nVGG16/{PROFILE} on sparten (GB-H), warm: {times['sparten_s']:.2f} s; popcount lower bound "
         f"{times['popcount_s']:.2f} s; ratio {times['sparten_s'] / times['popcount_s']:.2f}"
     )
     if args.write:
-        DOC.write_text(render(speedups, table, [r[1] for r in results], energy, times))
+        DOC.write_text(render(speedups, table, [r[1] for r in results], energy, times, sens, masks))
         print(f"wrote {DOC}")
 
 
@@ -142,8 +280,10 @@ def render(
     per_layer: list[pd.DataFrame],
     energy: pd.DataFrame,
     times: dict[str, float],
+    sens: pd.DataFrame,
+    masks: pd.DataFrame,
 ) -> str:
-    """The docs page: model summary, validation table, per-layer tables, energy, timings."""
+    """The docs page: model summary, validation table, per-layer tables, energy, sensitivity, timings."""
     scnn_note = "SCNN is the `scnn` config of this repository, on the same masks."
     parts = [
         "# SparTen and its baselines\n",
@@ -187,6 +327,12 @@ def render(
         "reads of every join and the per-CU filter buffers, `noc` the input broadcasts (map + values to "
         "every CU of a cluster) and, for GB-H, a partial sum per chunk.\n",
         fmt(energy, 1),
+        "\n## Sensitivity\n",
+        SENSITIVITY_NOTE,
+        fmt(sens),
+        "\n### Filter-density spread and greedy balancing\n",
+        MASKS_NOTE,
+        fmt(masks),
         "\n## Speed\n",
         f"VGG16/{PROFILE} with the exact seeded masks on `sparten` (GB-H), warm: "
         f"**{times['sparten_s']:.2f} s**; popcount lower bound (`benchmarks/lower_bound.py`) on the same "
@@ -206,7 +352,8 @@ EXPLANATION = """\
   here (REFERENCE §7.5, §12.3).
 - **Barrier per chunk.** Every chunk waits for the CU with the most matches; with 32 CUs per cluster
   the max of 32 match counts is well above the mean at these densities (see `util_*` and
-  `imbalance_*` per layer below).
+  `imbalance_*` per layer below). The Sensitivity section below lets CUs buffer more than one chunk:
+  most of this loss goes away.
 - **Greedy balancing gains little on uniform masks.** GB-S sorts by whole-filter density; with uniform
   random pruning every filter of a layer has almost the same density (binomial spread), so sorting
   hardly changes a pass's slowest CU. GB-H sorts per chunk and helps more, but the match count also
@@ -220,6 +367,29 @@ EXPLANATION = """\
   per-chunk minimum of one cycle and the barrier weigh more (conv1 is dense in activations anyway).
 """
 
+SENSITIVITY_NOTE = """\
+One `sparten` key at a time moves away from its default (`*`), on every convolution layer of
+AlexNet and VGG16 `pruned` (the same seeded masks), without balancing and with GB-H. The baselines
+stay at their configs (`sparten_dense`, `scnn`), so each column is that baseline's cycles over
+SparTen's; `cycles %` is the change of SparTen's cycles against the default. `chunk_bits`: SparseMap
+chunk size (assumption SP2); `min_chunk_cycles`: cycles a chunk
+without enough matches still costs (0 = an idealised join that skips empty chunks; SP3);
+`join_latency_cycles`: pipeline fill once per pass (SP3); `input_buffer_chunks`: chunks a CU can hold,
+1 = the next chunk waits for every CU of the cluster (the barrier, SP4), b = CUs run up to b - 1
+chunks ahead of the slowest; it changes cycles only (the storage of the deeper buffer is not costed);
+`cus_per_cluster`: CUs sharing a broadcast (and a barrier), at 1,024 multipliers (SP1).
+"""
+
+MASKS_NOTE = """\
+The weight masks of the `pruned` profiles are uniform, so the filters of a layer have nearly the
+same density (binomial spread). These profiles are built in code (`spread_profile`): the `pruned`
+densities with another weight pattern of `accelsim.workload.masks`. `channel d`: a fraction d of
+the filters of every layer is all zero and the layer's non-zeros are spread uniformly over the rest
+(d capped per layer so they fit: AlexNet conv1, density 0.84, keeps at most 16 % dead); `clustered
+0.9`: runs of non-zeros along each filter row (p11 = 0.9), the same mean density, a wider spread
+per filter. `filter_cv` = std / mean of the non-zeros per filter, mean over the conv layers; the
+gains are cycles without balancing over cycles with GB-S or GB-H. Activations stay uniform.
+"""
 
 if __name__ == "__main__":
     main()

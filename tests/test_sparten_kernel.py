@@ -74,6 +74,40 @@ def test_hand_worked_kernel_counts():
     assert (cycles.tolist(), busy.tolist(), macs.tolist()) == ([[3]], [[[3, 1]]], [[4]])
 
 
+# Hand-worked input buffering: one window of two 8-position chunks, both equal to INPUT, on two CUs.
+#   CU 0 holds (FILTER, SPARSE): 3 then 1 matches; CU 1 holds (SPARSE, FILTER): 1 then 3 matches.
+#   One slot (barrier per chunk): chunk 0 takes max(3, 1) = 3 cycles, chunk 1 max(1, 3) = 3: 6 cycles,
+#   each CU waits 2 cycles. Two slots: both chunks are broadcast at cycle 0; CU 0 joins chunk 0 in
+#   cycles 0-2 and chunk 1 in cycle 3, CU 1 chunk 0 in cycle 0 and chunk 1 in cycles 1-3: 4 cycles,
+#   no wait. A third slot changes nothing (two chunks).
+SPARSE = [0, 0, 0, 1, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(("buffer", "cycles"), [(1, 6), (2, 4), (3, 4)])
+def test_hand_worked_input_buffer_removes_the_wait(buffer, cycles):
+    f, s, a = (SparseChunk.from_dense(v) for v in (FILTER, SPARSE, INPUT))
+    run = run_cluster([[f, s], [s, f]], [[a, a]], input_buffer_chunks=buffer)
+    assert (run.cycles, run.busy, run.macs) == (cycles, [4, 4], 8)
+    assert run.outputs == [[56 + 6, 6 + 56]]
+    layer = Layer("x", LayerKind.CONV, h=1, w=1, c=16, k=2, r=1, s=1)
+    acts = np.array(INPUT + INPUT, dtype=bool).reshape(16, 1, 1)
+    weights = np.array([FILTER + SPARSE, SPARSE + FILTER], dtype=bool).reshape(2, 16, 1, 1)
+    a_words, w_words = packed_operands(layer, acts, weights, 8)
+    assign, pass_group = filter_passes(weights, 1, 2, 8, "none")
+    _, _, widths = chunk_layout(16, 8)
+    counts = layer_counts(
+        a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, TWO_SIDED, 1, buffer
+    )
+    assert [c.tolist() for c in counts] == [[[cycles]], [[[4, 4]]], [[8]]]
+
+
+def test_a_chunk_without_matches_is_free_with_no_minimum():
+    empty, a = SparseChunk.from_dense([0] * 8), SparseChunk.from_dense(INPUT)
+    f = SparseChunk.from_dense(FILTER)
+    assert run_cluster([[empty, f]], [[a, a]], min_chunk_cycles=0).cycles == 3
+    assert run_cluster([[empty, f]], [[a, a]], min_chunk_cycles=1).cycles == 4
+
+
 def test_pack_chunks_layout():
     bits = np.zeros((2, 200), dtype=bool)
     bits[0, [0, 63, 64, 130, 199]] = True
@@ -141,13 +175,14 @@ def small_layers(draw):  # type: ignore[no-untyped-def]
     clusters=st.integers(1, 3),
     mode=st.sampled_from(list(MODES)),
     balancing=st.sampled_from(["none", "gb_s", "gb_h"]),
-    min_chunk_cycles=st.integers(1, 2),
+    min_chunk_cycles=st.integers(0, 2),
+    buffer=st.integers(1, 3),
     wd=st.floats(0.1, 1.0),
     ad=st.floats(0.1, 1.0),
     seed=st.integers(0, 2**16),
 )
 def test_kernel_equals_cycle_by_cycle_reference(
-    layer, chunk_bits, cus, clusters, mode, balancing, min_chunk_cycles, wd, ad, seed
+    layer, chunk_bits, cus, clusters, mode, balancing, min_chunk_cycles, buffer, wd, ad, seed
 ):
     rng = np.random.default_rng(seed)
     acts = rng.integers(1, 5, (layer.c, layer.h, layer.w)) * (rng.random((layer.c, layer.h, layer.w)) < ad)
@@ -161,10 +196,10 @@ def test_kernel_equals_cycle_by_cycle_reference(
     _, _, widths = chunk_layout(layer.c_per_group, chunk_bits)
     cycles, busy, macs = layer_counts(
         a_words, w_words, assign, pass_group, pos_start, layer.out_w, layer.stride, widths, MODES[mode],
-        min_chunk_cycles,
+        min_chunk_cycles, buffer,
     )  # fmt: skip
     ref = run_layer(acts, weights, layer.stride, layer.pad, layer.groups, chunk_bits, assign, pass_group,
-                    pos_start, mode, min_chunk_cycles)  # fmt: skip
+                    pos_start, mode, min_chunk_cycles, buffer)  # fmt: skip
     assert cycles.tolist() == ref.cycles.tolist()
     assert busy.tolist() == ref.busy.tolist()
     assert macs.tolist() == ref.macs.tolist()

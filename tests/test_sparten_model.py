@@ -114,3 +114,17 @@ def test_same_seed_same_result_other_seed_other_masks():
     assert a == b
     assert ta.equals(tb)
     assert c.macs_issued != a.macs_issued
+
+
+def test_input_buffering_only_removes_waits():
+    """Deeper CU input buffers shorten the layer, never change its work; the timeline stays consistent."""
+    work = workload(CONV)
+    runs = [build(spec("sparten", input_buffer_chunks=b)).simulate_layer(work) for b in (1, 2, 4)]
+    (one, _), (two, _), (four, timeline) = runs
+    assert four.cycles < two.cycles < one.cycles
+    assert one.macs_issued == two.macs_issued == four.macs_issued
+    assert one.imbalance == pytest.approx(four.imbalance)  # the same busy cycles per CU
+    assert (timeline.groupby("unit")["end"].last() == four.cycles).all()
+    data = spec("sparten").model_dump(mode="json") | {"input_buffer_chunks": 0}
+    with pytest.raises(ConfigError, match="input_buffer_chunks"):
+        parse_arch(data, "test.yaml")

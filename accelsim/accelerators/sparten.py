@@ -94,6 +94,7 @@ class Sparten(Accelerator):
         cycles, busy, macs = layer_counts(
             a_words, w_words, mapping.assign, mapping.pass_group, mapping.pos_start,
             layer.out_w, layer.stride, mapping.widths, _MODES[spec.mode], spec.min_chunk_cycles,
+            spec.input_buffer_chunks,
         )  # fmt: skip
         if spec.mode == "dense":  # every window position is broadcast, padding included
             window = layer.r * layer.s * layer.c_per_group

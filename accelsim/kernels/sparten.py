@@ -3,8 +3,10 @@
 A cluster of U compute units (CUs) holds one filter per CU and receives the chunks of one input
 window at a time by broadcast. Every CU joins its filter chunk with the broadcast input chunk and
 performs one matched multiply per cycle; the next chunk is broadcast only when every CU of the
-cluster is done with the current one (the implicit barrier of the broadcast). A chunk costs a CU
-`max(work, min_chunk_cycles)` cycles, where work is, by mode:
+cluster is done with the current one (the implicit barrier of the broadcast). With an input buffer of
+b chunks per CU the barrier loosens: chunk n is broadcast once every CU is done with chunk n - b, so
+a CU runs up to b - 1 chunks ahead of the slowest one (b = 1 is the barrier per chunk). A chunk costs
+a CU `max(work, min_chunk_cycles)` cycles, where work is, by mode:
 
 - TWO_SIDED (SparTen): popcount(filter SparseMap AND input SparseMap), the inner join's matches;
 - ONE_SIDED (skip zero activations only): popcount(input SparseMap), the same for every CU;
@@ -73,6 +75,7 @@ def layer_counts(
     widths: np.ndarray,
     mode: int,
     min_chunk_cycles: int,
+    input_buffer_chunks: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cycles and MACs of every (filter pass, cluster) of one layer.
 
@@ -82,6 +85,10 @@ def layer_counts(
     pass_group: int (passes,): the convolution group of each pass (selects the input channels).
     pos_start: int (clusters + 1,): cluster j computes output positions [pos_start[j], pos_start[j+1]).
     widths: int (chunks,): channels per chunk (the dense work of a chunk).
+    input_buffer_chunks: b, the chunks a CU can hold. A pass streams its windows' chunks n = 0, 1, ...
+    to the cluster: chunk n is broadcast at S_n = max(S_{n-1}, max_u F_u(n - b)), CU u joins it from
+    max(S_n, F_u(n - 1)) to F_u(n) (a CU without a filter chunk takes no time); the pass lasts
+    max_u F_u(last). The one-sided and dense modes give every CU the same work, so b changes nothing.
     Returns cycles (passes, clusters), per-CU busy cycles (passes, clusters, cus), MACs (passes, clusters).
     """
     passes, taps_chunks, cus = assign.shape
@@ -91,11 +98,18 @@ def layer_counts(
     cycles = np.zeros((passes, clusters), dtype=np.int64)
     busy = np.zeros((passes, clusters, cus), dtype=np.int64)
     macs = np.zeros((passes, clusters), dtype=np.int64)
+    depth = input_buffer_chunks
+    finish = np.zeros((depth, cus), dtype=np.int64)  # finish[n % b, u] = F_u(n - b) before chunk n
+    last = np.zeros(cus, dtype=np.int64)  # F_u(n - 1)
     for f in range(passes):
         g = pass_group[f]
         for j in range(clusters):
             total = 0
             issued = 0
+            finish[:] = 0
+            last[:] = 0
+            sent = 0  # S_n: when the chunk is broadcast
+            n = 0
             for p in range(pos_start[j], pos_start[j + 1]):
                 y0 = (p // out_w) * stride
                 x0 = (p % out_w) * stride
@@ -104,19 +118,29 @@ def layer_counts(
                     s = (t // chunks) % s_size
                     cb = t % chunks
                     if mode == TWO_SIDED:
-                        slowest = 0
+                        slot = n % depth
+                        if depth == 1:  # F_u(n - 1) for every u: the pass so far
+                            sent = max(sent, total)
+                        else:
+                            for u in range(cus):  # the broadcast waits for a free slot in every CU
+                                sent = max(sent, finish[slot, u])
                         for u in range(cus):
                             k = assign[f, t, u]
-                            if k < 0:
-                                continue
-                            m = 0
-                            for w in range(words):
-                                m += _popcount(w_words[k, r, s, cb, w] & a_words[g, y0 + r, x0 + s, cb, w])
-                            c = max(m, min_chunk_cycles)
-                            busy[f, j, u] += c
-                            issued += m
-                            slowest = max(slowest, c)
-                        total += slowest
+                            c = 0
+                            if k >= 0:
+                                m = 0
+                                for w in range(words):
+                                    m += _popcount(
+                                        w_words[k, r, s, cb, w] & a_words[g, y0 + r, x0 + s, cb, w]
+                                    )
+                                c = max(m, min_chunk_cycles)
+                                busy[f, j, u] += c
+                                issued += m
+                            last[u] = max(sent, last[u]) + c
+                            if depth > 1:
+                                finish[slot, u] = last[u]
+                            total = max(total, last[u])
+                        n += 1
                     else:
                         if mode == ONE_SIDED:
                             m = 0

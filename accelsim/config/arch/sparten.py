@@ -36,10 +36,15 @@ class SpartenSpec(CommonSpec):
     """SparseMap chunk size n: positions per chunk (the channels of one pixel are cut into chunks)."""
     balancing: Literal["none", "gb_s", "gb_h"] = "none"
     """Greedy balancing: none, gb_s (whole-filter density) or gb_h (chunk density, hardware-assisted)."""
-    min_chunk_cycles: int = Field(default=1, ge=1)
-    """Cycles a CU spends on a chunk with fewer matches than this (a chunk with none still costs one)."""
+    min_chunk_cycles: int = Field(default=1, ge=0)
+    """Cycles a CU spends on a chunk with fewer matches than this (default 1: a chunk with none still
+    costs a cycle; 0: an idealised join that skips chunks without matches at no cost)."""
     join_latency_cycles: int = Field(default=3, ge=0)
     """Pipeline fill of the inner join (AND, priority encoder, prefix popcount) before a pass's first MAC."""
+    input_buffer_chunks: int = Field(default=1, ge=1, le=64)
+    """Broadcast input chunks a CU can hold, the one it is joining included. 1: the next chunk is
+    broadcast only when every CU of the cluster is done with the current one (a barrier per chunk);
+    b > 1: a CU may run up to b - 1 chunks ahead of the cluster's slowest CU."""
     memory: SpartenMemory
 
     @model_validator(mode="after")

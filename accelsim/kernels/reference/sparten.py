@@ -6,7 +6,9 @@ window, one after another. Each cycle a CU's inner join ANDs the two SparseMaps 
 already consumed), a priority encoder picks the lowest matching position, a prefix popcount of each
 SparseMap below it gives the offset of each operand in its packed values, and the CU multiplies them
 into its accumulator. A CU is done with a chunk when no match is left and it has spent at least
-`min_chunk_cycles` cycles on it; the next chunk is broadcast when every CU of the cluster is done.
+`min_chunk_cycles` cycles on it. Each CU buffers up to `input_buffer_chunks` received chunks (the one
+it is joining included); the next chunk is broadcast when every CU of the cluster has a free slot, so
+with one slot the broadcast waits for every CU to be done with the current chunk (a barrier per chunk).
 The output collector drops zero outputs and packs the rest into SparseMap chunks.
 
 This is written for clarity: it performs the real multiplications on real values, so that its
@@ -38,11 +40,14 @@ class SparseChunk:
 
 @dataclass
 class CuState:
-    """A CU working on one chunk: positions still to multiply, cycles spent, its accumulator."""
+    """A CU: the received chunks it has not finished (stream indices), its join of the first one."""
 
+    queue: list[int] = field(default_factory=list)
+    started: bool = False
     todo: list[int] = field(default_factory=list)
     spent: int = 0
-    acc: int = 0
+    need: int = 0
+    """Cycles the current chunk takes at least (min_chunk_cycles, 0 without a filter chunk)."""
     busy: int = 0
     macs: int = 0
 
@@ -83,48 +88,87 @@ class ClusterRun:
     macs: int
     outputs: list[list[int]]
     """outputs[window][cu]: the dot product each CU produced for each window (0 for an empty CU)."""
+    partials: list[list[list[int]]]
+    """partials[window][chunk][cu]: each CU's sum of products over one chunk of one window."""
+
+
+FilterChunks = list[SparseChunk | None] | None
+"""The chunks of the filter(s) a CU holds, one per chunk of a window (None: no filter for that chunk);
+None for a CU that holds nothing in the pass."""
 
 
 def run_cluster(
-    filters: list[list[SparseChunk] | None],
+    filters: list[FilterChunks],
     windows: list[list[SparseChunk]],
     mode: str = "two_sided",
     min_chunk_cycles: int = 1,
+    input_buffer_chunks: int = 1,
 ) -> ClusterRun:
     """Step one cluster cycle by cycle.
 
-    filters[u]: the chunks of the filter CU u holds (None: the CU holds none), one per chunk of a window.
+    filters[u]: the chunks CU u holds, one per chunk of a window (see `FilterChunks`).
     windows: the input windows broadcast in order, each a list of chunks aligned with the filters'.
+    The chunks of all windows form one stream; at every cycle boundary each CU first retires the
+    chunks it has finished, then the cluster broadcasts stream chunks while every CU has a free slot.
     """
-    if min_chunk_cycles < 1:
-        raise ValueError(f"min_chunk_cycles must be >= 1, got {min_chunk_cycles}")
+    if min_chunk_cycles < 0:
+        raise ValueError(f"min_chunk_cycles must be >= 0, got {min_chunk_cycles}")
+    if input_buffer_chunks < 1:
+        raise ValueError(f"input_buffer_chunks must be >= 1, got {input_buffer_chunks}")
+    stream = [(w, t) for w, window in enumerate(windows) for t in range(len(window))]
+    partials = [[[0] * len(filters) for _ in window] for window in windows]
     cus = [CuState() for _ in filters]
-    cycles = 0
-    outputs: list[list[int]] = []
-    for window in windows:
-        for cu in cus:
-            cu.acc = 0
-        for t, a in enumerate(window):
-            for u, cu in enumerate(cus):  # broadcast chunk t: every CU with a filter starts a join
-                f = filters[u]
-                cu.todo = join_positions(f[t], a, mode) if f is not None else []
-                cu.spent = 0 if f is not None else min_chunk_cycles
-            while any(cu.todo or cu.spent < min_chunk_cycles for cu in cus):  # barrier: wait for all
-                cycles += 1
-                for u, cu in enumerate(cus):
-                    if not (cu.todo or cu.spent < min_chunk_cycles):
-                        continue  # done with this chunk: idle until the next broadcast
-                    cu.spent += 1
-                    cu.busy += 1
-                    if cu.todo:
-                        f_chunk = filters[u][t]  # type: ignore[index]
-                        position = cu.todo.pop(0)  # priority encoder: the lowest remaining match
-                        cu.acc += _value(f_chunk, position, mode == "two_sided") * _value(
-                            a, position, mode != "dense"
-                        )
-                        cu.macs += 1
-        outputs.append([cu.acc if filters[u] is not None else 0 for u, cu in enumerate(cus)])
-    return ClusterRun(cycles, [cu.busy for cu in cus], sum(cu.macs for cu in cus), outputs)
+
+    def held(u: int, t: int) -> SparseChunk | None:
+        f = filters[u]
+        return None if f is None else f[t]
+
+    def retire(u: int, cu: CuState) -> bool:
+        """Start the first received chunk if needed; drop it if finished. True if one was dropped."""
+        if not cu.queue:
+            return False
+        w, t = stream[cu.queue[0]]
+        if not cu.started:
+            f = held(u, t)
+            cu.todo = join_positions(f, windows[w][t], mode) if f is not None else []
+            cu.spent, cu.need, cu.started = 0, min_chunk_cycles if f is not None else 0, True
+        if cu.todo or cu.spent < cu.need:
+            return False
+        cu.queue.pop(0)
+        cu.started = False
+        return True
+
+    cycles = sent = 0
+    while True:
+        changed = True
+        while changed:  # cycle boundary: retire finished chunks, broadcast while every CU has room
+            retired = [retire(u, cu) for u, cu in enumerate(cus)]  # every CU, no short cut
+            changed = any(retired)
+            if sent < len(stream) and all(len(cu.queue) < input_buffer_chunks for cu in cus):
+                for cu in cus:
+                    cu.queue.append(sent)
+                sent += 1
+                changed = True
+        if sent == len(stream) and not any(cu.queue for cu in cus):
+            break
+        cycles += 1
+        for u, cu in enumerate(cus):
+            if not cu.queue:
+                continue  # nothing received: waits for the next broadcast
+            w, t = stream[cu.queue[0]]
+            cu.spent += 1
+            cu.busy += 1
+            if cu.todo:
+                f_chunk = held(u, t)
+                assert f_chunk is not None
+                a = windows[w][t]
+                position = cu.todo.pop(0)  # priority encoder: the lowest remaining match
+                partials[w][t][u] += _value(f_chunk, position, mode == "two_sided") * _value(
+                    a, position, mode != "dense"
+                )
+                cu.macs += 1
+    outputs = [[sum(chunk[u] for chunk in window) for u in range(len(cus))] for window in partials]
+    return ClusterRun(cycles, [cu.busy for cu in cus], sum(cu.macs for cu in cus), outputs, partials)
 
 
 def collect_outputs(values: list[int], chunk_bits: int) -> list[SparseChunk]:
@@ -160,6 +204,7 @@ def run_layer(
     pos_start: np.ndarray,
     mode: str,
     min_chunk_cycles: int,
+    input_buffer_chunks: int = 1,
 ) -> LayerRun:
     """A whole layer on the clusters: acts (c, h, w) and weights (k, c/groups, r, s) integer values.
 
@@ -192,20 +237,22 @@ def run_layer(
                     [ch for i in range(r) for jj in range(s)
                      for ch in pixel_chunks(padded[g * cg : (g + 1) * cg, y0 + i, x0 + jj], chunk_bits)]
                 )  # fmt: skip
-            total_cycles = 0
-            for p, window in zip(positions, windows, strict=True):
-                # one chunk at a time, with the filters the CUs hold for that chunk of the pass
-                for t, chunk in enumerate(window):
-                    held = [int(assign[f, t, u]) for u in range(cus)]
-                    filters = [None if kk < 0 else [_flat(tap_chunks[kk])[t]] for kk in held]
-                    run = run_cluster(filters, [[chunk]], mode, min_chunk_cycles)
-                    total_cycles += run.cycles
-                    busy[f, j] += np.array(run.busy, dtype=np.int64)
-                    macs[f, j] += run.macs
-                    for u, kk in enumerate(held):
+            held = [[int(assign[f, t, u]) for t in range(assign.shape[1])] for u in range(cus)]
+            filters: list[FilterChunks] = [
+                None
+                if all(kk < 0 for kk in row)
+                else [None if kk < 0 else _flat(tap_chunks[kk])[t] for t, kk in enumerate(row)]
+                for row in held
+            ]
+            run = run_cluster(filters, windows, mode, min_chunk_cycles, input_buffer_chunks)
+            cycles[f, j] = run.cycles
+            busy[f, j] = np.array(run.busy, dtype=np.int64)
+            macs[f, j] = run.macs
+            for p, window in zip(positions, run.partials, strict=True):
+                for t, chunk in enumerate(window):  # the output permutation gathers partial sums
+                    for u, kk in enumerate(row[t] for row in held):
                         if kk >= 0:
-                            outputs[kk, p // ow, p % ow] += run.outputs[0][u]
-            cycles[f, j] = total_cycles
+                            outputs[kk, p // ow, p % ow] += chunk[u]
     return LayerRun(cycles, busy, macs, outputs)
 
 
