@@ -228,7 +228,7 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
 
     def rate(config: str, network: str, profile: str) -> tuple[float, float, float]:
         key = (config, network, profile)
-        return _rates(got[key]) if key in got else (math.nan, math.nan, math.nan)
+        return _rates(got[key])
 
     nan = math.nan
     v2m, v2m_d, v15m = (
@@ -340,7 +340,7 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
     ]
     for profile, label in (("dense", "AlexNet"), ("pruned", "sparse AlexNet")):
         key = ("eyeriss_v2", "alexnet", profile)
-        model = _conv_dram_mb(got[key]) if key in got else nan
+        model = _conv_dram_mb(got[key])
         why = "model: every operand crosses DRAM once per layer (ideal reuse, no refetch), CSC at 12 b"
         rows.append((f"{label} CONV-layer DRAM traffic, MB (10^6 B)", model, PAPER_DRAM_MB[profile], why))
     bursty = "the model's DRAM is an average-bandwidth bound per layer (bytes / bandwidth), not bursty"
@@ -360,7 +360,7 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
     ]
     for network, profile, layer, label, paper in PAPER_GOPS_W:
         key = ("eyeriss_v2", network, profile)
-        model = _gops_w(got[key], layer) if key in got else nan
+        model = _gops_w(got[key], layer)
         why = "no clock-network or PE-control energy in the model (Fig. 22: large shares); Accelergy costs"
         if layer == "dw13":
             why = "no clock-network / control energy in the model: the paper's most of this layer's (§V-B)"
