@@ -102,7 +102,6 @@ def simulate(
             f"{accel.name} cannot run {len(skipped)} layer(s) of {net.name}: {listed}. "
             "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
         )
-    accel.begin_network(net)
     todo = [layer for layer in net.compute_layers if layer.name not in skipped]
     rows, timelines = [], []
     for layer, (result, timeline) in zip(todo, _run_layers(accel, net, prof, seed, todo, jobs), strict=True):
@@ -121,14 +120,15 @@ def _run_layers(
     accel: Accelerator, net: Network, prof: SparsityProfile, seed: int, todo: list[Layer], jobs: int
 ) -> Iterator[LayerRun]:
     """Each layer's (result, timeline) in network order: here, or in `jobs` worker processes."""
+    context = tuple(todo)  # what a model may need of the whole network travels with each layer
     if jobs == 1 or len(todo) < 2:
         for layer in todo:
-            yield accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed))
+            yield accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed, context))
         return
-    context = multiprocessing.get_context("spawn")  # no forked numba or simpy state
+    spawn = multiprocessing.get_context("spawn")  # no forked numba or simpy state
     workers = min(jobs, len(todo))
-    init = (accel.spec, net, prof, seed)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=init) as pool:
+    init = (accel.spec, net.name, prof, seed, context)
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=init) as pool:
         yield from pool.map(_worker_layer, todo)
 
 
@@ -136,17 +136,17 @@ _WORKER: dict[str, Any] = {}
 """A worker process's model and workload, built once by `_start_worker`."""
 
 
-def _start_worker(spec: Any, net: Network, prof: SparsityProfile, seed: int) -> None:
+def _start_worker(
+    spec: Any, network: str, prof: SparsityProfile, seed: int, context: tuple[Layer, ...]
+) -> None:
     import numba
 
     numba.set_num_threads(1)  # the processes already use the cores
-    accel = build(spec)
-    accel.begin_network(net)
-    _WORKER.update(accel=accel, network=net.name, profile=prof, seed=seed)
+    _WORKER.update(accel=build(spec), network=network, profile=prof, seed=seed, context=context)
 
 
 def _worker_layer(layer: Layer) -> LayerRun:
-    work = LayerWorkload(_WORKER["network"], layer, _WORKER["profile"], _WORKER["seed"])
+    work = LayerWorkload(_WORKER["network"], layer, _WORKER["profile"], _WORKER["seed"], _WORKER["context"])
     result: LayerRun = _WORKER["accel"].simulate_layer(work)
     return result
 

@@ -47,6 +47,7 @@ def check_layer(layer: Layer, masks: OperandMasks, core: CoreGeometry) -> None:
     )
     assert items.cycles.tolist() == ref.cycles.reshape(layer.k, -1).tolist()
     assert items.products.tolist() == ref.products.reshape(layer.k, -1).tolist()
+    assert items.unmapped_pe_cycles == ref.unmapped
     assert int(items.products.sum()) == effectual_macs(layer, masks)  # only valid products are issued
 
 

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.kernels.phantom import UNBOUNDED, core_cycles, out_of_order, schedule_strip, step_cycles
+from accelsim.kernels.phantom import (
+    UNBOUNDED,
+    core_cycles,
+    out_of_order,
+    schedule_strip,
+    step_cycles,
+    step_schedule,
+)
 from accelsim.kernels.reference.phantom import run_core
 
 # REFERENCE §5.7 [secondary + derived]: kernel rows wa, wb, wc on PEs 0, 1, 2; input rows a..g of a
@@ -139,10 +146,13 @@ def test_core_item_kernel_equals_reference(data, steps, pes, threads, window, sp
             max_size=steps,
         )
     )
+    rows = data.draw(st.integers((steps - 1) * pes + 1, steps * pes))  # the last step may be partial
+    for m in range(rows, steps * pes):  # a (step, PE) without a reduction row has an empty strip
+        sizes[m // pes][m % pes] = [0] * n
     trace = core_cycles(
         np.array(sizes, dtype=np.int64).reshape(steps, pes, n), threads, window, split, prefetch
     )
-    run = run_core(sizes, threads, window, split, prefetch)
+    run = run_core(sizes, threads, window, split, prefetch, rows)
     assert trace[:, :, n].tolist() == run.strip_cycles
     relative = [
         [[c - run.strip_start[s][p] if c else 0 for c in strip] for p, strip in enumerate(step)]
@@ -150,6 +160,18 @@ def test_core_item_kernel_equals_reference(data, steps, pes, threads, window, sp
     ]
     assert trace[:, :, :n].tolist() == relative
     assert step_cycles(trace[:, :, n].copy(), prefetch) == run.cycles
+    mapped_last = rows - (steps - 1) * pes
+    assert step_schedule(trace[:, :, n].copy(), prefetch, mapped_last) == (run.cycles, run.unmapped)
+
+
+def test_unmapped_pe_cycles_of_a_partial_last_step():
+    # 3 reduction rows on 2 PEs: step 0 has rows 0 and 1, step 1 only row 2 (on PE 0). PE 1 finishes
+    # its strip at cycle 2 and has no row in step 1, which PE 0 runs over cycles 4-6: 4 unmapped cycles.
+    sizes = [[[3, 3, 3, 3], [3, 3]], [[3, 3], []]]
+    run = run_core(sizes, 3, 8, False, prefetch=False, rows=3)
+    assert (run.cycles, run.unmapped) == (6, 4)
+    strips = np.array([[4, 2], [2, 0]], dtype=np.int64)
+    assert step_schedule(strips, False, 1) == (6, 4)
 
 
 def test_prefetch_never_slower_and_helps_when_pes_alternate():

@@ -70,7 +70,10 @@ def test_only_valid_products_are_issued():
     assert 0 < result.utilization <= 1
     assert set(timeline.columns) >= {"unit", "state", "start", "end"}
     assert timeline["unit"].nunique() == 64
-    assert result.cycles == int(timeline["end"].max()) + 3  # makespan + L1 + two L2 stages
+    assert result.cycles == int(timeline["end"].max())  # the timeline covers the layer
+    drain = timeline[timeline["start"] >= result.cycles - 3]  # L1 + two L2 stages after the makespan
+    assert set(drain["state"]) == {"idle"} and drain["unit"].nunique() == 64
+    assert result.slots.fill_drain == 3 * 1024
 
 
 def test_dense_layer_cycles_bounded_by_ideal():

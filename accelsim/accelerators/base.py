@@ -1,20 +1,30 @@
-"""The contract every accelerator model fulfils: a spec in, one LayerResult per layer out."""
+"""The contract every accelerator model fulfils: a spec in, a plan per layer, one LayerResult per layer out.
+
+A family writes `plan(work)`: its dataflow and kernel turn the layer into a `LayerPlan`. The template
+`simulate_layer` plays every plan the same way: the engine runs the work items, the timeline lists
+every unit over the layer's cycles, and the shared fields of the row (latency, load-balance metrics,
+the slot partition, energy) are derived here, once, for all models.
+"""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
-from accelsim.report.schema import LayerResult
+from accelsim.accelerators.plan import Extension, LayerPlan, Units
+from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
+from accelsim.engine import play, timeline_metrics, unit_activity
+from accelsim.report.schema import LayerResult, Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
-from accelsim.workload.network import Network
 
 
 class Accelerator(ABC):
-    """A model built from a validated spec; it simulates one layer at a time."""
+    """A model built from a validated spec; it plans one layer at a time."""
 
     kind: ClassVar[str]
 
@@ -36,33 +46,141 @@ class Accelerator(ABC):
         """Core clock in Hz."""
         return float(self.spec.clock_mhz) * 1e6
 
-    def begin_network(self, network: Network) -> None:
-        """Called by `simulate` before the layers of `network` run. A model whose layer costs depend on
-        the whole network (IMCE: whether every layer's weights fit in the arrays at once) looks at it
-        here; by default nothing. Without the call a model treats each layer on its own."""
-        return
-
     def unsupported(self, layer: Layer) -> str | None:
         """Why this accelerator cannot run `layer` natively, or None if it can."""
         return None
 
     @abstractmethod
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Simulate one layer: its result row and its per-unit timeline (unit, state, start, end)."""
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """The layer as work items on units, with its slot causes, actions and mapping."""
 
-    def result(self, work: LayerWorkload, *, cycles: int, **fields: Any) -> LayerResult:
-        """The result row of `work`: the model's own `fields`, plus what every model fills the same way
-        (the layer's identity, its dense and effectual MACs, the multipliers, latency = cycles / clock)."""
+    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
+        """Plan the layer, play the plan through the engine; the result row and its per-unit timeline
+        (unit, state, start, end) over the layer's cycles (of the whole batch)."""
+        plan = self.plan(work)
+        units = plan.units
+        if units.count * units.multipliers != self.multipliers:
+            raise ValueError(
+                f"{self.name}: {units.count} {units.name}s x {units.multipliers} multipliers != "
+                f"{self.multipliers} multipliers"
+            )
+        run = play(plan.items, plan.engine_units or units.count, plan.dram_bytes_per_cycle)
+        frame = plan.refine(run) if plan.refine is not None else run.timeline.frame(run.makespan)
+        end = run.makespan
+        inside = slot_partition(frame, units, plan.busy, end)
+        extensions = []
+        if plan.bound is not None and plan.bound.cycles > end:
+            extensions.append(Extension(plan.bound.cycles - end, plan.bound.part, plan.bound.what))
+        if plan.tail is not None and plan.tail.cycles:
+            extensions.append(plan.tail)
+        frame, cycles_run, slots = _extend(frame, units, end, inside, extensions)
+        metrics = timeline_metrics(frame, units.count, cycles_run)
+        batch = plan.batch
+        cycles = math.ceil(cycles_run / batch)
+        if batch > 1:
+            slots = slots.apportioned(self.multipliers * cycles)
+        energy = [ActionEnergy(e.action, e.count / batch, e.pj) for e in plan.energy]
+        energy.append(ActionEnergy.of("static", "leak", cycles, self._leak_pj_per_cycle(plan.leakage_mw)))
         layer = work.layer
-        return LayerResult(
+        result = LayerResult(
             network=work.network,
             layer=layer.name,
             kind=str(layer.kind),
             accelerator=self.name,
             macs_dense=layer.macs,
             macs_effectual=work.effectual_macs,
+            macs_issued=plan.macs_issued // batch,
             cycles=cycles,
             latency_s=cycles / self.clock_hz,
             multipliers=self.multipliers,
-            **fields,
+            units=units.count,
+            stall_cycles=math.ceil(metrics.stall_cycles / batch),
+            imbalance=metrics.imbalance,
+            idle_fraction=metrics.idle_fraction,
+            slots=slots,
+            dram_bytes=plan.dram_bytes / batch,
+            sram_bytes=plan.sram_bytes / batch,
+            folds=plan.folds,
+            mapping_efficiency=plan.mapping_efficiency,
+            mapping=plan.mapping,
+            closed_form=_closed_form(plan, end),
+            fallback=plan.fallback,
+            energy_pj=energy_breakdown(energy),
         )
+        return result, frame
+
+    def _leak_pj_per_cycle(self, leakage_mw: float) -> float:
+        return static_energy_pj(leakage_mw, 1, self.spec.clock_mhz)
+
+
+def slot_partition(frame: pd.DataFrame, units: Units, busy: Slots, end: int) -> Slots:
+    """The slots of `units` over [0, end) of `frame` by cause.
+
+    Busy unit-cycles divide as the plan's `busy` says (the kernel knows what happened inside a unit);
+    stalled ones are memory stalls; a unit's idle cycles before its last activity are waits at a
+    barrier (unit_idle), those after it imbalance (others still work); a unit that never works is
+    unmapped.
+    """
+    m = units.multipliers
+    act = unit_activity(frame, units.count)
+    if int(act.last.max(initial=0)) > end:
+        raise ValueError(f"timeline runs to cycle {int(act.last.max())}, past the makespan {end}")
+    busy_slots = int(act.busy.sum()) * m
+    if busy.total != busy_slots:
+        raise ValueError(
+            f"the plan accounts for {busy.total} busy slots, the timeline has {busy_slots} "
+            f"({int(act.busy.sum())} busy {units.name}-cycles x {m} multipliers)"
+        )
+    worked = act.last > 0
+    gaps = act.last[worked] - act.busy[worked] - act.stalled[worked]
+    return busy + Slots(
+        unmapped=int((~worked).sum()) * end * m,
+        unit_idle=int(gaps.sum()) * m,
+        imbalance=int((end - act.last[worked]).sum()) * m,
+        memory_stall=int(act.stalled.sum()) * m,
+    )
+
+
+def _extend(
+    frame: pd.DataFrame, units: Units, end: int, slots: Slots, extensions: list[Extension]
+) -> tuple[pd.DataFrame, int, Slots]:
+    """Append each extension's cycles to every unit (stalled for a memory stall, else idle)."""
+    if not extensions:
+        return frame, end, slots
+    rows = []
+    at = end
+    for ext in extensions:
+        state = "stalled" if ext.part == "memory_stall" else "idle"
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unit": np.arange(units.count, dtype=np.int64),
+                    "state": state,
+                    "start": at,
+                    "end": at + ext.cycles,
+                }
+            )
+        )
+        slots = slots + Slots(**{ext.part: ext.cycles * units.count * units.multipliers})
+        at += ext.cycles
+    extended = pd.concat([_plain_states(frame), *rows], ignore_index=True)
+    extended = extended.sort_values(["unit", "start"], kind="stable", ignore_index=True)
+    return extended, at, slots
+
+
+def _plain_states(frame: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(frame["state"].dtype, pd.CategoricalDtype):
+        return frame.assign(state=frame["state"].astype(str))
+    return frame
+
+
+def _closed_form(plan: LayerPlan, end: int) -> str:
+    text = plan.closed_form
+    bound = plan.bound
+    if bound is not None and bound.cycles > end:
+        binding = f"{bound.what} set the layer time ({bound.cycles:,} > engine {end:,} cycles)"
+        text = f"{text}; {binding}" if text else binding
+    return text
+
+
+__all__ = ["Accelerator", "LayerPlan", "Units", "slot_partition"]

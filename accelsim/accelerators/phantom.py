@@ -4,8 +4,9 @@ Per layer: the dataflow turns the exact operand masks into core items whose cycl
 scheduler kernel counts (level 1: window W, atomic groups, next-strip prefetch); the mesh plan pins
 them to cores (level 2: round robin, LPT by valid products, or a shared queue); the engine plays the
 cores against the DRAM link. A layer's `cycles` is the engine makespan plus the L1 / L2 adder drain
-of the last outputs (docs/phantom.md). Only valid products are issued, so macs_issued equals
-macs_effectual.
+of the last outputs (docs/phantom.md), a fill / drain tail. Only valid products are issued, so
+macs_issued equals macs_effectual, and the busy slots of a core split into those products, threads
+the scheduler could not fill, PEs waiting for the slowest PE, and PEs with no reduction row.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.phantom import Phantom2DSpec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.phantom import CoreGeometry, LayerItems, MeshPlan, PhantomDataflow
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
-from accelsim.report.schema import LayerResult
+from accelsim.dataflows.phantom import CoreGeometry, LayerItems, MeshPlan, PhantomDataflow, PhantomHardware
+from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.engine import WorkItem
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 
@@ -47,9 +47,9 @@ class Phantom2D(Accelerator):
 
     def __init__(self, spec: Phantom2DSpec) -> None:
         super().__init__(spec)
-        self.dataflow: PhantomDataflow = get_dataflow("phantom2d", spec.dataflow)
+        self.dataflow = get_dataflow("phantom2d", spec.dataflow, PhantomDataflow)
         c = spec.core
-        self.core = CoreGeometry(
+        core = CoreGeometry(
             pes=c.pes,
             threads=c.threads,
             window=c.window,
@@ -57,6 +57,7 @@ class Phantom2D(Accelerator):
             prefetch=c.prefetch_next_tile,
             strip_rows=c.strip_rows,
         )
+        self.hardware = PhantomHardware(core, spec.mesh.rows, spec.mesh.cols, spec.mesh.balance)
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
@@ -75,54 +76,47 @@ class Phantom2D(Accelerator):
             return f"kernel width {layer.s} exceeds the 62 columns a mask code holds"
         return None
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Core items from the kernel, the mesh plan through the engine, actions and energy."""
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """Core items from the kernel on the mesh's cores; actions and energy."""
         layer = work.layer
-        masks = work.masks
-        items = self.dataflow.items(layer, masks, self.core)
-        mesh = self.spec.mesh
-        plan = self.dataflow.plan(items, mesh.rows, mesh.cols, mesh.balance)
+        mapping = self.dataflow.map(layer, self.hardware, work.masks)
+        items, mesh = mapping.items, mapping.mesh
         traffic = self._mask_traffic(work)
         dram_bytes, input_passes = self._dram_bytes(traffic)
-        n = max(1, len(plan.work))  # traffic spread evenly over the work items
+        n = max(1, len(mesh.work))  # traffic spread evenly over the work items
         reads, writes = (dram_bytes - traffic.output_bytes) / n, traffic.output_bytes / n
-        work_items = [WorkItem(w.unit, w.cycles, 1, reads, writes) for w in plan.work]
-        run = play(
-            work_items, units=self.cores, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle
-        )
         c = self.spec.core
-        cycles = run.makespan + c.l1_adder_cycles + 2 * c.l2_stage_cycles
         issued = int(items.products.sum())
-        counts, costs, sram_bytes = self._actions(layer, items, plan, traffic, issued, input_passes)
-        counts[Action("static", "leak")] = cycles
-        costs[Action("static", "leak")] = static_energy_pj(self._leakage_mw(), 1, self.spec.clock_mhz)
+        energy, sram_bytes = self._actions(layer, items, mesh, traffic, issued, input_passes)
         steps = -(-items.reduction_rows // c.pes)
-        result = self.result(
-            work,
+        return LayerPlan(
+            units=Units("core", self.cores, c.pes * c.threads),
+            items=[WorkItem(w.unit, w.cycles, 1, reads, writes) for w in mesh.work],
+            busy=self._busy_slots(items, issued),
+            energy=energy,
+            leakage_mw=self._leakage_mw(),
             macs_issued=issued,
-            cycles=cycles,
-            stall_cycles=run.stalled_cycles,
-            imbalance=run.imbalance,
-            idle_fraction=run.idle_fraction,
             dram_bytes=dram_bytes,
             sram_bytes=sram_bytes,
             folds=int(items.cycles.size),
             mapping_efficiency=items.reduction_rows / (steps * c.pes),
-            mapping=self._describe(items, plan),
-            energy_pj=energy_breakdown(counts, costs),
+            mapping=mapping.describe(),
+            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
+            tail=Extension(c.l1_adder_cycles + 2 * c.l2_stage_cycles, "fill_drain", "L1 / L2 adder drain"),
         )
-        return result, run.timeline.frame(run.makespan)
 
-    def _describe(self, items: LayerItems, plan: MeshPlan) -> str:
+    def _busy_slots(self, items: LayerItems, issued: int) -> Slots:
+        """The P x T slots of every core-item cycle: valid products (the only ones issued); threads a
+        scheduling PE cannot fill (packing: atomic groups, window); PEs without a reduction row in a
+        partial last step (unmapped); and PEs waiting for the slowest PE of the core (unit_idle)."""
         c = self.spec.core
-        window = "inf" if c.window is None else str(c.window)
-        pe_cycles = max(1, items.pe_busy_cycles)
-        thread_util = items.groups and int(items.products.sum()) / (pe_cycles * c.threads)
-        return (
-            f"{items.cycles.shape[0]} filters x {items.cycles.shape[1]} input strips on "
-            f"{plan.input_sets}x{plan.filter_sets} core sets ({plan.policy}); "
-            f"{items.reduction_rows} reduction rows over P={c.pes} T={c.threads} W={window}; "
-            f"busy-PE thread use {thread_util:.3f}; out-of-order groups {items.out_of_order}"
+        pe_cycles = int(items.cycles.sum()) * c.pes
+        waiting = pe_cycles - items.pe_busy_cycles - items.unmapped_pe_cycles
+        return Slots(
+            effectual=issued,
+            unmapped=items.unmapped_pe_cycles * c.threads,
+            packing=items.pe_busy_cycles * c.threads - issued,
+            unit_idle=waiting * c.threads,
         )
 
     def _mask_traffic(self, work: LayerWorkload) -> MaskTraffic:
@@ -152,51 +146,40 @@ class Phantom2D(Accelerator):
         self,
         layer: Layer,
         items: LayerItems,
-        plan: MeshPlan,
+        mesh: MeshPlan,
         t: MaskTraffic,
         issued: int,
         input_passes: int,
-    ) -> tuple[dict[Action, float], dict[Action, float], float]:
-        """Action counts, their pJ costs and the global-buffer bytes accessed (docs/assumptions.md)."""
+    ) -> tuple[list[ActionEnergy], float]:
+        """Every action with its count and pJ, and the global-buffer bytes accessed (docs/assumptions.md)."""
         p, e, b = self.spec.precision, self.energy, self.spec.buffers
         mac_bits = max(p.weight_bits, p.act_bits)
         # The global buffer feeds each input set once per filter round unless it stays in the cores.
-        input_set_bytes = t.input_bytes / plan.input_sets
-        filter_rounds = -(-layer.k_per_group // max(1, plan.filter_sets)) if layer.groups == 1 else 1
+        input_set_bytes = t.input_bytes / mesh.input_sets
+        filter_rounds = -(-layer.k_per_group // max(1, mesh.filter_sets)) if layer.groups == 1 else 1
         input_reads = 1 if input_set_bytes <= b.core_kib * 1024 / 2 else filter_rounds
         in_words = t.input_nnz * input_reads * input_passes
         in_mask_bits = layer.input_elems * input_reads * input_passes
-        counts: dict[Action, float] = {
-            Action("mac", "mac"): issued,
-            Action("rf", "operand_read"): 2 * issued,
-            Action("rf", "fifo_access"): 2 * items.groups,
-            Action("rf", "mask_and"): 2 * items.dense_groups,
-            Action("sram", "input_read"): in_words,
-            Action("sram", "weight_read"): t.weight_nnz,
-            Action("sram", "mask_read"): (in_mask_bits + layer.weights) / p.act_bits,
-            Action("sram", "output_write"): t.output_nnz + layer.output_elems / p.act_bits,
-            Action("noc", "input_hop"): in_words * plan.filter_sets,
-            Action("noc", "weight_hop"): t.weight_nnz * plan.input_sets,
-            Action("noc", "output_hop"): t.output_nnz,
-            Action("dram", "bit"): 0.0,
-        }
         g = b.global_kib
-        costs: dict[Action, float] = {
-            Action("mac", "mac"): e.mac_pj(mac_bits, p.psum_bits),
-            Action("rf", "operand_read"): e.rf_pj(mac_bits),
-            Action("rf", "fifo_access"): e.rf_pj(p.psum_bits),
-            Action("rf", "mask_and"): e.rf_pj(items.group_bits),
-            Action("sram", "input_read"): e.sram_pj(g, p.act_bits),
-            Action("sram", "weight_read"): e.sram_pj(g, p.weight_bits),
-            Action("sram", "mask_read"): e.sram_pj(g, p.act_bits),
-            Action("sram", "output_write"): e.sram_pj(g, p.act_bits, write=True),
-            Action("noc", "input_hop"): e.noc_pj(p.act_bits),
-            Action("noc", "weight_hop"): e.noc_pj(p.weight_bits),
-            Action("noc", "output_hop"): e.noc_pj(p.act_bits),
-            Action("dram", "bit"): e.dram_pj_per_bit(self.spec.dram.kind),
-        }
         dram_bytes, _ = self._dram_bytes(t)
-        counts[Action("dram", "bit")] = dram_bytes * 8
+        of = ActionEnergy.of
+        actions = [
+            of("mac", "mac", issued, e.mac_pj(mac_bits, p.psum_bits)),
+            of("rf", "operand_read", 2 * issued, e.rf_pj(mac_bits)),
+            of("rf", "fifo_access", 2 * items.groups, e.rf_pj(p.psum_bits)),
+            of("rf", "mask_and", 2 * items.dense_groups, e.rf_pj(items.group_bits)),
+            of("sram", "input_read", in_words, e.sram_pj(g, p.act_bits)),
+            of("sram", "weight_read", t.weight_nnz, e.sram_pj(g, p.weight_bits)),
+            of("sram", "mask_read", (in_mask_bits + layer.weights) / p.act_bits, e.sram_pj(g, p.act_bits)),
+            of(
+                "sram", "output_write", t.output_nnz + layer.output_elems / p.act_bits,
+                e.sram_pj(g, p.act_bits, write=True),
+            ),
+            of("noc", "input_hop", in_words * mesh.filter_sets, e.noc_pj(p.act_bits)),
+            of("noc", "weight_hop", t.weight_nnz * mesh.input_sets, e.noc_pj(p.weight_bits)),
+            of("noc", "output_hop", t.output_nnz, e.noc_pj(p.act_bits)),
+            of("dram", "bit", dram_bytes * 8, e.dram_pj_per_bit(self.spec.dram.kind)),
+        ]  # fmt: skip
         sram_bytes = (
             in_words * p.act_bits
             + t.weight_nnz * p.weight_bits
@@ -205,7 +188,7 @@ class Phantom2D(Accelerator):
             + t.output_nnz * p.act_bits
             + layer.output_elems
         ) / 8
-        return counts, costs, sram_bytes
+        return actions, sram_bytes
 
     def _leakage_mw(self) -> float:
         b = self.spec.buffers

@@ -2,23 +2,23 @@
 
 Compute cycles per layer equal SCALE-Sim's "compute cycles" (its `Total Cycles` column): the folds
 back to back, reported as the zero-based index of the cycle of the last output write (makespan - 1).
-With a finite DRAM bandwidth the engine adds the stalls of double-buffered operand fetch.
+With a finite DRAM bandwidth the engine adds the stalls of double-buffered operand fetch. The array
+moves in lock step, so it is one unit of rows x cols multipliers in the timeline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch import SystolicSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.systolic import ArrayGeometry, SystolicDataflow, SystolicMapping
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
-from accelsim.report.schema import LayerResult
+from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.engine import WorkItem
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 
@@ -57,7 +57,7 @@ class SystolicArray(Accelerator):
 
     def __init__(self, spec: SystolicSpec) -> None:
         super().__init__(spec)
-        self.dataflow: SystolicDataflow = get_dataflow("systolic", spec.dataflow)
+        self.dataflow = get_dataflow("systolic", spec.dataflow, SystolicDataflow)
         self.geometry = ArrayGeometry(spec.rows, spec.cols)
         self.energy = EnergyModel.from_technology(spec.technology)
 
@@ -66,40 +66,45 @@ class SystolicArray(Accelerator):
         """rows x cols."""
         return self.spec.rows * self.spec.cols
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Fold the layer, play the folds through the engine, count actions and energy."""
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """Fold the layer; the folds play back to back on the array against the DRAM link.
+
+        SCALE-Sim reports the zero-based index of the last output write (makespan - 1), so the last
+        fold ends one cycle earlier: that cycle is taken from its drain.
+        """
         layer = work.layer
         mapping = self.dataflow.map(layer, self.geometry)
         traffic = self.dram_traffic(layer, mapping)
-        folds = mapping.folds
-        item = WorkItem(
-            unit=0,
-            cycles=mapping.fold_cycles,
-            repeat=folds,
-            in_bytes=traffic.read_bytes / folds,
-            out_bytes=traffic.ofmap_bytes / folds,
-        )
-        run = play([item], units=1, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle)
-        cycles = run.makespan - 1  # SCALE-Sim: zero-based cycle index of the last output write
-        effectual = work.effectual_macs
-        counts, costs, sram_bytes = self._actions(mapping, traffic, effectual)
-        counts[Action("static", "leak")] = cycles
-        costs[Action("static", "leak")] = static_energy_pj(self._leakage_mw(), 1, self.spec.clock_mhz)
-        result = self.result(
-            work,
+        folds, fold = mapping.folds, mapping.fold_cycles
+        in_b, out_b = traffic.read_bytes / folds, traffic.ofmap_bytes / folds
+        items = [WorkItem(0, fold, folds - 1, in_b, out_b)] if folds > 1 else []
+        items.append(WorkItem(0, fold - 1, 1, in_b, out_b))
+        return LayerPlan(
+            units=Units("array", 1, self.multipliers),
+            items=items,
+            busy=self._busy_slots(mapping, work.effectual_macs),
+            energy=self._actions(mapping, traffic, work.effectual_macs),
+            leakage_mw=self._leakage_mw(),
             macs_issued=mapping.mac_slots,
-            cycles=cycles,
-            stall_cycles=run.stalled_cycles,
-            imbalance=run.imbalance,
-            idle_fraction=run.idle_fraction,
             dram_bytes=traffic.total,
-            sram_bytes=sram_bytes,
+            sram_bytes=self._sram_bytes(mapping),
             folds=folds,
             mapping_efficiency=mapping.mapping_efficiency,
             mapping=mapping.describe(),
-            energy_pj=energy_breakdown(counts, costs),
+            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
         )
-        return result, run.timeline.frame(run.makespan)
+
+    def _busy_slots(self, mapping: SystolicMapping, effectual: int) -> Slots:
+        """Per fold: t streaming cycles in which mapped PEs issue a MAC each and unmapped PEs pass
+        padding, and the skew fill / drain around them (fold cycles - t) on every PE."""
+        pes = self.multipliers
+        busy = mapping.folds * mapping.fold_cycles * pes - pes
+        issued = mapping.mac_slots
+        unmapped = mapping.array_slots - issued
+        fill_drain = busy - mapping.array_slots
+        if fill_drain < 0:  # no fill or drain to give back the uncounted cycle (a 1 x 1 OS array)
+            return _take(Slots(effectual, issued - effectual, unmapped), -fill_drain)
+        return Slots(effectual, issued - effectual, unmapped, fill_drain=fill_drain)
 
     def dram_traffic(self, layer: Layer, mapping: SystolicMapping) -> DramTraffic:
         """First-order reuse model (docs/assumptions.md): an operand that fits in half of its SRAM
@@ -128,10 +133,8 @@ class SystolicArray(Accelerator):
             ofmap_bytes=g * out,
         )
 
-    def _actions(
-        self, mapping: SystolicMapping, traffic: DramTraffic, effectual: int
-    ) -> tuple[dict[Action, float], dict[Action, float], float]:
-        """Action counts, their pJ costs, and SRAM bytes accessed (docs/assumptions.md)."""
+    def _actions(self, mapping: SystolicMapping, traffic: DramTraffic, effectual: int) -> list[ActionEnergy]:
+        """Every action with its count and pJ (docs/assumptions.md)."""
         p, mem, e = self.spec.precision, self.spec.memory, self.energy
         mac_bits = max(p.weight_bits, p.act_bits)
         issued = mapping.mac_slots
@@ -140,38 +143,46 @@ class SystolicArray(Accelerator):
         bits = {"input": p.act_bits, "weight": p.weight_bits, "psum": p.psum_bits}
         stationary, moving = _OPERAND_ROLES[mapping.dataflow]
         rf_per_mac = 2 if stationary == "psum" else 1  # a stationary psum is read-modify-written
-        counts: dict[Action, float] = {
-            Action("mac", "mac"): issued - gated,
-            Action("mac", "gated"): gated,
-            Action("rf", f"{stationary}_access"): issued * rf_per_mac,
-            Action("sram", "ifmap_read"): mapping.ifmap_reads,
-            Action("sram", "filter_read"): mapping.filter_reads,
-            Action("sram", "ofmap_write"): mapping.ofmap_writes,
-            Action("sram", "ofmap_read"): psum_reads,
-            Action("dram", "bit"): traffic.total * 8,
-        }
-        costs: dict[Action, float] = {
-            Action("mac", "mac"): e.mac_pj(mac_bits, p.psum_bits),
-            Action("mac", "gated"): e.mac_gated_pj(mac_bits, p.psum_bits),
-            Action("rf", f"{stationary}_access"): e.rf_pj(bits[stationary]),
-            Action("sram", "ifmap_read"): e.sram_pj(mem.ifmap_sram_kib, p.act_bits),
-            Action("sram", "filter_read"): e.sram_pj(mem.filter_sram_kib, p.weight_bits),
-            Action("sram", "ofmap_write"): e.sram_pj(mem.ofmap_sram_kib, p.psum_bits, write=True),
-            Action("sram", "ofmap_read"): e.sram_pj(mem.ofmap_sram_kib, p.psum_bits),
-            Action("dram", "bit"): e.dram_pj_per_bit(self.spec.dram.kind),
-        }
-        for operand in moving:  # each moving operand hops to the next PE once per MAC
-            counts[Action("noc", f"{operand}_hop")] = issued
-            costs[Action("noc", f"{operand}_hop")] = e.noc_pj(bits[operand])
-        sram_bytes = (
+        of = ActionEnergy.of
+        actions = [
+            of("mac", "mac", issued - gated, e.mac_pj(mac_bits, p.psum_bits)),
+            of("mac", "gated", gated, e.mac_gated_pj(mac_bits, p.psum_bits)),
+            of("rf", f"{stationary}_access", issued * rf_per_mac, e.rf_pj(bits[stationary])),
+            of("sram", "ifmap_read", mapping.ifmap_reads, e.sram_pj(mem.ifmap_sram_kib, p.act_bits)),
+            of("sram", "filter_read", mapping.filter_reads, e.sram_pj(mem.filter_sram_kib, p.weight_bits)),
+            of(
+                "sram", "ofmap_write", mapping.ofmap_writes,
+                e.sram_pj(mem.ofmap_sram_kib, p.psum_bits, write=True),
+            ),
+            of("sram", "ofmap_read", psum_reads, e.sram_pj(mem.ofmap_sram_kib, p.psum_bits)),
+            of("dram", "bit", traffic.total * 8, e.dram_pj_per_bit(self.spec.dram.kind)),
+        ]  # fmt: skip
+        # each moving operand hops to the next PE once per MAC
+        actions += [of("noc", f"{operand}_hop", issued, e.noc_pj(bits[operand])) for operand in moving]
+        return actions
+
+    def _sram_bytes(self, mapping: SystolicMapping) -> float:
+        """Bytes read from and written to the three operand SRAMs."""
+        p = self.spec.precision
+        psum_reads = mapping.ofmap_writes - mapping.outputs
+        return (
             mapping.ifmap_reads * p.act_bits
             + mapping.filter_reads * p.weight_bits
             + (mapping.ofmap_writes + psum_reads) * p.psum_bits
         ) / 8
-        return counts, costs, sram_bytes
 
     def _leakage_mw(self) -> float:
         mem = self.spec.memory
         return self.energy.leakage_mw(
             self.multipliers, mem.ifmap_sram_kib + mem.filter_sram_kib + mem.ofmap_sram_kib
         )
+
+
+def _take(slots: Slots, n: int) -> Slots:
+    """`slots` less `n`, taken from the last parts first (unmapped, then ineffectual, then effectual)."""
+    parts = list(slots.as_tuple())
+    for i in (2, 1, 0):
+        taken = min(n, parts[i])
+        parts[i] -= taken
+        n -= taken
+    return Slots(*parts)

@@ -10,6 +10,6 @@ from accelsim.dataflows import (  # noqa: F401  (each module registers its dataf
     systolic,
     winograd,
 )
-from accelsim.dataflows.registry import DATAFLOWS, get_dataflow, register_dataflow
+from accelsim.dataflows.registry import DATAFLOWS, Dataflow, Mapping, get_dataflow, register_dataflow
 
-__all__ = ["DATAFLOWS", "get_dataflow", "register_dataflow"]
+__all__ = ["DATAFLOWS", "Dataflow", "Mapping", "get_dataflow", "register_dataflow"]

@@ -24,10 +24,17 @@ from typing import Literal
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.engine import WorkItem
 from accelsim.engine.core import SHARED_QUEUE
-from accelsim.kernels.phantom import STAT_GROUPS, STAT_OUT_OF_ORDER, STAT_PE_BUSY, UNBOUNDED, layer_items
+from accelsim.kernels.phantom import (
+    STAT_GROUPS,
+    STAT_OUT_OF_ORDER,
+    STAT_PE_BUSY,
+    STAT_UNMAPPED,
+    UNBOUNDED,
+    layer_items,
+)
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.masks import OperandMasks
 
@@ -63,6 +70,8 @@ class LayerItems:
     """int64[k, input strips]: valid products of the same items."""
     pe_busy_cycles: int
     """Sum over all strips of the cycles a PE issued products."""
+    unmapped_pe_cycles: int
+    """PE-cycles of all items in which the PE holds no reduction row (a partial last step)."""
     out_of_order: int
     """Groups issued before an earlier group of their strip (non-linear completion)."""
     groups: int
@@ -166,6 +175,7 @@ def core_items(layer: Layer, masks: OperandMasks, core: CoreGeometry) -> LayerIt
         cycles=cycles.reshape(layer.k, -1),
         products=products.reshape(layer.k, -1),
         pe_busy_cycles=int(stats[STAT_PE_BUSY]),
+        unmapped_pe_cycles=int(stats[STAT_UNMAPPED]),
         out_of_order=int(stats[STAT_OUT_OF_ORDER]),
         groups=int(stats[STAT_GROUPS]),
         dense_groups=layer.k * rows * layer.out_h * layer.out_w * chunks,
@@ -218,16 +228,52 @@ def plan_mesh(items: LayerItems, rows: int, cols: int, policy: Balance) -> MeshP
     return MeshPlan(work, input_sets, filter_sets, policy)
 
 
+@dataclass(frozen=True, slots=True)
+class PhantomHardware:
+    """The mesh of Phantom cores a layer maps onto, and its level-2 balancing policy."""
+
+    core: CoreGeometry
+    rows: int
+    cols: int
+    balance: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class PhantomMapping:
+    """One layer on the mesh: its core items (level 1) and their assignment to cores (level 2)."""
+
+    items: LayerItems
+    mesh: MeshPlan
+    core: CoreGeometry
+
+    def describe(self) -> str:
+        """Items, core sets, reduction rows over the core and thread use, in one line."""
+        items, mesh, c = self.items, self.mesh, self.core
+        window = "inf" if c.window is None else str(c.window)
+        pe_cycles = max(1, items.pe_busy_cycles)
+        thread_util = items.groups and int(items.products.sum()) / (pe_cycles * c.threads)
+        return (
+            f"{items.cycles.shape[0]} filters x {items.cycles.shape[1]} input strips on "
+            f"{mesh.input_sets}x{mesh.filter_sets} core sets ({mesh.policy}); "
+            f"{items.reduction_rows} reduction rows over P={c.pes} T={c.threads} W={window}; "
+            f"busy-PE thread use {thread_util:.3f}; out-of-order groups {items.out_of_order}"
+        )
+
+
 @register_dataflow("phantom2d", "phantom")
-class PhantomDataflow:
+class PhantomDataflow(Dataflow[PhantomHardware, PhantomMapping]):
     """The Phantom-2D dataflow: core items from the kernel, then the level-2 mesh assignment."""
 
+    family = "phantom2d"
     name = "phantom"
 
-    def items(self, layer: Layer, masks: OperandMasks, core: CoreGeometry) -> LayerItems:
-        """Every core item of the layer, with exact cycles from the look-ahead scheduler."""
-        return core_items(layer, masks, core)
-
-    def plan(self, items: LayerItems, rows: int, cols: int, policy: Balance) -> MeshPlan:
-        """Level-2 assignment of the items to the cores."""
-        return plan_mesh(items, rows, cols, policy)
+    def map(
+        self, layer: Layer, hardware: PhantomHardware, masks: OperandMasks | None = None
+    ) -> PhantomMapping:
+        """Every core item of the layer (exact cycles from the look-ahead scheduler over `masks`),
+        assigned to the cores."""
+        if masks is None:
+            raise ValueError("the Phantom dataflow schedules from the exact operand masks; none given")
+        items = core_items(layer, masks, hardware.core)
+        mesh = plan_mesh(items, hardware.rows, hardware.cols, hardware.balance)
+        return PhantomMapping(items, mesh, hardware.core)

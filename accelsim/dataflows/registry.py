@@ -1,16 +1,54 @@
-"""Dataflows are registered by accelerator family and name, and chosen by name in a config."""
+"""Dataflows are registered by accelerator family and name, and chosen by name in a config.
+
+Every dataflow is a `Dataflow`: one entry point, `map(layer, hardware, masks)`, that turns a layer
+(and, for the sparse designs, its exact operand masks) into the family's mapping, which can describe
+itself in one line. `get_dataflow` returns it typed as the family's class.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from accelsim.errors import UnknownNameError
+from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks
+
+
+class Mapping(Protocol):
+    """What a dataflow makes of one layer: it says how in one line (the result's `mapping`)."""
+
+    def describe(self) -> str:
+        """Spatial unrolling, folds, temporal order: one line."""
+        ...
+
+
+HardwareT = TypeVar("HardwareT")
+MappingT = TypeVar("MappingT", bound=Mapping, covariant=True)
+D = TypeVar("D", bound="Dataflow[Any, Any]")
+
+
+class Dataflow(ABC, Generic[HardwareT, MappingT]):
+    """A way to map a layer onto the hardware of one accelerator family."""
+
+    family: ClassVar[str]
+    """The accelerator family whose hardware this dataflow maps onto."""
+    name: str
+    """The name a config chooses it by (`dataflow:`)."""
+
+    @abstractmethod
+    def map(self, layer: Layer, hardware: HardwareT, masks: OperandMasks | None = None) -> MappingT:
+        """The layer's mapping on `hardware`; `masks` are the exact operand masks (sparse designs)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.family}/{self.name})"
+
+
+DATAFLOWS: dict[str, dict[str, Dataflow[Any, Any]]] = {}
+"""family -> name -> dataflow object."""
 
 T = TypeVar("T")
-
-DATAFLOWS: dict[str, dict[str, Any]] = {}
-"""family -> name -> dataflow object."""
 
 
 def register_dataflow(family: str, name: str) -> Callable[[T], T]:
@@ -20,15 +58,22 @@ def register_dataflow(family: str, name: str) -> Callable[[T], T]:
         found = DATAFLOWS.setdefault(family, {})
         if name in found:  # a clash is a bug: raise, never warn
             raise ValueError(f"dataflow {family}/{name} already registered by {found[name]!r}")
-        found[name] = obj() if isinstance(obj, type) else obj
+        instance = obj() if isinstance(obj, type) else obj
+        if isinstance(instance, Dataflow) and instance.family != family:
+            raise TypeError(f"{instance!r} is not a Dataflow of family {family!r}")
+        found[name] = instance
         return obj
 
     return add
 
 
-def get_dataflow(family: str, name: str) -> Any:
-    """The dataflow registered as `name` for `family`; unknown names list the known ones."""
+def get_dataflow(family: str, name: str, kind: type[D]) -> D:
+    """The dataflow registered as `name` for `family`, checked to be a `kind`; unknown names list the
+    known ones."""
     known = DATAFLOWS.get(family, {})
     if name not in known:
         raise UnknownNameError(f"{family} dataflow", name, list(known))
-    return known[name]
+    found = known[name]
+    if not isinstance(found, kind):
+        raise TypeError(f"dataflow {family}/{name} is a {type(found).__name__}, not a {kind.__name__}")
+    return found

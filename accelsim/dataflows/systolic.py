@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.kernels.systolic import IS, OS, WS, fold_stats
 from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class SystolicMapping:
     """How one layer maps onto the array: GEMM extents, folds and SCALE-Sim's per-fold metrics."""
 
     dataflow: str
+    pes: int
+    """PEs of the array."""
     sr: int
     sc: int
     t: int
@@ -64,6 +67,11 @@ class SystolicMapping:
         return self.row_folds * self.col_folds * self.groups
 
     @property
+    def array_slots(self) -> int:
+        """PE-cycles of every fold's streaming phase (t cycles per fold), used by a mapped operand or not."""
+        return self.folds * self.t * self.pes
+
+    @property
     def stream_cycles(self) -> int:
         """Cycles of all folds back to back."""
         return self.fold_cycles * self.folds
@@ -81,7 +89,7 @@ class SystolicMapping:
 _ROLES = {"os": ("M", "N", "Kd"), "ws": ("Kd", "N", "M"), "is": ("Kd", "M", "N")}
 
 
-class SystolicDataflow:
+class SystolicDataflow(Dataflow[ArrayGeometry, SystolicMapping]):
     """One of OS / WS / IS: which GEMM extent sits on rows, on columns, and in time."""
 
     family = "systolic"
@@ -90,9 +98,6 @@ class SystolicDataflow:
         self.name = name
         self.code = code
 
-    def __repr__(self) -> str:
-        return f"SystolicDataflow({self.name!r})"
-
     def extents(self, layer: Layer) -> tuple[int, int, int]:
         """(rows extent, cols extent, streamed extent) of one group's GEMM."""
         m = layer.out_h * layer.out_w
@@ -100,8 +105,9 @@ class SystolicDataflow:
         n = layer.k_per_group
         return {"os": (m, n, kd), "ws": (kd, n, m), "is": (kd, m, n)}[self.name]
 
-    def map(self, layer: Layer, geom: ArrayGeometry) -> SystolicMapping:
-        """Fold the layer onto the array and compute the per-fold metrics with the kernel."""
+    def map(self, layer: Layer, geom: ArrayGeometry, masks: OperandMasks | None = None) -> SystolicMapping:
+        """Fold the layer onto the array and compute the per-fold metrics with the kernel (a dense
+        array: the masks do not change the mapping)."""
         sr, sc, t = self.extents(layer)
         stats = fold_stats(self.code, geom.rows, geom.cols, sr, sc, t)
         folds = int(stats[1])
@@ -119,6 +125,7 @@ class SystolicDataflow:
         g = layer.groups
         return SystolicMapping(
             dataflow=self.name,
+            pes=geom.rows * geom.cols,
             sr=sr,
             sc=sc,
             t=t,

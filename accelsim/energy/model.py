@@ -3,12 +3,14 @@
 `EnergyModel` turns one energy table into per-action energies (pJ) at the modelled node and voltage:
 widths and SRAM sizes are scaled with the family's rules, the node with Stillmaker & Baas
 (REFERENCE §3.6). `energy_breakdown` multiplies an accelerator's action counts by those energies and
-sums them into one `energy_<component>_pj` column per component.
+sums them into one `energy_<component>_pj` column per component. An accelerator lists its actions as
+`ActionEnergy` triples (action, count, pJ each), checked in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,12 +182,40 @@ def static_energy_pj(leakage_mw: float, cycles: float, clock_mhz: float) -> floa
     return leakage_mw * cycles / clock_mhz * 1e3
 
 
-def energy_breakdown(counts: Mapping[Action, float], costs_pj: Mapping[Action, float]) -> dict[str, float]:
-    """Action counts x pJ per action -> one `energy_<component>_pj` entry per component (0.0 when absent)."""
+@dataclass(frozen=True, slots=True)
+class ActionEnergy:
+    """One kind of action of a layer: how many times it happened and the energy of one (pJ)."""
+
+    action: Action
+    count: float
+    pj: float
+
+    @classmethod
+    def of(cls, component: str, op: str, count: float, pj: float) -> ActionEnergy:
+        """`count` actions `component.op` of `pj` each."""
+        return cls(Action(component, op), float(count), float(pj))
+
+    @property
+    def energy_pj(self) -> float:
+        """count x pJ per action."""
+        return self.count * self.pj
+
+
+def energy_breakdown(entries: Iterable[ActionEnergy]) -> dict[str, float]:
+    """Sum (action, count, pJ) triples into one `energy_<component>_pj` entry per component.
+
+    The one place energies are checked: counts and energies must be finite and non-negative, and an
+    action listed twice must cost the same each time (its counts add up).
+    """
     out = dict.fromkeys(ENERGY_COLUMNS, 0.0)
-    for action, n in counts.items():
-        if action not in costs_pj:
-            given = ", ".join(f"{a.component}.{a.op}" for a in sorted(costs_pj)) or "(none)"
-            raise AccelsimError(f"no energy cost for {action}; costs are given for: {given}")
-        out[f"energy_{action.component}_pj"] += n * costs_pj[action]
+    cost: dict[Action, float] = {}
+    for e in entries:
+        what = f"{e.action.component}.{e.action.op}"
+        if not (math.isfinite(e.count) and e.count >= 0):
+            raise AccelsimError(f"energy action {what}: count must be finite and >= 0, got {e.count}")
+        if not (math.isfinite(e.pj) and e.pj >= 0):
+            raise AccelsimError(f"energy action {what}: pJ per action must be finite and >= 0, got {e.pj}")
+        if cost.setdefault(e.action, e.pj) != e.pj:
+            raise AccelsimError(f"energy action {what} is listed at {cost[e.action]} pJ and at {e.pj} pJ")
+        out[f"energy_{e.action.component}_pj"] += e.energy_pj
     return out

@@ -2,6 +2,16 @@
 
 from accelsim.engine.channel import Channel
 from accelsim.engine.core import EngineResult, WorkItem, play
-from accelsim.engine.timeline import Timeline
+from accelsim.engine.timeline import Timeline, TimelineMetrics, UnitActivity, timeline_metrics, unit_activity
 
-__all__ = ["Channel", "EngineResult", "Timeline", "WorkItem", "play"]
+__all__ = [
+    "Channel",
+    "EngineResult",
+    "Timeline",
+    "TimelineMetrics",
+    "UnitActivity",
+    "WorkItem",
+    "play",
+    "timeline_metrics",
+    "unit_activity",
+]

@@ -24,10 +24,12 @@ SHARED_QUEUE = -1
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    """`repeat` identical back-to-back jobs, each computing `cycles` cycles on one unit.
+    """`repeat` identical back-to-back jobs, each occupying one unit for `cycles` cycles.
 
     Before each job its `in_bytes` are fetched over DRAM into a free operand buffer; after it its
-    `out_bytes` are written back. `unit` = -1 puts the item on the shared work queue.
+    `out_bytes` are written back. `unit` = -1 puts the item on the shared work queue. `wait` of a
+    job's cycles are spent waiting for data inside the job (a kernel that knows it, e.g. a call whose
+    copies and compute run in sequence): the timeline records them as stalled, the rest as busy.
     """
 
     unit: int
@@ -35,9 +37,16 @@ class WorkItem:
     repeat: int = 1
     in_bytes: float = 0.0
     out_bytes: float = 0.0
+    wait: int = 0
 
     def __post_init__(self) -> None:
-        if self.cycles < 0 or self.repeat < 1 or self.in_bytes < 0 or self.out_bytes < 0:
+        if (
+            self.cycles < 0
+            or self.repeat < 1
+            or self.in_bytes < 0
+            or self.out_bytes < 0
+            or not 0 <= self.wait <= self.cycles
+        ):
             raise ValueError(f"invalid work item {self}")
 
 
@@ -58,23 +67,6 @@ class EngineResult:
     def busy(self) -> np.ndarray:
         """Busy cycles of each unit."""
         return self.unit_cycles[:, 0]
-
-    @property
-    def stalled_cycles(self) -> int:
-        """Stall cycles of the most stalled unit."""
-        return int(self.unit_cycles[:, 1].max())
-
-    @property
-    def imbalance(self) -> float:
-        """max / mean busy cycles over units (1.0 = perfectly balanced)."""
-        mean = float(self.busy.mean())
-        return float(self.busy.max()) / mean if mean > 0 else 1.0
-
-    @property
-    def idle_fraction(self) -> float:
-        """Fraction of unit-cycles neither busy nor stalled."""
-        total = self.makespan * self.unit_cycles.shape[0]
-        return float(self.unit_cycles[:, 2].sum()) / total if total else 0.0
 
 
 def play(items: Sequence[WorkItem], units: int, dram_bytes_per_cycle: float | None) -> EngineResult:
@@ -123,7 +115,13 @@ def _unit(
         for item in _own_then_shared(own, queue):
             start = int(env.now)
             yield env.timeout(item.cycles * item.repeat)
-            timeline.record(uid, "busy", start, int(env.now))
+            if item.wait:
+                for j in range(item.repeat):
+                    at = start + j * item.cycles
+                    timeline.record(uid, "stalled", at, at + item.wait)
+                    timeline.record(uid, "busy", at + item.wait, at + item.cycles)
+            else:
+                timeline.record(uid, "busy", start, int(env.now))
             dram.bytes_moved += (item.in_bytes + item.out_bytes) * item.repeat
         return
     free = simpy.Container(env, capacity=2, init=2)  # two operand buffers: double buffering
@@ -139,7 +137,8 @@ def _unit(
         timeline.record(uid, "stalled", wait_from, int(env.now))
         start = int(env.now)
         yield env.timeout(job.cycles)
-        timeline.record(uid, "busy", start, int(env.now))
+        timeline.record(uid, "stalled", start, start + job.wait)
+        timeline.record(uid, "busy", start + job.wait, int(env.now))
         yield free.put(1)
         writebacks.append(env.process(_write_back(dram, job.out_bytes, out_free)))
 

@@ -1,4 +1,8 @@
-"""Per-unit busy / stalled intervals recorded by the engine; idle time is what remains."""
+"""Per-unit busy / stalled intervals recorded by the engine; idle time is what remains.
+
+The layer metrics every result row carries are defined here, once, from a timeline table
+(unit, state, start, end): `imbalance`, `idle_fraction` and `stall_cycles` (`timeline_metrics`).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,8 @@ class Timeline:
         return out
 
     def frame(self, makespan: int) -> pd.DataFrame:
-        """The intervals as a table (unit, state, start, end), idle gaps included."""
+        """The intervals as a table (unit, state, start, end), idle gaps included; every unit appears
+        (a unit that never worked has one idle row over [0, makespan))."""
         rows = sorted(self._rows, key=lambda r: (r[0], r[2]))
         out: list[tuple[int, str, int, int]] = []
         cursor = dict.fromkeys(range(self.units), 0)
@@ -44,3 +49,82 @@ class Timeline:
             if makespan > at:
                 out.append((unit, "idle", at, makespan))
         return pd.DataFrame(out, columns=["unit", "state", "start", "end"])
+
+
+@dataclass(frozen=True)
+class UnitActivity:
+    """What each unit of a timeline did, from its intervals."""
+
+    busy: np.ndarray
+    """int64[units]: busy cycles of each unit."""
+    stalled: np.ndarray
+    """int64[units]: cycles each unit waited for data."""
+    last: np.ndarray
+    """int64[units]: end of each unit's last busy or stalled interval (0: the unit never worked)."""
+    stall_cycles: int
+    """Cycles in which at least one unit waited for data (the union of the stalled intervals)."""
+
+
+def unit_activity(frame: pd.DataFrame, units: int) -> UnitActivity:
+    """Busy and stalled cycles per unit, each unit's last activity and the stalled union of `frame`."""
+    unit = frame["unit"].to_numpy(dtype=np.int64)
+    if unit.size and (unit.min() < 0 or unit.max() >= units):
+        raise ValueError(f"timeline names unit {int(unit.max())}, but there are {units} units")
+    state = _state_codes(frame["state"])
+    start = frame["start"].to_numpy(dtype=np.int64)
+    end = frame["end"].to_numpy(dtype=np.int64)
+    length = end - start
+    busy = np.bincount(unit[state == 0], weights=length[state == 0], minlength=units).astype(np.int64)
+    stalled = np.bincount(unit[state == 1], weights=length[state == 1], minlength=units).astype(np.int64)
+    active = state < 2
+    last = np.zeros(units, dtype=np.int64)
+    np.maximum.at(last, unit[active], end[active])
+    return UnitActivity(busy, stalled, last, union_length(start[state == 1], end[state == 1]))
+
+
+def union_length(start: np.ndarray, end: np.ndarray) -> int:
+    """Cycles covered by at least one of the intervals [start, end)."""
+    if start.size == 0:
+        return 0
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], end[order]
+    reach = np.maximum.accumulate(e)
+    # A new run of overlapping intervals starts where an interval begins after every earlier one ended.
+    new = np.concatenate([[True], s[1:] > reach[:-1]])
+    run = np.cumsum(new) - 1
+    run_start = s[new]
+    run_end = np.zeros(run_start.size, dtype=np.int64)
+    np.maximum.at(run_end, run, e)
+    return int((run_end - run_start).sum())
+
+
+@dataclass(frozen=True)
+class TimelineMetrics:
+    """The load-balance metrics of one layer, defined once for every accelerator."""
+
+    imbalance: float
+    """max over units of busy cycles / mean over units of busy cycles (1.0 when nothing ran)."""
+    idle_fraction: float
+    """idle unit-cycles / (units x layer cycles); idle = neither busy nor stalled."""
+    stall_cycles: int
+    """Cycles in which at least one unit waits for data."""
+
+
+def timeline_metrics(frame: pd.DataFrame, units: int, cycles: int) -> TimelineMetrics:
+    """The metrics of a timeline of `units` units over a layer of `cycles` cycles."""
+    act = unit_activity(frame, units)
+    mean = float(act.busy.mean()) if units else 0.0
+    imbalance = float(act.busy.max()) / mean if mean > 0 else 1.0
+    span = units * cycles
+    idle = span - int(act.busy.sum()) - int(act.stalled.sum())
+    return TimelineMetrics(imbalance, idle / span if span else 0.0, act.stall_cycles)
+
+
+def _state_codes(state: pd.Series) -> np.ndarray:
+    """0 busy, 1 stalled, 2 idle for every row."""
+    if isinstance(state.dtype, pd.CategoricalDtype) and list(state.cat.categories) == list(STATES):
+        return state.cat.codes.to_numpy(dtype=np.int8)
+    codes = pd.Categorical(state, categories=list(STATES)).codes
+    if (codes < 0).any():
+        raise ValueError(f"timeline states must be one of {STATES}")
+    return np.asarray(codes, dtype=np.int8)

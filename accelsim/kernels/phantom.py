@@ -35,9 +35,10 @@ STAT_PE_BUSY = 0
 STAT_OUT_OF_ORDER = 1
 STAT_GROUPS = 2
 STAT_SIZE = 3
+STAT_UNMAPPED = 4
 """Indices of the per-layer statistics returned by `layer_items`: PE busy cycles (cycles a PE issued
 at least one product), groups issued before an earlier group of the same strip, non-empty groups,
-core items."""
+core items, and PE-cycles the mapping leaves without work (`step_schedule`)."""
 
 
 @njit(cache=True)
@@ -251,11 +252,24 @@ def out_of_order(sizes: np.ndarray, issue: np.ndarray) -> int:
 @njit(cache=True)
 def step_cycles(strip_cycles: np.ndarray, prefetch: bool) -> int:
     """Cycles of a core item from its strips' cycles (steps x PEs) and the step synchronisation rule."""
+    return step_schedule(strip_cycles, prefetch, strip_cycles.shape[1])[0]
+
+
+@njit(cache=True)
+def step_schedule(strip_cycles: np.ndarray, prefetch: bool, mapped_last: int) -> tuple[int, int]:
+    """(cycles, unmapped PE-cycles) of a core item of strips' cycles (steps x PEs).
+
+    The first `mapped_last` PEs hold a reduction row in the last step, the others none: from the end
+    of such a PE's last strip to the end of the item, the mapping leaves it without work.
+    """
     steps, pes = strip_cycles.shape
     finish = np.zeros(pes, dtype=np.int64)
+    worked = np.zeros(pes, dtype=np.int64)  # each PE's finish before the last step
     before_last = 0  # max finish after step s - 2
     last = 0  # max finish after step s - 1
     for s in range(steps):
+        if s == steps - 1:
+            worked[:] = finish
         top = 0
         for p in range(pes):
             start = max(finish[p], before_last) if prefetch else last
@@ -263,7 +277,10 @@ def step_cycles(strip_cycles: np.ndarray, prefetch: bool) -> int:
             top = max(top, finish[p])
         before_last = last
         last = top
-    return last
+    unmapped = 0
+    for p in range(mapped_last, pes):
+        unmapped += last - worked[p]
+    return last, unmapped
 
 
 @njit(cache=True)
@@ -332,7 +349,7 @@ def layer_items(
     prefetch: bool,
     strip_rows: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every core item of a layer: (cycles[k, x, strip], valid products[k, x, strip], stats int64[4]).
+    """Every core item of a layer: (cycles[k, x, strip], valid products[k, x, strip], stats int64[5]).
 
     An item is filter k's outputs in output column x and output rows strip * strip_rows onwards,
     accumulated over all reduction rows of k's group. Strip schedules depend only on (input
@@ -349,6 +366,7 @@ def layer_items(
             chunks[c] |= np.int64(1) << b
     n_pairs = q_per_group * rows
     steps = (n_pairs + pes - 1) // pes
+    mapped_last = n_pairs - (steps - 1) * pes
     cached = width <= 8
     n_codes = (1 << width) if cached else 1
     n_ch = acodes.shape[0] if cached else 1
@@ -358,7 +376,7 @@ def layer_items(
     memo_groups = np.zeros((n_ch, rows, out_w, n_strips, n_codes), dtype=np.int64)
     cycles = np.zeros((k_total, out_w, n_strips), dtype=np.int64)
     products = np.zeros((k_total, out_w, n_strips), dtype=np.int64)
-    stats = np.zeros(4, dtype=np.int64)
+    stats = np.zeros(5, dtype=np.int64)
     sizes = np.zeros(strip_rows * n_chunks, dtype=np.int64)
     issue = np.zeros(strip_rows * n_chunks, dtype=np.int64)
     nxt, prv, rem, queues, qbuf = _workspace(strip_rows * n_chunks, threads)
@@ -403,7 +421,9 @@ def layer_items(
                     stats[STAT_PE_BUSY] += cyc
                     stats[STAT_OUT_OF_ORDER] += ooo
                     stats[STAT_GROUPS] += ngroups
-                cycles[k, x, st] = step_cycles(grid, prefetch)
+                cyc, unmapped = step_schedule(grid, prefetch, mapped_last)
+                cycles[k, x, st] = cyc
                 products[k, x, st] = total
+                stats[STAT_UNMAPPED] += unmapped
     stats[STAT_SIZE] = k_total * out_w * n_strips
     return cycles, products, stats

@@ -12,12 +12,18 @@ from accelsim.workload.sparsity import LayerDensity, SparsityProfile
 
 @dataclass(frozen=True)
 class LayerWorkload:
-    """A layer with its densities; masks are generated only when a model asks for them."""
+    """A layer with its densities; masks are generated only when a model asks for them.
+
+    `network_layers` are the compute layers of the whole network the layer belongs to (the ones the
+    accelerator runs), for a model whose cost of one layer depends on the others (IMCE: whether every
+    layer's weights fit in the arrays at once); empty means the layer is simulated on its own.
+    """
 
     network: str
     layer: Layer
     profile: SparsityProfile
     seed: int
+    network_layers: tuple[Layer, ...] = ()
 
     @property
     def density(self) -> LayerDensity:

@@ -29,14 +29,28 @@ class CoreRun:
     """[step][pe] -> cycles the PE spent issuing products of that strip."""
     strip_start: list[list[int]] = field(default_factory=list)
     """[step][pe] -> the cycle before the strip's first cycle (issue cycles minus it are strip-relative)."""
+    unmapped: int = 0
+    """PE-cycles without a reduction row: a PE with no row in the last step, from the end of its last
+    strip to the end of the item."""
     ob_states: list[dict[tuple[int, int], str]] = field(default_factory=list)
     """After each cycle: (step, output) -> 'valid' (all PEs contributed), 'partial' or 'empty'.
     Output o of a step is the o-th group position of every PE's strip; a PE without that position
     or with an empty group counts as contributed once it has started the step."""
 
 
-def run_core(sizes: list[list[list[int]]], threads: int, window: int, split: bool, prefetch: bool) -> CoreRun:
-    """Step a core item: `sizes[step][pe]` lists the valid products of each group of that strip."""
+def run_core(
+    sizes: list[list[list[int]]],
+    threads: int,
+    window: int,
+    split: bool,
+    prefetch: bool,
+    rows: int | None = None,
+) -> CoreRun:
+    """Step a core item: `sizes[step][pe]` lists the valid products of each group of that strip.
+
+    `rows` reduction rows are dealt to the PEs in order (row m on step m // P, PE m % P); a (step, PE)
+    beyond them holds no row. None: every (step, PE) holds one.
+    """
     steps = len(sizes)
     pes = len(sizes[0]) if steps else 0
     run = CoreRun(cycles=0)
@@ -107,10 +121,10 @@ def run_core(sizes: list[list[list[int]]], threads: int, window: int, split: boo
             run.strip_cycles[s][p] += 1
         for p in range(pes):
             s = current[p]
-            if s < steps and allowed(s) and all(v == 0 for v in remaining[s][p]):
+            if s < steps and started[s][p] and all(v == 0 for v in remaining[s][p]):
                 finished[s][p] = True
                 current[p] += 1
-        advance()
+        advance()  # starts (and finishes, if empty) the strips that may start now
         run.schedule.append(issued)
         run.ob_states.append(
             {
@@ -120,6 +134,11 @@ def run_core(sizes: list[list[list[int]]], threads: int, window: int, split: boo
             }
         )
     run.cycles = cycle
+    last = steps - 1
+    for p in range(pes):
+        if rows is not None and last * pes + p >= rows:  # no row in the last step
+            worked = run.strip_start[last - 1][p] + run.strip_cycles[last - 1][p] if last else 0
+            run.unmapped += cycle - worked
     return run
 
 
@@ -131,6 +150,8 @@ class ItemsReference:
     """int64[k, out_w, strips]."""
     products: np.ndarray
     """int64[k, out_w, strips]."""
+    unmapped: int
+    """PE-cycles of all items without a reduction row (`CoreRun.unmapped`)."""
 
 
 def reduction_rows(layer: Layer, threads: int) -> int:
@@ -194,6 +215,7 @@ def layer_items_reference(
     cycles = np.zeros((layer.k, layer.out_w, strips), dtype=np.int64)
     products = np.zeros_like(cycles)
     steps = -(-rows // pes)
+    unmapped = 0
     for k in range(layer.k):
         for x in range(layer.out_w):
             for st in range(strips):
@@ -201,7 +223,8 @@ def layer_items_reference(
                 sizes: list[list[list[int]]] = [[[] for _ in range(pes)] for _ in range(steps)]
                 for m in range(rows):
                     sizes[m // pes][m % pes] = strip_groups(layer, weights, acts, k, m, x, oy0, oy1, threads)
-                run = run_core(sizes, threads, window, split, prefetch)
+                run = run_core(sizes, threads, window, split, prefetch, rows)
                 cycles[k, x, st] = run.cycles
                 products[k, x, st] = sum(sum(s) for step in sizes for s in step)
-    return ItemsReference(cycles, products)
+                unmapped += run.unmapped
+    return ItemsReference(cycles, products, unmapped)

@@ -1,0 +1,62 @@
+"""Every shipped accelerator on random small layers: the slot partition is exact and the metrics are the
+timeline's (the shared definitions of docs/architecture.md, "Where the cycles went")."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from slot_checks import check_layer_run
+
+from accelsim.accelerators import build
+from accelsim.api import list_configs, resolve_config
+from accelsim.config.workload_spec import UniformPattern
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile
+
+CONFIGS = list_configs()
+
+
+@st.composite
+def small_layers(draw: st.DrawFn) -> Layer:
+    kind = draw(st.sampled_from([LayerKind.CONV, LayerKind.DEPTHWISE, LayerKind.POINTWISE, LayerKind.FC]))
+    if kind is LayerKind.FC:
+        return Layer("l", kind, h=1, w=1, c=draw(st.integers(1, 80)), k=draw(st.integers(1, 40)))
+    h, w = draw(st.integers(3, 14)), draw(st.integers(3, 14))
+    c = draw(st.integers(1, 12))
+    if kind is LayerKind.POINTWISE:
+        return Layer("l", kind, h=h, w=w, c=c, k=draw(st.integers(1, 24)))
+    r = draw(st.sampled_from([1, 3, 5]))
+    r = min(r, h, w)
+    stride = draw(st.sampled_from([1, 1, 2]))
+    pad = draw(st.integers(0, r // 2))
+    if kind is LayerKind.DEPTHWISE:
+        return Layer("l", kind, h=h, w=w, c=c, k=c, r=r, s=r, stride=stride, pad=pad, groups=c)
+    return Layer("l", kind, h=h, w=w, c=c, k=draw(st.integers(1, 24)), r=r, s=r, stride=stride, pad=pad)
+
+
+def workload(layer: Layer, weights: float, activations: float, seed: int) -> LayerWorkload:
+    density = LayerDensity(weights, activations, UniformPattern(), UniformPattern())
+    profile = SparsityProfile("p", "t", "random test profile", {layer.name: density})
+    return LayerWorkload("t", layer, profile, seed, (layer,))
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    layer=small_layers(),
+    weights=st.sampled_from([1.0, 0.7, 0.3]),
+    activations=st.sampled_from([1.0, 0.6, 0.25]),
+    seed=st.integers(0, 1000),
+)
+def test_slot_partition_and_metrics_on_random_layers(config, layer, weights, activations, seed):
+    spec, source = resolve_config(config)
+    accel = build(spec, source)
+    if accel.unsupported(layer) is not None:
+        return
+    result, timeline = accel.simulate_layer(workload(layer, weights, activations, seed))
+    if getattr(spec, "batch", 1) == 1:
+        check_layer_run(result, timeline)
+    else:
+        assert result.slots.total == result.multipliers * result.cycles
