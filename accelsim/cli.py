@@ -16,6 +16,7 @@ from rich.text import Text
 from accelsim.errors import AccelsimError
 
 if TYPE_CHECKING:
+    from accelsim.compare import Comparison
     from accelsim.report.result import RunResult
 
 app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
@@ -165,28 +166,7 @@ def compare(
     with console.status(f"simulating {len(configs)} accelerators on {network}"):
         result = compare_configs(configs, network, profile, seed, iso=iso, baseline=baseline)
     result.write(out)
-    records = result.network.to_dict("records")
-    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
-    from rich import box
-
-    table = Table(title=f"{network}, profile {profile}, seed {seed}", box=box.SIMPLE_HEAD)
-    columns = ("accelerator", "cycles", "speedup", "util", "eff.\nutil", "imbalance", "energy\nmJ")
-    for col in (*columns, "latency\nms"):
-        table.add_column(col, justify="left" if col == "accelerator" else "right", no_wrap=True)
-    for r in rows:
-        table.add_row(
-            str(r["accelerator"]),
-            f"{int(r['cycles']):,}",
-            f"{r['speedup']:.3f}",
-            f"{r['utilization']:.3f}",
-            f"{r['effectual_utilization']:.3f}",
-            f"{r['imbalance']:.3f}",
-            f"{r['energy_pj'] / 1e9:,.3f}",
-            f"{r['latency_s'] * 1e3:.3f}",
-            style="bold" if r["accelerator"] == result.baseline else None,
-        )
-    (console if console.is_terminal else Console(width=120)).print(table)  # pipes get whole names
-    console.print(Text(f"speedup = {result.baseline} cycles / cycles (baseline in bold)"))
+    _print_comparison(result, f"{network}, profile {profile}, seed {seed}")
     console.print(Text(result.held_equal, style="green" if result.iso else "yellow"))
     if result.skipped:
         console.print(Text("skipped (not run natively):", style="yellow"))
@@ -199,13 +179,15 @@ def compare(
 
 @app.command()
 def plot(
-    kind: Annotated[str, typer.Argument(help="speedup | energy | utilization | load-balance | sweep")],
+    kind: Annotated[
+        str, typer.Argument(help="speedup | energy | utilization | load-balance | losses | sweep")
+    ],
     results: Annotated[
         list[Path], typer.Argument(help="Result folders (accelsim run / compare / sweep) or table files")
     ],
     out: Annotated[Path, typer.Option(help="Image file (.png, .svg, .pdf)")] = Path("plot.png"),
     accelerator: Annotated[
-        str | None, typer.Option(help="energy / load-balance: which run of a comparison to draw")
+        str | None, typer.Option(help="energy / load-balance / losses: which run of a comparison to draw")
     ] = None,
     layer: Annotated[str | None, typer.Option(help="load-balance: the layer of the timeline")] = None,
     x: Annotated[str | None, typer.Option(help="sweep: the axis column on the x axis")] = None,
@@ -257,6 +239,51 @@ def validate(
         spec, source = resolve_config(path)
         accel = build(spec, source)
         console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
+
+
+def _print_comparison(result: Comparison, title: str) -> None:
+    """The network table, then where each accelerator's cycles went (shares of its slots)."""
+    from rich import box
+
+    from accelsim.report.schema import SLOT_PARTS
+
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in result.network.to_dict("records")
+    ]
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    columns = ("accelerator", "layers", "cycles", "speedup", "conv\nspeedup", "util", "eff.\nutil")
+    for col in (*columns, "imbalance", "energy\nmJ", "latency\nms"):
+        table.add_column(col, justify="left" if col == "accelerator" else "right", no_wrap=True)
+    shares = Table(title="where the cycles went (share of multiplier-cycles)", box=box.SIMPLE_HEAD)
+    shares.add_column("accelerator", no_wrap=True)
+    for part in SLOT_PARTS:
+        shares.add_column(part.replace("_", "\n"), justify="right", no_wrap=True)
+    for r in rows:
+        style = "bold" if r["accelerator"] == result.baseline else None
+        partial = int(r["layers"]) < int(r["network_layers"])
+        table.add_row(
+            str(r["accelerator"]),
+            Text(f"{int(r['layers'])}/{int(r['network_layers'])}", style="yellow" if partial else ""),
+            f"{int(r['cycles']):,}",
+            f"{r['speedup']:.3f}",
+            f"{r['speedup_conv']:.3f}",
+            f"{r['utilization']:.3f}",
+            f"{r['effectual_utilization']:.3f}",
+            f"{r['imbalance']:.3f}",
+            f"{r['energy_pj'] / 1e9:,.3f}",
+            f"{r['latency_s'] * 1e3:.3f}",
+            style=style,
+        )
+        shares.add_row(str(r["accelerator"]), *(f"{r[f'share_{p}']:.3f}" for p in SLOT_PARTS), style=style)
+    out = console if console.is_terminal else Console(width=160)  # pipes get whole names
+    out.print(table)
+    out.print(shares)
+    console.print(
+        Text(
+            f"speedup = {result.baseline} cycles / cycles (baseline in bold), over the layers both ran; "
+            "conv speedup: the same without fully connected layers; layers: run natively / network"
+        )
+    )
 
 
 def _progress() -> Progress:

@@ -18,7 +18,8 @@ from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network, simulate
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
-from accelsim.report.result import RunResult, network_totals
+from accelsim.report.result import SHARE_COLUMNS, RunResult, network_totals, slot_shares
+from accelsim.report.schema import SLOT_COLUMNS
 from accelsim.report.writers import write_json, write_table
 from accelsim.workload.network import Network
 from accelsim.workload.sparsity import SparsityProfile
@@ -37,6 +38,8 @@ COMPARISON_LAYER_COLUMNS = [
     "effectual_utilization",
     "imbalance",
     "idle_fraction",
+    "stall_cycles",
+    *SLOT_COLUMNS,
     "energy_pj",
     *ENERGY_COLUMNS,
     "fallback",
@@ -52,19 +55,27 @@ COMPARISON_NETWORK_COLUMNS = [
     "multipliers",
     "clock_mhz",
     "layers",
+    "network_layers",
     "skipped_layers",
     "fallback_layers",
     "cycles",
     "speedup",
+    "speedup_conv",
     "latency_s",
     "utilization",
     "effectual_utilization",
     "imbalance",
+    "idle_fraction",
+    "stall_cycles",
     "energy_pj",
     *ENERGY_COLUMNS,
     "dram_bytes",
+    *SLOT_COLUMNS,
+    *SHARE_COLUMNS,
 ]
-"""Columns of `Comparison.network`: one row per accelerator."""
+"""Columns of `Comparison.network`: one row per accelerator. `layers` of `network_layers` compute layers
+ran natively; `speedup` is over the layers both it and the baseline ran, `speedup_conv` over those that
+are not fully connected; slots_<part> (network totals) and share_<part> say where the cycles went."""
 
 
 class IsoConditionError(AccelsimError, ValueError):
@@ -180,7 +191,7 @@ def compare(
         for layer, reason in run.provenance["skipped_layers"].items()
     ]
     layers = _layer_table(runs, base)
-    table = _network_table(runs, base, multipliers, clocks_mhz)
+    table = _network_table(runs, base, multipliers, clocks_mhz, len(net.compute_layers))
     return Comparison(runs, layers, table, base, iso, held, skipped)
 
 
@@ -238,17 +249,21 @@ def _layer_table(runs: dict[str, RunResult], base: str) -> pd.DataFrame:
 
 
 def _network_table(
-    runs: dict[str, RunResult], base: str, multipliers: dict[str, int], clocks_mhz: dict[str, float]
+    runs: dict[str, RunResult],
+    base: str,
+    multipliers: dict[str, int],
+    clocks_mhz: dict[str, float],
+    network_layers: int,
 ) -> pd.DataFrame:
-    """Network speedup is over the layers both the accelerator and the baseline ran natively."""
-    base_cycles = runs[base].layers.set_index("layer")["cycles"]
+    """Network speedup is over the layers both the accelerator and the baseline ran natively (and,
+    for `speedup_conv`, are not fully connected)."""
+    base_layers = runs[base].layers.set_index("layer")
     rows = []
     for name, run in runs.items():
         prov = run.provenance
         totals = network_totals(run.layers) if len(run.layers) else pd.Series(dtype=float)
-        common = run.layers[run.layers["layer"].isin(base_cycles.index)]
-        own = float(common["cycles"].sum())
-        speedup = float(base_cycles.loc[common["layer"]].sum()) / own if own else float("nan")
+        common = run.layers[run.layers["layer"].isin(base_layers.index)]
+        conv = common[common["kind"] != "fc"]
         row: dict[str, Any] = {
             "network": prov["network"],
             "profile": prov["profile"],
@@ -258,14 +273,24 @@ def _network_table(
             "multipliers": multipliers[name],
             "clock_mhz": clocks_mhz[name],
             "layers": len(run.layers),
+            "network_layers": network_layers,
             "skipped_layers": len(prov["skipped_layers"]),
-            "speedup": speedup,
+            "speedup": _speedup(base_layers, common),
+            "speedup_conv": _speedup(base_layers, conv),
         }
         for col in COMPARISON_NETWORK_COLUMNS:
-            if col not in row:
+            if col not in row and col not in SHARE_COLUMNS:
                 row[col] = totals.get(col, float("nan"))
         rows.append(row)
-    return pd.DataFrame(rows, columns=COMPARISON_NETWORK_COLUMNS)
+    table = pd.DataFrame(rows)
+    table[list(SHARE_COLUMNS)] = slot_shares(table)
+    return table[COMPARISON_NETWORK_COLUMNS]
+
+
+def _speedup(base_layers: pd.DataFrame, mine: pd.DataFrame) -> float:
+    """Baseline cycles / own cycles over the layers of `mine` (NaN when there are none)."""
+    own = float(mine["cycles"].sum())
+    return float(base_layers.loc[mine["layer"], "cycles"].sum()) / own if own else float("nan")
 
 
 def _folder_name(name: str) -> str:

@@ -6,7 +6,11 @@ pandas (independently of `accelsim.engine.timeline`) and checks the slot partiti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
+import pytest
 
 from accelsim.report.schema import SLOT_PARTS, LayerResult
 
@@ -28,21 +32,28 @@ def timeline_metrics_by_hand(timeline: pd.DataFrame, units: int, cycles: int) ->
 
 def check_layer_run(result: LayerResult, timeline: pd.DataFrame) -> None:
     """The invariants of one (result, timeline) pair of a batch-1 run."""
-    slots = result.slots
-    assert all(getattr(slots, part) >= 0 for part in SLOT_PARTS)
-    assert slots.total == result.multipliers * result.cycles
-    assert result.multipliers % result.units == 0
-    per_unit = result.multipliers // result.units
+    assert result.slots.total == result.multipliers * result.cycles
+    check_row(result.to_row(), timeline)
+
+
+def check_row(row: Mapping[str, Any], timeline: pd.DataFrame) -> None:
+    """The invariants of one result row (LAYER_COLUMNS) and its layer's timeline, batch 1."""
+    parts = [int(row[f"slots_{part}"]) for part in SLOT_PARTS]
+    assert all(p >= 0 for p in parts)
+    cycles, units, multipliers = int(row["cycles"]), int(row["units"]), int(row["multipliers"])
+    assert sum(parts) == int(row["slots_total"]) == multipliers * cycles
+    assert multipliers % units == 0
+    per_unit = multipliers // units
     # The timeline lists every unit and covers each one's [0, cycles) exactly once.
-    assert set(timeline["unit"]) == set(range(result.units))
+    assert set(timeline["unit"]) == set(range(units))
     length = (timeline["end"] - timeline["start"]).groupby(timeline["unit"]).sum()
-    assert (length == result.cycles).all(), length[length != result.cycles]
-    assert int(timeline["end"].max()) == result.cycles
+    assert (length == cycles).all(), length[length != cycles]
+    assert int(timeline["end"].max()) == cycles
     for _, rows in timeline.sort_values(["unit", "start"]).groupby("unit"):
         assert (rows["start"].to_numpy()[1:] == rows["end"].to_numpy()[:-1]).all()
-    imbalance, idle, stall = timeline_metrics_by_hand(timeline, result.units, result.cycles)
-    assert result.imbalance == imbalance
-    assert abs(result.idle_fraction - idle) < 1e-12
-    assert result.stall_cycles == stall
+    imbalance, idle, stall = timeline_metrics_by_hand(timeline, units, cycles)
+    assert row["imbalance"] == pytest.approx(imbalance, rel=1e-12)
+    assert row["idle_fraction"] == pytest.approx(idle, abs=1e-12)
+    assert row["stall_cycles"] == stall
     stalled = int((timeline["end"] - timeline["start"])[timeline["state"].astype(str) == "stalled"].sum())
-    assert slots.memory_stall == stalled * per_unit
+    assert int(row["slots_memory_stall"]) == stalled * per_unit

@@ -14,6 +14,7 @@ import yaml
 from accelsim.api import resolve_config
 from accelsim.compare import COMPARISON_LAYER_COLUMNS, COMPARISON_NETWORK_COLUMNS, Comparison, compare
 from accelsim.errors import AccelsimError, UnknownNameError
+from accelsim.report.schema import SLOT_COLUMNS, SLOT_PARTS
 
 DATAFLOWS = ["systolic_os_32x32", "systolic_ws_32x32", "systolic_is_32x32"]
 
@@ -125,8 +126,13 @@ def test_cli_compare_then_plot(tmp_path):
     assert "skipped (not run natively): none" in run.stdout
     for name in DATAFLOWS:
         assert name in run.stdout
+    assert "where the cycles went" in run.stdout
+    table = pd.read_csv(tmp_path / "cmp" / "comparison_network.csv").set_index("accelerator")
+    for name in DATAFLOWS:  # the printed shares are the written ones
+        shares = " ".join(f"{table.loc[name, f'share_{p}']:.3f}" for p in SLOT_PARTS)
+        assert shares in " ".join(run.stdout.split()), name
     assert (tmp_path / "cmp" / "comparison_network.csv").is_file()
-    for kind in ("speedup", "energy", "utilization", "load-balance"):
+    for kind in ("speedup", "energy", "utilization", "load-balance", "losses"):
         out = tmp_path / f"{kind}.png"
         plot = accelsim("plot", kind, "cmp", "--out", str(out), cwd=tmp_path)
         assert plot.returncode == 0, plot.stderr
@@ -180,3 +186,22 @@ def test_unsupported_layers_are_skipped_listed_and_left_out_of_speedup():
         os_conv["cycles"].sum() / net.loc["ws_no_fc", "cycles"]
     )
     assert len(result.layers) == 8 + 5
+    assert (net["network_layers"] == 8).all()
+    assert net.loc["ws_no_fc", "speedup_conv"] == net.loc["ws_no_fc", "speedup"]  # it ran no FC layer
+    os_run = result.layers.query("accelerator == 'systolic_os_32x32'")
+    assert net.loc["systolic_os_32x32", "speedup_conv"] == 1.0
+    assert net.loc["systolic_os_32x32", "cycles"] == os_run["cycles"].sum()
+
+
+def test_network_table_partitions_each_accelerators_slots(alexnet):
+    net = alexnet.network.set_index("accelerator")
+    for name, run in alexnet.runs.items():
+        for col in SLOT_COLUMNS:
+            assert net.loc[name, col] == run.layers[col].sum()
+        assert net.loc[name, "slots_total"] == net.loc[name, "multipliers"] * net.loc[name, "cycles"]
+        shares = net.loc[name, [f"share_{p}" for p in SLOT_PARTS]]
+        assert shares.sum() == pytest.approx(1.0)
+        assert net.loc[name, "share_effectual"] == pytest.approx(
+            run.layers["macs_effectual"].sum() / net.loc[name, "slots_total"]
+        )  # a dense array issues every effectual product once
+    assert (alexnet.layers.groupby("accelerator")["layer"].count() == 8).all()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine import WorkItem, play
+from accelsim.engine import EngineResult, WorkItem, play, timeline_metrics
 from accelsim.engine.channel import Channel
+from accelsim.engine.timeline import union_length
+
+
+def metrics(result: EngineResult):  # type: ignore[no-untyped-def]
+    frame = result.timeline.frame(result.makespan)
+    return timeline_metrics(frame, result.unit_cycles.shape[0], result.makespan)
 
 
 def double_buffer_reference(jobs: list[tuple[int, float]], bw: float) -> int:
@@ -56,7 +63,7 @@ def test_unlimited_bandwidth_is_stall_free_sum():
     items = [WorkItem(0, 100, repeat=3, in_bytes=1e9, out_bytes=1e9), WorkItem(0, 7)]
     result = play(items, units=1, dram_bytes_per_cycle=None)
     assert result.makespan == 307
-    assert result.stalled_cycles == 0
+    assert metrics(result).stall_cycles == 0
     assert result.dram_bytes == 6e9
 
 
@@ -72,7 +79,7 @@ def test_write_back_shares_the_link_and_drains_after_the_barrier():
     # fetch 1: 0-150; compute 1: 150-250; write 0 100... the link is FIFO: write 0 queued at 100 runs 150-160,
     # fetch 2 starts when buffer 0 frees (100) but queues behind: 160-310; compute 2: 310-410.
     assert slow.makespan == 410
-    assert slow.stalled_cycles == 50 + 60
+    assert metrics(slow).stall_cycles == 50 + 60
 
 
 def test_shared_queue_balances_greedily():
@@ -80,16 +87,16 @@ def test_shared_queue_balances_greedily():
     result = play(items, units=2, dram_bytes_per_cycle=None)
     assert result.makespan == 120  # unit 0: 100 + 10, unit 1: 50 + 70
     assert result.busy.tolist() == [110, 120]
-    assert result.imbalance == pytest.approx(120 / 115)
+    assert metrics(result).imbalance == pytest.approx(120 / 115)
 
 
 def test_static_assignment_imbalance_and_timeline():
     result = play([WorkItem(0, 30), WorkItem(1, 10)], units=2, dram_bytes_per_cycle=None)
-    assert result.imbalance == pytest.approx(30 / 20)
+    assert metrics(result).imbalance == pytest.approx(30 / 20)
     frame = result.timeline.frame(result.makespan)
     idle = frame[(frame.unit == 1) & (frame.state == "idle")]
     assert idle[["start", "end"]].values.tolist() == [[10, 30]]
-    assert result.idle_fraction == pytest.approx(20 / 60)
+    assert metrics(result).idle_fraction == pytest.approx(20 / 60)
 
 
 def test_bad_arguments_are_rejected():
@@ -101,3 +108,36 @@ def test_bad_arguments_are_rejected():
         WorkItem(0, -1)
     with pytest.raises(ValueError, match="bytes_per_cycle"):
         Channel(None, 0.0)  # type: ignore[arg-type]
+
+
+def test_wait_inside_a_job_is_recorded_stalled_before_its_busy_part():
+    for bw in (None, 4.0):
+        result = play([WorkItem(0, 10, repeat=2, wait=3), WorkItem(1, 5)], units=2, dram_bytes_per_cycle=bw)
+        frame = result.timeline.frame(result.makespan)
+        unit0 = frame[frame.unit == 0][["state", "start", "end"]].values.tolist()
+        assert unit0 == [["stalled", 0, 3], ["busy", 3, 10], ["stalled", 10, 13], ["busy", 13, 20]]
+        m = metrics(result)
+        assert m.stall_cycles == 6
+        assert m.imbalance == pytest.approx(14 / 9.5)
+    with pytest.raises(ValueError, match="invalid work item"):
+        WorkItem(0, 2, wait=3)
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 30)), max_size=12))
+def test_union_length_counts_each_cycle_once(spans):
+    starts = [s for s, _ in spans]
+    ends = [s + n for s, n in spans]
+    covered = {c for s, e in zip(starts, ends, strict=True) for c in range(s, e)}
+    assert union_length(np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)) == len(covered)
+
+
+def test_metrics_of_a_timeline_with_an_idle_unit():
+    result = play(
+        [WorkItem(0, 40, in_bytes=80), WorkItem(0, 40, in_bytes=80)], units=3, dram_bytes_per_cycle=1.0
+    )
+    m = metrics(result)
+    busy = result.busy.astype(float)
+    assert m.imbalance == pytest.approx(busy.max() / busy.mean())  # the idle units count in the mean
+    stalled = int(result.unit_cycles[:, 1].sum())
+    assert m.idle_fraction == pytest.approx(1 - (busy.sum() + stalled) / (3 * result.makespan))

@@ -72,7 +72,8 @@ def test_only_valid_products_are_issued():
     assert timeline["unit"].nunique() == 64
     assert result.cycles == int(timeline["end"].max())  # the timeline covers the layer
     drain = timeline[timeline["start"] >= result.cycles - 3]  # L1 + two L2 stages after the makespan
-    assert set(drain["state"]) == {"idle"} and drain["unit"].nunique() == 64
+    assert set(drain["state"]) == {"idle"}
+    assert drain["unit"].nunique() == 64
     assert result.slots.fill_drain == 3 * 1024
 
 

@@ -17,11 +17,13 @@ from accelsim.plots import (
     figure_for,
     load_balance,
     load_results,
+    losses,
     speedup_bars,
     sweep_plot,
     unit_fractions,
     utilization_per_layer,
 )
+from accelsim.report.schema import SLOT_PARTS
 
 ACCELS = ["a", "b", "c"]
 
@@ -192,7 +194,7 @@ def test_plot_kinds_from_written_results(tmp_path):
     assert loaded.timeline is not None
     assert loaded.network is None
     assert load_results(tmp_path / "run" / "timeline.parquet").timeline is not None
-    for kind in ("energy", "utilization", "load-balance"):
+    for kind in ("energy", "utilization", "load-balance", "losses"):
         saved(figure_for(kind, [loaded]), tmp_path, f"{kind}.png")
     with pytest.raises(PlotError, match="accelsim compare"):
         figure_for("speedup", [loaded])
@@ -202,3 +204,61 @@ def test_plot_kinds_from_written_results(tmp_path):
     sweep_dir.mkdir()
     sweep_table().to_parquet(sweep_dir / "results.parquet")
     saved(figure_for("sweep", [load_results(sweep_dir)], x="rows", series="dataflow"), tmp_path, "sweep.png")
+
+
+def slot_table(accels=ACCELS, layers=("l1", "l2"), multipliers=(64, 64, 64)) -> pd.DataFrame:
+    rows = []
+    for i, (accel, mult) in enumerate(zip(accels, multipliers, strict=True)):
+        for j, layer in enumerate(layers):
+            parts = {f"slots_{p}": (k + 1) * 10 * (i + 1) * (j + 1) for k, p in enumerate(SLOT_PARTS)}
+            total = sum(parts.values())
+            rows.append(
+                {
+                    "network": "net",
+                    "layer": layer,
+                    "accelerator": accel,
+                    "multipliers": mult,
+                    "cycles": total / mult,
+                    "slots_total": total,
+                    **parts,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def stacked_heights(fig: Figure) -> list[float]:
+    """Top of each bar stack (the last part's bars), left to right."""
+    ax = fig.axes[0]
+    tops = [rect.get_y() + rect.get_height() for rect in ax.containers[-1]]
+    return [round(t, 9) for t in tops]
+
+
+def test_losses_per_accelerator_in_cycles_at_iso_multipliers(tmp_path):
+    table = slot_table()
+    fig = losses(table)
+    assert len(fig.axes[0].containers) == len(SLOT_PARTS)  # one stacked series per part
+    expected = table.groupby("accelerator", sort=False)["slots_total"].sum() / 64
+    assert stacked_heights(fig) == pytest.approx(list(expected))
+    assert "cycles" in fig.axes[0].get_ylabel()
+    saved(fig, tmp_path)
+
+
+def test_losses_in_shares_when_multipliers_differ_and_per_layer(tmp_path):
+    fig = losses(slot_table(multipliers=(64, 128, 256)))
+    assert stacked_heights(fig) == pytest.approx([1.0, 1.0, 1.0])
+    assert "share" in fig.axes[0].get_ylabel()
+    one = slot_table(accels=["a"], multipliers=(64,))
+    per_layer = losses(one)
+    assert stacked_heights(per_layer) == pytest.approx(list(one["slots_total"] / 64))
+    assert [t.get_text() for t in per_layer.axes[0].get_xticklabels()] == ["l1", "l2"]
+    with pytest.raises(PlotError, match="slots_total"):
+        losses(layer_table())
+    saved(per_layer, tmp_path)
+
+
+def test_losses_marks_an_accelerator_that_ran_fewer_layers():
+    table = slot_table(layers=("l1",)).assign(layers=[2, 1, 2], network_layers=2)
+    labels = [t.get_text() for t in losses(table, by="accelerator").axes[0].get_xticklabels()]
+    assert labels == ["a", "b\n(1/2 layers)", "c"]
+    speed = speedup_bars(table.assign(speedup=[1.0, 2.0, 3.0]))
+    assert [t.get_text() for t in speed.axes[0].get_legend().get_texts()] == ["a", "b (1/2 layers)", "c"]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slot_checks import check_layer_run
+from slot_checks import check_layer_run, check_row
 
+import accelsim
 from accelsim.accelerators import build
 from accelsim.api import list_configs, resolve_config
 from accelsim.config.workload_spec import UniformPattern
+from accelsim.plots import load_results
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile
@@ -60,3 +62,22 @@ def test_slot_partition_and_metrics_on_random_layers(config, layer, weights, act
         check_layer_run(result, timeline)
     else:
         assert result.slots.total == result.multipliers * result.cycles
+
+
+WRITTEN = ["systolic_ws_32x32_lpddr4", "phantom2d", "scnn", "dcnn", "sparten", "eyeriss_v1_scaled192"]
+WRITTEN += ["eyeriss_v2_1024", "eyeriss_v2_ddr4", "imce", "winograd_fpga"]
+
+
+@pytest.mark.parametrize("config", WRITTEN)
+def test_written_metrics_are_the_written_timelines(config, tmp_path):
+    """layers.parquet's imbalance, idle_fraction and stall_cycles are those of timeline.parquet, which lists
+    every unit of every layer (a real network, written and read back)."""
+    run = accelsim.simulate(config, "mobilenet_v1_0.5_128", "pruned", skip_unsupported=True)
+    run.write(tmp_path)
+    tables = load_results(tmp_path)
+    assert tables.layers is not None
+    assert tables.timeline is not None
+    assert len(tables.layers) > 0
+    for row in tables.layers.to_dict("records"):
+        timeline = tables.timeline[tables.timeline["layer"] == row["layer"]]
+        check_row(row, timeline)

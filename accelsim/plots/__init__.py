@@ -8,10 +8,12 @@ from accelsim.plots.bars import energy_breakdown, speedup_bars, utilization_per_
 from accelsim.plots.dispatch import PLOT_KINDS, check_kind, figure_for
 from accelsim.plots.figure import PlotError
 from accelsim.plots.load_balance import load_balance, unit_fractions
+from accelsim.plots.losses import PART_COLORS, losses
 from accelsim.plots.results import ResultTables, load_results
 from accelsim.plots.sweep_plot import aggregate_points, sweep_plot
 
 __all__ = [
+    "PART_COLORS",
     "PLOT_KINDS",
     "PlotError",
     "ResultTables",
@@ -21,6 +23,7 @@ __all__ = [
     "figure_for",
     "load_balance",
     "load_results",
+    "losses",
     "speedup_bars",
     "sweep_plot",
     "unit_fractions",

@@ -16,7 +16,8 @@ def speedup_bars(network: pd.DataFrame, *, title: str | None = None) -> Figure:
     """Grouped bars: one group per network, one bar per accelerator, speedup vs each group's baseline.
 
     `network`: comparison network tables (`Comparison.network`, comparison_network.csv), possibly
-    of several networks concatenated; columns network, accelerator, speedup (baseline optional).
+    of several networks concatenated; columns network, accelerator, speedup (baseline optional). An
+    accelerator that ran fewer layers than the network has is marked in the legend (`13/16 layers`).
     """
     require_columns(network, ["network", "accelerator", "speedup"], "speedup_bars")
     networks = ordered_unique(network["network"])
@@ -29,7 +30,8 @@ def speedup_bars(network: pd.DataFrame, *, title: str | None = None) -> Figure:
         mine = network[network["accelerator"].astype(str) == accel]
         speed = {str(n): float(v) for n, v in zip(mine["network"], mine["speedup"], strict=True)}
         values = [speed.get(n, np.nan) for n in networks]
-        bars = ax.bar(x + (i - (len(accels) - 1) / 2) * width, values, width, label=accel)
+        label = accel + _partial_coverage(mine)
+        bars = ax.bar(x + (i - (len(accels) - 1) / 2) * width, values, width, label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xticks(x, networks)
@@ -40,6 +42,18 @@ def speedup_bars(network: pd.DataFrame, *, title: str | None = None) -> Figure:
     ax.margins(y=0.12)
     ax.legend(title="accelerator", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
+
+
+def _partial_coverage(rows: pd.DataFrame) -> str:
+    """' (13/16 layers)' for an accelerator that ran fewer layers than the network has, else ''."""
+    if not {"layers", "network_layers"} <= set(rows.columns):
+        return ""
+    partial = [
+        f"{int(r.layers)}/{int(r.network_layers)}"
+        for r in rows.itertuples()
+        if int(r.layers) < int(r.network_layers)
+    ]
+    return f" ({', '.join(partial)} layers)" if partial else ""
 
 
 def energy_breakdown(

@@ -11,10 +11,11 @@ from accelsim.errors import UnknownNameError
 from accelsim.plots.bars import energy_breakdown, speedup_bars, utilization_per_layer
 from accelsim.plots.figure import PlotError
 from accelsim.plots.load_balance import load_balance
+from accelsim.plots.losses import losses
 from accelsim.plots.results import ResultTables
 from accelsim.plots.sweep_plot import sweep_plot
 
-PLOT_KINDS = ("speedup", "energy", "utilization", "load-balance", "sweep")
+PLOT_KINDS = ("speedup", "energy", "utilization", "load-balance", "losses", "sweep")
 """Kinds of `accelsim plot KIND`."""
 
 
@@ -40,7 +41,9 @@ def figure_for(
     speedup: comparison network tables (several networks side by side); energy: a comparison per
     accelerator, or one run per layer (`accelerator` picks a comparison's run); utilization: per-layer
     rows; load-balance: one run's timeline (`accelerator` picks a comparison's run, `layer` the
-    timeline's layer); sweep: a sweep's results (`x`, `series`, `metric`).
+    timeline's layer); losses: the slot partition of a comparison per accelerator, of one run per
+    layer (`accelerator` picks a comparison's run), or of a sweep per point; sweep: a sweep's results
+    (`x`, `series`, `metric`).
     """
     check_kind(kind)
     if not results:
@@ -65,6 +68,12 @@ def figure_for(
         return load_balance(
             _concat([results[0].run(accelerator)], "timeline", "a run with timeline.parquet"), layer=layer
         )
+    if kind == "losses":
+        if accelerator is not None:
+            return losses(_concat([r.run(accelerator) for r in results], "layers", "a run"), by="layer")
+        if all(r.network is not None for r in results):
+            return losses(_concat(results, "network", "a comparison"), by="accelerator")
+        return losses(_concat(results, "layers", "a run, a comparison or a sweep"))
     return sweep_plot(
         _concat(results, "layers", "a sweep's results.parquet"), x, metric=metric, series=series
     )

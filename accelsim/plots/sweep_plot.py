@@ -11,20 +11,24 @@ from accelsim.plots.figure import PlotError, energy_unit, new_figure, ordered_un
 from accelsim.report.schema import LAYER_COLUMNS
 
 SUMMED = ("cycles", "latency_s", "stall_cycles", "macs_dense", "macs_effectual", "macs_issued")
-"""Per-layer columns a point's value is the sum of (plus energy_pj, energy_<component>_pj, *_bytes)."""
+"""Per-layer columns a point's value is the sum of (plus energy_*, slots_* and *_bytes)."""
 
 RESULT_COLUMNS = frozenset([*LAYER_COLUMNS, "profile", "seed", "point_id"])
 """Columns of a sweep table that are results or workload ids, not sweep axes."""
 
 
 def _summed(columns: pd.Index) -> list[str]:
-    extra = [c for c in columns if str(c).startswith("energy_") or str(c).endswith("_bytes")]
+    extra = [c for c in columns if str(c).startswith(("energy_", "slots_")) or str(c).endswith("_bytes")]
     return [c for c in (*SUMMED, *extra) if c in columns]
 
 
 def axis_columns(results: pd.DataFrame) -> list[str]:
     """Columns of a sweep table that are neither result columns nor ids: the swept axes."""
-    return [str(c) for c in results.columns if c not in RESULT_COLUMNS and not str(c).startswith("energy_")]
+    return [
+        str(c)
+        for c in results.columns
+        if c not in RESULT_COLUMNS and not str(c).startswith(("energy_", "slots_"))
+    ]
 
 
 def aggregate_points(results: pd.DataFrame) -> pd.DataFrame:

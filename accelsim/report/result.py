@@ -8,7 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from accelsim.report.schema import ENERGY_COLUMNS, LAYER_COLUMNS, TIMELINE_COLUMNS, LayerResult
+from accelsim.report.schema import (
+    ENERGY_COLUMNS,
+    LAYER_COLUMNS,
+    SLOT_COLUMNS,
+    SLOT_PARTS,
+    TIMELINE_COLUMNS,
+    LayerResult,
+)
 from accelsim.report.writers import write_json, write_table
 
 
@@ -64,7 +71,7 @@ def network_totals(layers: pd.DataFrame) -> pd.Series:
     if layers.empty:
         raise ValueError("no layers to total")
     summed = ["macs_dense", "macs_effectual", "macs_issued", "cycles", "latency_s", "stall_cycles"]
-    summed += ["dram_bytes", "sram_bytes", "energy_pj", *ENERGY_COLUMNS, "folds"]
+    summed += [*SLOT_COLUMNS, "dram_bytes", "sram_bytes", "energy_pj", *ENERGY_COLUMNS, "folds"]
     sums = layers[summed].sum()
     mult = layers["multipliers"].iloc[0]
     cycles = sums["cycles"]
@@ -83,3 +90,19 @@ def network_totals(layers: pd.DataFrame) -> pd.Series:
         "fallback_layers": int((layers["fallback"] != "").sum()),
     }
     return pd.Series(out)
+
+
+SHARE_COLUMNS = tuple(f"share_{part}" for part in SLOT_PARTS)
+"""The slot partition as fractions of slots_total, one column per part."""
+
+
+def slot_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """share_<part> = slots_<part> / slots_total for every row of a table with slot columns."""
+    total = table["slots_total"].astype(float)
+    return pd.DataFrame(
+        {
+            share: table[f"slots_{part}"].astype(float) / total
+            for share, part in zip(SHARE_COLUMNS, SLOT_PARTS, strict=True)
+        },
+        index=table.index,
+    )
