@@ -24,6 +24,7 @@ import pandas as pd
 from lower_bound import popcount_seconds
 
 import accelsim
+from accelsim.report.schema import SLOT_PARTS
 
 NET = "mobilenet_v1_0.5_128"
 ARTIFACT = "Accelergy-Project/micro22-sparseloop-artifact @ de0374a, fig12_eyerissv2_pe_setup"
@@ -385,10 +386,28 @@ def cluster_timeline(run: accelsim.RunResult, pes_per_cluster: int = 12) -> pd.D
 
 def layer_balance(run: accelsim.RunResult) -> pd.DataFrame:
     """Per layer: cycles, PE imbalance (max / mean busy), idle fraction and what bounded it."""
-    columns = ["layer", "kind", "cycles", "stall_cycles", "imbalance", "idle_fraction", "mapping"]
+    columns = ["layer", "kind", "cycles", "stall_cycles", "imbalance", "idle_fraction", "closed_form"]
     df = run.layers[columns].copy()
-    df["bound"] = ["NoC" if "NoC-bound" in m else "DRAM" if "DRAM-bound" in m else "PEs" for m in df.mapping]
-    return df.drop(columns="mapping")
+    df["bound"] = [
+        "NoC" if "HM-NoC set" in text else "DRAM" if "DRAM set" in text else "PEs" for text in df.closed_form
+    ]
+    return df.drop(columns="closed_form")
+
+
+def slot_shares(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Where the cycles went: each slot part's share of the slots of the given layer rows."""
+    parts = [f"slots_{part}" for part in SLOT_PARTS]
+    rows = []
+    for label, layers in runs.items():
+        t = layers[parts].sum()
+        rows.append([label, *(float(t[p] / t.sum()) for p in parts)])
+    return pd.DataFrame(rows, columns=["layers", *SLOT_PARTS])
+
+
+def by_kind(run: accelsim.RunResult, label: str) -> dict[str, pd.DataFrame]:
+    """The run's layer rows by layer kind, then all of them."""
+    layers = run.layers
+    return {**{f"{label}, {kind}": rows for kind, rows in layers.groupby("kind")}, f"{label}, all": layers}
 
 
 def _cell(v: object) -> str:
@@ -452,6 +471,14 @@ def main() -> None:
         "Table 1 summary": headline(pe) + "\n\n" + _fmt(summary),
         "Table 2: whole chip, sparse MobileNet 0.5-128": _fmt(chip),
         "Table 3: other published figures (REFERENCE §4.4, §8.3-§8.4, §11)": _fmt(other),
+        "Where the cycles went (shares of PEs x SIMD x cycles)": _fmt(
+            slot_shares(
+                {
+                    **by_kind(runs["v2"], "eyeriss_v2, MobileNet 0.5-128 pruned"),
+                    "eyeriss_v2, VGG16 pruned": vgg.layers,
+                }
+            )
+        ),
         "Per-layer balance (eyeriss_v2, from the engine's per-PE timeline)": _fmt(layer_balance(runs["v2"])),
         "Per-cluster busy fraction over the network": _fmt(cluster_timeline(runs["v2"])),
         "Timings (one run, shared machine)": _fmt(timings)

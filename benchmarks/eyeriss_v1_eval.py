@@ -23,6 +23,7 @@ import pandas as pd
 
 import accelsim
 from accelsim.api import RunResult, resolve_config
+from accelsim.report.schema import SLOT_PARTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "eyeriss_v1.md"
 
@@ -165,6 +166,16 @@ def energy_table(results: dict[str, RunResult]) -> list[str]:
     return lines
 
 
+def slot_table(runs: dict[str, pd.DataFrame]) -> list[str]:
+    """Where the cycles went: each slot part's share of the slots of the given layer rows."""
+    lines = ["| run | " + " | ".join(SLOT_PARTS) + " |", "|---|" + "---|" * len(SLOT_PARTS)]
+    for label, rows in runs.items():
+        t = rows[[f"slots_{part}" for part in SLOT_PARTS]].sum()
+        shares = " | ".join(f"{100 * t[f'slots_{part}'] / t.sum():.1f} %" for part in SLOT_PARTS)
+        lines.append(f"| {label} | {shares} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {DOC.name}")
@@ -191,6 +202,16 @@ def main() -> None:
         "Conv layers on the chip vs the JSSC'17 abstract": abstract_table(chip, chip_n),
         "Scaled v1 (192 PEs, 8 bit) vs the v1 figures derived from Eyeriss v2's ratios": scaled_table(scaled),
         "Scaled v1 on MobileNet v1 0.5-128 by layer kind": kind_table(scaled["mobilenet_v1_0.5_128"]),
+        "Where the cycles went (shares of the slots, rows x cols x cycles)": slot_table(
+            {
+                "eyeriss_v1, alexnet eyeriss_inputs CONV1-5, N = 1": conv_rows(chip["alexnet"]),
+                f"eyeriss_v1, alexnet eyeriss_inputs CONV1-5, N = {JSSC_BATCH}": conv_rows(chip_n["alexnet"]),
+                "eyeriss_v1, alexnet eyeriss_inputs all layers, N = 1": chip["alexnet"].layers,
+                "eyeriss_v1, vgg16 dense conv layers, N = 1": conv_rows(chip["vgg16"]),
+                "eyeriss_v1_scaled192, mobilenet_v1_0.5_128": scaled["mobilenet_v1_0.5_128"].layers,
+                "eyeriss_v1_scaled192, alexnet": scaled["alexnet"].layers,
+            }
+        ),
         "Energy breakdown (whole network, Eyeriss normalised costs)": energy_table(
             {
                 "eyeriss_v1, alexnet eyeriss_inputs, N = 1": chip["alexnet"],

@@ -26,6 +26,8 @@ from accelsim.accelerators import build
 from accelsim.accelerators.base import Accelerator
 from accelsim.api import resolve_config, resolve_network, simulate
 from accelsim.config.arch import parse_arch
+from accelsim.report.result import slot_shares
+from accelsim.report.schema import SLOT_COLUMNS, SLOT_PARTS
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile, load_profile
 
@@ -109,13 +111,15 @@ def crossover(df: pd.DataFrame, col: str) -> float:
     return float("nan")
 
 
-def network_rows(network: str) -> pd.DataFrame:
-    """Per layer: SCNN, DCNN, DCNN-opt cycles and energy on the pruned profile."""
-    runs = {
-        c: simulate(c, network, "pruned", 0).layers.set_index("layer") for c in ("scnn", "dcnn", "dcnn_opt")
-    }
+CONFIGS = ("scnn", "dcnn", "dcnn_opt")
+
+
+def network_rows(network: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per layer: SCNN, DCNN, DCNN-opt cycles and energy on the pruned profile; and where each
+    config's slots went (shares of multipliers x cycles, all layers and the non-FC ones)."""
+    runs = {c: simulate(c, network, "pruned", 0).layers.set_index("layer") for c in CONFIGS}
     s, d, o = runs["scnn"], runs["dcnn"], runs["dcnn_opt"]
-    return pd.DataFrame(
+    return slot_rows(network, runs), pd.DataFrame(
         {
             "kind": s.kind,
             "scnn_cycles": s.cycles,
@@ -132,6 +136,26 @@ def network_rows(network: str) -> pd.DataFrame:
             "mapping": s.mapping,
         }
     )
+
+
+def slot_rows(network: str, runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Network slot shares of each config, over all layers and over the non-FC layers."""
+    rows = []
+    for config, df in runs.items():
+        for which, part in (("all", df), ("non-FC", df[df.kind != "fc"])):
+            total = part[list(SLOT_COLUMNS)].sum().to_frame().T
+            shares = slot_shares(total).iloc[0]
+            rows.append(
+                {
+                    "network": network,
+                    "config": config,
+                    "layers": which,
+                    "cycles": int(part.cycles.sum()),
+                    "stall_cycles": int(part.stall_cycles.sum()),
+                    **{p: float(shares[f"share_{p}"]) for p in SLOT_PARTS},
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def fc_utilization(**changes: object) -> pd.DataFrame:
@@ -282,7 +306,9 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"write {DOC}")
     args = parser.parse_args()
     t = timing()
-    nets = {n: network_rows(n) for n in NETWORKS}
+    runs = {n: network_rows(n) for n in NETWORKS}
+    nets = {n: r[1] for n, r in runs.items()}
+    slots = pd.concat([r[0] for r in runs.values()], ignore_index=True)
     fc = fc_utilization()
     sw = sweep()
     sens, nonfc = sensitivity()
@@ -319,7 +345,7 @@ def main() -> None:
     val = pd.DataFrame(rows, columns=["figure", "paper", "model"])
     val["error_%"] = 100 * (val.model - val.paper) / val.paper
     orders = order_table(val, sw, sens, nonfc, fc_rsk)
-    text = render(val, nets, fc, sw, sens, orders, t)
+    text = render(val, nets, fc, sw, sens, orders, slots, t)
     print(text)
     if args.write:
         DOC.write_text(text)
@@ -327,7 +353,8 @@ def main() -> None:
 
 
 def render(val: pd.DataFrame, nets: dict[str, pd.DataFrame], fc: pd.DataFrame, sw: pd.DataFrame,
-           sens: pd.DataFrame, orders: pd.DataFrame, t: dict[str, float]) -> str:  # fmt: skip
+           sens: pd.DataFrame, orders: pd.DataFrame, slots: pd.DataFrame,
+           t: dict[str, float]) -> str:  # fmt: skip
     """The docs page."""
     parts = [
         "# SCNN, DCNN and DCNN-opt: validation",
@@ -371,6 +398,30 @@ def render(val: pd.DataFrame, nets: dict[str, pd.DataFrame], fc: pd.DataFrame, s
         "collisions only if it were fed krs vectors, which no dense dataflow needs to do.",
         "",
         fmt(orders),
+        "",
+        "## Where the cycles went",
+        "",
+        "Every layer's multipliers x cycles slots (docs/architecture.md) divide as follows. The",
+        "timeline's units are the 64 PEs (F x I = 16 multipliers each); the array is one engine unit",
+        "that moves from output-channel group to group, and each PE's timeline is drawn from the",
+        "kernel's exact cycles of it in every group. A busy PE-cycle is either a step's firing cycle",
+        "or a cycle the step waits for a busy accumulator bank. Its 16 slots are *effectual* when the",
+        "product is accumulated into an output (SCNN: the kernel's valid products, exactly the layer's",
+        "effectual MACs; DCNN / DCNN-opt: the effectual MACs), *ineffectual* when a product is formed",
+        "but adds to no output (a zero operand for the dense designs; for all three a product that",
+        "falls outside the output plane or the band and is discarded before the crossbar), and",
+        "*packing* when no product is formed (lanes a short F- or I-vector leaves empty, and all 16",
+        "lanes of a bank-conflict cycle; an FC step holds one activation by the mapping, so its other",
+        "12 lanes are *unmapped*). A PE waiting at the group barrier for the slowest PE is",
+        "*unit_idle*; the halo exchange after each group (and the FC partial-sum reduction) is a wait",
+        "for the on-chip network and the array's waits for DRAM are waits for data: both are",
+        "*memory_stall* and count in `stall_cycles` (cycles in which at least one PE waits). A PE",
+        "without an output tile in the layer is *unmapped* (13 x 13 and 27 x 27 planes use 7 x 7 of",
+        "the 8 x 8 PEs); one without a tile in a short last band, or done with the last group of a",
+        "layer without a halo (1 x 1) before the slowest PE, waits for the others: *imbalance*. DCNN-opt",
+        "gates zero products for energy only: its slots are DCNN's. Columns are shares of the slots.",
+        "",
+        fmt(slots),
         "",
         "## Speed",
         "",

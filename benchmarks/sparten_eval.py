@@ -26,6 +26,7 @@ import accelsim
 from accelsim.api import resolve_config, resolve_network
 from accelsim.config.workload_spec import ChannelPattern, ClusteredPattern, PatternSpec
 from accelsim.report.result import RunResult
+from accelsim.report.schema import SLOT_PARTS
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import LayerKind
 from accelsim.workload.masks import nonzero_count
@@ -66,8 +67,11 @@ def cycles_by_layer(result: RunResult) -> pd.Series:
     return result.layers.set_index("layer")["cycles"]
 
 
-def evaluate(network: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """(speedup rows, per-layer table, energy table, total cycles per design) of one network."""
+def evaluate(
+    network: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int], pd.DataFrame]:
+    """(speedup rows, per-layer table, energy table, total cycles per design, slot shares per design)
+    of one network."""
     runs = {"dense": run("sparten_dense", network), "one_sided": run("sparten_one_sided", network)}
     for variant in VARIANTS:
         runs[variant] = run("sparten", network, balancing=variant)
@@ -94,7 +98,26 @@ def evaluate(network: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, di
     energy = energy.rename(columns={"pj": "total"})
     energy.insert(0, "network", network)
     totals = {name: int(cyc[name].sum()) for name in cyc.columns}
-    return pd.DataFrame(rows), per_layer, energy.reset_index(names="design"), totals
+    return (
+        pd.DataFrame(rows),
+        per_layer,
+        energy.reset_index(names="design"),
+        totals,
+        slot_shares(runs, network),
+    )
+
+
+def slot_shares(runs: dict[str, RunResult], network: str) -> pd.DataFrame:
+    """Per SparTen design: where its multiplier-cycles went over the network's convolution layers (%)."""
+    rows = []
+    for name, r in runs.items():
+        if name == "scnn":
+            continue
+        total = r.layers["slots_total"].sum()
+        row: dict[str, object] = {"design": name, "network": network}
+        row |= {part: 100 * r.layers[f"slots_{part}"].sum() / total for part in SLOT_PARTS}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def total_cycles(result: RunResult) -> int:
@@ -246,6 +269,7 @@ def main() -> None:
     speedups = pd.concat([r[0] for r in results], ignore_index=True)
     table = validation_table(speedups)
     energy = pd.concat([r[2] for r in results], ignore_index=True)
+    slots = pd.concat([r[4] for r in results], ignore_index=True)
     t0 = time.perf_counter()
     sens = sensitivity_table(
         pd.concat([sensitivity(net, r[3]) for net, r in zip(NETWORKS, results, strict=True)])
@@ -261,6 +285,8 @@ def main() -> None:
     print()
     print(fmt(energy, 1))
     print()
+    print(fmt(slots, 1))
+    print()
     print(fmt(sens))
     print()
     print(fmt(masks))
@@ -270,7 +296,7 @@ def main() -> None:
         f"{times['popcount_s']:.2f} s; ratio {times['sparten_s'] / times['popcount_s']:.2f}"
     )
     if args.write:
-        DOC.write_text(render(speedups, table, [r[1] for r in results], energy, times, sens, masks))
+        DOC.write_text(render(speedups, table, [r[1] for r in results], energy, slots, times, sens, masks))
         print(f"wrote {DOC}")
 
 
@@ -279,11 +305,13 @@ def render(
     table: pd.DataFrame,
     per_layer: list[pd.DataFrame],
     energy: pd.DataFrame,
+    slots: pd.DataFrame,
     times: dict[str, float],
     sens: pd.DataFrame,
     masks: pd.DataFrame,
 ) -> str:
-    """The docs page: model summary, validation table, per-layer tables, energy, sensitivity, timings."""
+    """The docs page: model summary, validation table, per-layer tables, where the cycles went, energy,
+    sensitivity, timings."""
     scnn_note = "SCNN is the `scnn` config of this repository, on the same masks."
     parts = [
         "# SparTen and its baselines\n",
@@ -314,14 +342,19 @@ def render(
         EXPLANATION,
         "\n## Per-layer cycles and CU utilisation\n",
         "`util_*` = multiplications / (1,024 x cycles); `imbalance_*` = max / mean busy cycles over "
-        "the 1,024 CUs. The timeline in the results gives every CU a busy row per pass (stalls as "
-        "stalled rows, the barrier wait as idle gaps, one closing idle row), exact in time; a layer whose "
-        "rows would pass 100k (depthwise layers, a pass per channel) merges consecutive passes of a cluster "
-        "into windows, keeping each CU's busy and stalled cycles exact.\n",
+        "the 1,024 CUs (the shared definition, from the timeline). The timeline in the results gives every "
+        "CU, in every pass, its DRAM stall (if it holds a filter), then its barrier waits as one idle row, "
+        "then its busy cycles up to the end of the pass; its rows tile the layer, exact per pass. A layer "
+        "whose rows would pass 100k (none of these networks') merges consecutive passes of a cluster into "
+        "windows, keeping each CU's busy and stalled cycles and the end of its last activity exact "
+        "(docs/assumptions.md SP12).\n",
     ]
     for net, df in zip(NETWORKS, per_layer, strict=True):
         parts += [f"\n### {net}\n", fmt(df)]
     parts += [
+        "\n## Where the cycles went\n",
+        SLOTS_NOTE,
+        fmt(slots, 1),
         "\n## Energy (µJ, convolution layers)\n",
         "Action counts x the `accelergy_40nm` table scaled to 45 nm; `sram` includes the SparseMap metadata "
         "reads of every join and the per-CU filter buffers, `noc` the input broadcasts (map + values to "
@@ -352,8 +385,8 @@ EXPLANATION = """\
   here (REFERENCE §7.5, §12.3).
 - **Barrier per chunk.** Every chunk waits for the CU with the most matches; with 32 CUs per cluster
   the max of 32 match counts is well above the mean at these densities (see `util_*` and
-  `imbalance_*` per layer below). The Sensitivity section below lets CUs buffer more than one chunk:
-  most of this loss goes away.
+  `imbalance_*` per layer below, and `unit_idle` under "Where the cycles went"). The Sensitivity
+  section below lets CUs buffer more than one chunk: most of this loss goes away.
 - **Greedy balancing gains little on uniform masks.** GB-S sorts by whole-filter density; with uniform
   random pruning every filter of a layer has almost the same density (binomial spread), so sorting
   hardly changes a pass's slowest CU. GB-H sorts per chunk and helps more, but the match count also
@@ -365,6 +398,23 @@ EXPLANATION = """\
   SparTen efficiency. The paper's one-sided design is not described in REFERENCE (§4.6 [unverified]).
 - **Small-channel layers.** AlexNet conv1 (3 channels) and VGG16 conv1_1 make 3-channel chunks: the
   per-chunk minimum of one cycle and the barrier weigh more (conv1 is dense in activations anyway).
+"""
+
+SLOTS_NOTE = """\
+Shares (%) of the multiplier-cycles (`slots_total` = 1,024 x cycles) of the convolution layers, from
+the result rows (docs/architecture.md, "Where the cycles went"). A CU's busy cycles are its products,
+effectual (both operands non-zero; one slot each, so `slots_effectual` = `macs_effectual` in every
+mode) or ineffectual (the baselines' products with a zero weight, or, dense, a zero of either operand);
+`packing`, the cycles a chunk with fewer products than `min_chunk_cycles` still costs; and `fill_drain`,
+the join pipeline fill of every pass in which the CU holds a filter. Its idle cycles before its last
+busy (or stalled) cycle are `unit_idle`: the waits at the per-chunk broadcast barrier and at the end
+of a pass for the CU with the most matches (SparTen only: the baselines give every CU of a pass the
+same work), and passes in which it holds no filter while a later one follows. Its idle cycles after it
+are `imbalance`:
+its cluster's block of output positions is done while others still run, or the last pass has fewer
+filters than CUs. `unmapped`: CUs that never hold a filter (fewer filters per group than CUs) or
+clusters without output positions; `memory_stall`: DRAM stalls (none with the shipped unlimited
+bandwidth). docs/assumptions.md SP12-SP14.
 """
 
 SENSITIVITY_NOTE = """\

@@ -6,7 +6,8 @@ Prints (and with --write puts into docs/winograd.md between the RESULTS markers)
    AlexNet and VGG16, with the shipped config at batch 1 and at batch 2 (both compute units busy);
 3. the aggregate GFLOPS over 3x3 convolutions against the paper's 50 GFLOPS (REFERENCE §10.1 [paper]);
 4. the multiplies F(2x2,3x3) saves against direct convolution (2.25x at best);
-5. sensitivity to the timing assumptions, whole networks with the CPU fallback, simulator wall time.
+5. sensitivity to the timing assumptions, whole networks with the CPU fallback, simulator wall time;
+6. where the cycles went: the slot shares of whole networks (FPGA layers and all layers).
 Nothing is fitted: every number comes from arch_configs/winograd_fpga.yaml as shipped.
 
     python benchmarks/winograd_eval.py [--write]
@@ -26,7 +27,7 @@ from lower_bound import popcount_seconds
 import accelsim
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network
-from accelsim.report.schema import LayerResult
+from accelsim.report.schema import SLOT_PARTS, LayerResult
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.sparsity import dense_profile
@@ -142,6 +143,19 @@ def per_layer(layers: list[tuple[str, Layer]]) -> tuple[list[str], dict[str, flo
     return rows, totals
 
 
+def slot_share_rows() -> list[list[str]]:
+    """Slot shares of AlexNet and VGG16, dense and pruned: the FPGA layers, and all layers."""
+    rows = []
+    for net in ("alexnet", "vgg16"):
+        for profile in ("dense", "pruned"):
+            res = accelsim.simulate("winograd_fpga", net, profile).layers
+            for label, part in (("FPGA", res[res["fallback"] == ""]), ("all", res)):
+                total = part["slots_total"].sum()
+                shares = [f"{part[f'slots_{p}'].sum() / total:.1%}" for p in SLOT_PARTS]
+                rows.append([net, profile, label, *shares])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the results into docs/winograd.md")
@@ -246,6 +260,13 @@ def main() -> None:
         nets,
     )
     lines += ["", "Wall times measured once on a shared 2-core machine."]
+    lines += ["", "### 7. Where the cycles went (shares of multipliers x cycles, batch 1)", ""]
+    lines += table(["network", "profile", "layers", *SLOT_PARTS], slot_share_rows())
+    lines += [
+        "",
+        "FPGA = the 3x3 layers the engine runs; all = with the CPU layers, whose cycles leave every "
+        "multiplier unmapped.",
+    ]
 
     text = "\n".join(lines)
     print(text)

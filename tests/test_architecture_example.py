@@ -51,3 +51,18 @@ def test_twenty_filters_on_sixteen_pes(example):
 
 def test_ten_filters_leave_six_pes_unmapped(example):
     assert run(example, 10).slots.unmapped == 6 * 900
+
+
+def test_dataflows_are_typed_at_registration_and_lookup():
+    from accelsim.dataflows import get_dataflow, register_dataflow
+    from accelsim.dataflows.phantom import PhantomDataflow
+    from accelsim.dataflows.systolic import SystolicDataflow
+
+    with pytest.raises(TypeError, match="not a Dataflow"):
+        register_dataflow("systolic", "untyped")(object())
+    with pytest.raises(TypeError, match="not a Dataflow of family 'scnn'"):
+        register_dataflow("scnn", "borrowed")(SystolicDataflow("ws", 1))
+    assert "untyped" not in DATAFLOWS["systolic"]
+    assert isinstance(get_dataflow("systolic", "ws", SystolicDataflow), SystolicDataflow)
+    with pytest.raises(TypeError, match="not a PhantomDataflow"):
+        get_dataflow("systolic", "ws", PhantomDataflow)

@@ -21,6 +21,7 @@ from accelsim.energy import (
     DEFAULT_TABLE,
     ENERGY_COLUMNS,
     Action,
+    ActionEnergy,
     EnergyModel,
     energy_breakdown,
     energy_factor,
@@ -280,9 +281,10 @@ def test_fp_mac_needs_fp_entries() -> None:
 
 
 def test_energy_breakdown_sums_per_component() -> None:
-    mac, gated, rd = Action("mac", "mac"), Action("mac", "gated"), Action("sram", "read")
-    costs = {mac: 2.0, gated: 0.1, rd: 5.0, Action("dram", "read"): 64.0}
-    out = energy_breakdown({mac: 10, gated: 4, rd: 3}, costs)
+    of = ActionEnergy.of
+    out = energy_breakdown(
+        [of("mac", "mac", 10, 2.0), of("mac", "gated", 4, 0.1), of("sram", "read", 3, 5.0)]
+    )
     assert tuple(out) == ENERGY_COLUMNS == tuple(f"energy_{c}_pj" for c in COMPONENTS)
     assert out["energy_mac_pj"] == pytest.approx(20.4)
     assert out["energy_sram_pj"] == pytest.approx(15.0)
@@ -290,12 +292,24 @@ def test_energy_breakdown_sums_per_component() -> None:
 
 
 def test_energy_breakdown_of_nothing_is_all_zero() -> None:
-    assert energy_breakdown({}, {}) == dict.fromkeys(ENERGY_COLUMNS, 0.0)
+    assert energy_breakdown([]) == dict.fromkeys(ENERGY_COLUMNS, 0.0)
 
 
-def test_missing_cost_names_the_action() -> None:
-    with pytest.raises(AccelsimError, match=r"Action\(component='noc', op='hop'\)"):
-        energy_breakdown({Action("noc", "hop"): 5}, {Action("mac", "mac"): 1.0})
+def test_an_action_listed_twice_adds_up_at_one_cost() -> None:
+    of = ActionEnergy.of
+    out = energy_breakdown([of("noc", "hop", 5, 2.0), of("noc", "hop", 3, 2.0)])
+    assert out["energy_noc_pj"] == 16.0
+    with pytest.raises(AccelsimError, match=r"noc\.hop is listed at 2\.0 pJ and at 3\.0 pJ"):
+        energy_breakdown([of("noc", "hop", 5, 2.0), of("noc", "hop", 3, 3.0)])
+
+
+@pytest.mark.parametrize(
+    ("count", "pj", "what"),
+    [(-1, 1.0, "count"), (float("nan"), 1.0, "count"), (1, float("inf"), "pJ"), (1, -0.5, "pJ")],
+)
+def test_energy_breakdown_rejects_bad_counts_and_costs(count: float, pj: float, what: str) -> None:
+    with pytest.raises(AccelsimError, match=rf"energy action rf\.read: {what}"):
+        energy_breakdown([ActionEnergy.of("rf", "read", count, pj)])
 
 
 def test_action_rejects_unknown_component() -> None:

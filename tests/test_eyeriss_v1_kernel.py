@@ -24,6 +24,9 @@ FIELDS = {
     rs.PE_PASS_CYCLES: "pe_pass_cycles",
     rs.LOAD_CYCLES: "load_cycles",
     rs.COMPUTE_CYCLES: "compute_cycles",
+    rs.FILL_DRAIN_CYCLES: "fill_drain_cycles",
+    rs.PE_COMPUTE_CYCLES: "pe_compute_cycles",
+    rs.PE_FILL_DRAIN_CYCLES: "pe_fill_drain_cycles",
 }
 
 
@@ -85,6 +88,10 @@ def test_kernel_equals_cycle_by_cycle_reference(case):
     for image in range(batch):
         np.testing.assert_array_equal(ref.output[image], direct_conv(x[image], w, groups, stride, pad))
     assert fast[rs.MACS] == ref.output.size * c * r * s
+    # Every pass cycle is the filter load, compute, fill / drain or a bubble the reference saw.
+    waits = fast[rs.CYCLES] - fast[rs.COMPUTE_CYCLES] - fast[rs.FILL_DRAIN_CYCLES]
+    assert waits == ref.load_cycles + ref.bubble_cycles
+    assert fast[rs.MACS] <= fast[rs.PE_COMPUTE_CYCLES]  # a mapped PE does at most one MAC a cycle
 
 
 @settings(deadline=None, max_examples=60)
@@ -118,6 +125,11 @@ def test_pipeline_worked_example():
     # the compute of column 2 (ends at 13) by one cycle: 4 + 6 x 3 + 1 + 1 = 24 (two passes: 2 x 14).
     assert rs.pipeline_cycles(3, 4, 1, 3, 1, 2) == 24
     assert rs.pipeline_cycles(3, 4, 1, 3, 1) == 14
+    # The drain tail after the last compute: 1 cycle when compute-bound; drain-bound, the last
+    # column's compute ends at 8 (it waited from 3 to 7 for column 1's drain to start), its drain
+    # waits for column 1's until 12 and ends at 17: a 9-cycle tail.
+    assert rs.pipeline_phases(3, 2, 1, 3, 1) == (12, 1)
+    assert rs.pipeline_phases(3, 1, 1, 1, 5) == (17, 9)
 
 
 def test_alexnet_pe_sets_match_the_published_mapping():

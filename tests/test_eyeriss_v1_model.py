@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
+from slot_checks import check_layer_run
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network
@@ -12,6 +14,7 @@ from accelsim.config.arch import parse_arch
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.errors import ConfigError
 from accelsim.kernels import eyeriss_v1 as rs
+from accelsim.report.schema import SLOT_PARTS, Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile
@@ -19,8 +22,12 @@ from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_prof
 
 def spec_with(name: str = "eyeriss_v1", **changes):  # type: ignore[no-untyped-def]
     spec, _ = resolve_config(name)
-    dram = spec.dram.model_copy(update=changes.pop("dram", {}))
-    return spec.model_copy(update={"dram": dram, **changes})
+    nested = {
+        key: getattr(spec, key).model_copy(update=changes.pop(key))
+        for key in list(changes)
+        if isinstance(changes[key], dict)
+    }
+    return spec.model_copy(update={**nested, **changes})
 
 
 def run(spec, layer: Layer, profile=None, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -85,10 +92,14 @@ def test_run_length_coding_cuts_dram_bytes_of_sparse_inputs():
 
 
 def test_dram_bandwidth_adds_stalls_only():
-    free = run(spec_with(dram={"bandwidth_bytes_per_cycle": None}), FC)
+    free_spec = spec_with(dram={"bandwidth_bytes_per_cycle": None})
+    free = run(free_spec, FC)
     slow = run(spec_with(dram={"bandwidth_bytes_per_cycle": 0.5}), FC)
-    assert free.stall_cycles == 0
+    # Without a DRAM limit the array still waits for its buses (here the 51,200-word filter load over
+    # a 4-word bus), and only for them.
+    assert free.stall_cycles == build(free_spec).map(FC).wait_cycles == 51200 // 4
     assert slow.cycles > free.cycles
+    assert slow.stall_cycles - free.stall_cycles == slow.cycles - free.cycles  # DRAM adds stalls only
     assert slow.cycles >= slow.dram_bytes / 0.5 * 0.5  # FC at batch 1 streams every weight once: DRAM-bound
 
 
@@ -127,7 +138,8 @@ def test_bus_narrower_than_a_word_is_a_clear_error():
 
 
 # Results of the batch-1 model recorded before the `batch` option existed (eyeriss_v1 config, weights
-# 0.5 / activations 0.4 dense, seed 0): cycles, stall cycles, DRAM and GLB bytes, passes, total pJ.
+# 0.5 / activations 0.4 dense, seed 0): cycles, DRAM stall cycles, DRAM and GLB bytes, passes, total pJ.
+# (Recorded when stall cycles counted DRAM stalls only; they now count the bus waits too.)
 BATCH1_RECORDED = {
     "conv": (21962, 0, 49640.0, 292000.0, 6, 49590471.742),
     "dw": (3435, 963, 13416.0, 43072.0, 8, 5021289.300),
@@ -141,10 +153,11 @@ def test_batch_one_reproduces_the_recorded_results(layer):
     spec = spec_with()
     assert spec.batch == 1
     result = run(spec, layer, sparse(layer, 0.4))
-    cycles, stalls, dram, glb, passes, pj = BATCH1_RECORDED[layer.name]
+    cycles, dram_stalls, dram, glb, passes, pj = BATCH1_RECORDED[layer.name]
+    bus_waits = build(spec).map(layer).wait_cycles
     assert (result.cycles, result.stall_cycles, result.dram_bytes, result.sram_bytes, result.folds) == (
         cycles,
-        stalls,
+        dram_stalls + bus_waits,
         dram,
         glb,
         passes,
@@ -180,3 +193,101 @@ def test_batch_must_be_positive():
     data["batch"] = 0
     with pytest.raises(ConfigError, match="batch"):
         parse_arch(data, "test")
+
+
+def test_slot_partition_by_hand():
+    """A 3 x 4 array, psum spad of 2, 64-bit buses (4 words a cycle), no DRAM limit; a 3 x 3 input, one
+    channel, 3 filters of 2 x 2, 2 x 2 outputs (48 MACs).
+
+    The search keeps e = 2 (e = 1 ties on cycles, reads more ifmap words), q = 1, p = 2: two segments of
+    2 x 2 PEs (filters 0-1, filter 2) in one pass; the third PE row and two columns hold nothing.
+    Load: 2 x 2 x 2 + 2 x 1 x 2 = 12 filter words, 3 cycles. Deliveries: 3 rows x 2 taps = 6 words (2
+    cycles), then 3 (1 cycle); compute 4 cycles (2 filters x 2 taps) per column; drain 6 psums, 2 cycles.
+    Pipeline: fill 2, compute 4 + 4 (the second delivery hides under the first compute), drain 2 = 12;
+    15 cycles with the load. Slots (12 PEs x 15 = 180): 48 MACs, all effectual; the 8 mapped PEs
+    compute 8 cycles (64) of which the filter-2 segment idles 16 (unit_idle); they fill / drain 4 cycles
+    (32); the 4 unmapped PEs x 12 busy cycles (48); the load is a bus wait: 3 x 12 = 36 stalled.
+    """
+    spec = spec_with(
+        dram={"bandwidth_bytes_per_cycle": None},
+        array={"rows": 3, "cols": 4},
+        spads={"ifmap_words": 12, "filter_words": 224, "psum_words": 2},
+    )
+    spec = spec.model_validate(spec.model_dump())
+    layer = Layer("tiny", LayerKind.CONV, h=3, w=3, c=1, k=3, r=2, s=2)
+    accel = build(spec)
+    work = LayerWorkload("test", layer, dense_profile("test"), 0)
+    result, timeline = accel.simulate_layer(work)
+    assert (
+        result.mapping == "rs: segments 2x2 x2 per pass, q=1 ch, p=2 filt per PE, filters innermost, 1 passes"
+    )
+    assert (result.cycles, result.stall_cycles, result.units) == (15, 3, 1)
+    assert result.slots == Slots(
+        effectual=48, ineffectual=0, unmapped=48, unit_idle=16, memory_stall=36, fill_drain=32
+    )
+    check_layer_run(result, timeline)
+
+
+def test_gated_macs_are_ineffectual_slots():
+    """A dense array issues every MAC: zeros cost slots (ineffectual), never fewer cycles."""
+    free = spec_with(dram={"bandwidth_bytes_per_cycle": None})
+    dense, _ = build(free).simulate_layer(LayerWorkload("test", CONV, dense_profile("test"), 0))
+    work = LayerWorkload("test", CONV, sparse(CONV, 0.4), 0)
+    result, timeline = build(free).simulate_layer(work)
+    check_layer_run(result, timeline)
+    assert result.slots.effectual == result.macs_effectual == work.effectual_macs
+    assert result.slots.effectual + result.slots.ineffectual == result.macs_issued == CONV.macs
+    assert result.slots.ineffectual > 0
+    assert result.slots.packing == result.slots.imbalance == 0  # one lock-step unit, nothing to pack
+    # Same mapping and cycles as the dense run: only effectual and ineffectual trade places.
+    moved = ("effectual", "ineffectual")
+    for part in SLOT_PARTS:
+        if part not in moved:
+            assert getattr(result.slots, part) == getattr(dense.slots, part), part
+    assert result.slots.memory_stall == result.stall_cycles * result.multipliers  # bus waits only
+
+
+OPTIONS = [
+    {},
+    {"zero_gating": False},
+    {"weights_via_glb": True},
+    {"rlc_dram": False},
+    {"rlc_run_bits": 2, "rlc_pairs_per_word": 1},
+    {"dram": {"bandwidth_bytes_per_cycle": None}},
+    {"dram": {"bandwidth_bytes_per_cycle": 0.25}},
+    {"noc": {"ifmap_bits": 16, "filter_bits": 16, "psum_in_bits": 16, "psum_out_bits": 16}},
+]
+
+
+@pytest.mark.parametrize("config", ["eyeriss_v1", "eyeriss_v1_scaled192"])
+@pytest.mark.parametrize("changes", OPTIONS, ids=lambda c: ",".join(c) or "shipped")
+@pytest.mark.parametrize("layer", [CONV, DW, PW, FC], ids=lambda layer: layer.name)
+def test_every_option_passes_the_slot_checks(config, changes, layer):
+    changes = dict(changes)
+    if "noc" in changes:
+        spec, _ = resolve_config(config)
+        changes["noc"] = {key: max(bits, spec.precision.psum_bits) for key, bits in changes["noc"].items()}
+    spec = spec_with(config, **changes)
+    spec = spec.model_validate(spec.model_dump())
+    result, timeline = build(spec).simulate_layer(LayerWorkload("test", layer, sparse(layer, 0.4), 0))
+    check_layer_run(result, timeline)
+    assert result.slots.effectual == result.macs_effectual
+
+
+@pytest.mark.parametrize("layer", [CONV, FC], ids=lambda layer: layer.name)
+def test_a_batch_partitions_the_per_image_slots(layer):
+    """batch 4: counts cover the batch; the row's slots are the batch's proportions over its cycles."""
+    spec = spec_with(batch=4)
+    result, _ = build(spec).simulate_layer(LayerWorkload("test", layer, sparse(layer, 0.4), 0))
+    assert result.slots.total == result.multipliers * result.cycles
+    assert result.slots.memory_stall > 0  # the filter loads at least
+    assert result.slots.ineffectual > 0
+
+
+def test_the_dataflow_maps_without_a_cost_model():
+    """`map(layer, hardware)` is the dataflow's one entry point; without a cost callback it ranks by array
+    cycles alone, so with unlimited DRAM it finds as few cycles as the energy-ranked search."""
+    accel = build(spec_with("eyeriss_v1_scaled192"))
+    for layer in (CONV, DW, PW, FC):
+        plain = accel.dataflow.map(layer, dataclasses.replace(accel.hardware, cost=None))
+        assert plain.cycles == accel.map(layer).cycles

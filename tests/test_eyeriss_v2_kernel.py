@@ -6,7 +6,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.kernels.eyeriss_v2 import column_counts, pe_tile_stats
+from accelsim.kernels.eyeriss_v2 import (
+    STAT_CYCLES,
+    STAT_EFFECTUAL,
+    STAT_EMPTY,
+    STAT_ENTERED,
+    STAT_IDLE_LANES,
+    STAT_SLOTS,
+    column_counts,
+    pe_tile_stats,
+)
 from accelsim.kernels.reference.eyeriss_v2 import csc_encode, csc_positions, pe_tile_stats_ref
 
 
@@ -48,9 +57,10 @@ def tiles(draw: st.DrawFn) -> dict:
 
 def _kernel(t: dict) -> np.ndarray:
     counts = column_counts(t["weights"], t["m_bounds"], t["depthwise"], t["weights_compressed"])
+    nonzero = column_counts(t["weights"], t["m_bounds"], t["depthwise"], True)
     return pe_tile_stats(
-        counts, t["acts"], t["stride"], t["out_w"], t["c_bounds"], t["pix_bounds"], t["simd"],
-        t["iacts_compressed"], t["empty_column_cycles"], t["fill_cycles"],
+        counts, nonzero, t["acts"], t["stride"], t["out_w"], t["c_bounds"], t["pix_bounds"], t["simd"],
+        t["iacts_compressed"], t["weights_compressed"], t["empty_column_cycles"], t["fill_cycles"],
     )  # fmt: skip
 
 
@@ -74,10 +84,33 @@ def _reference(t: dict) -> np.ndarray:
     )
 
 
+def _effectual_by_hand(t: dict) -> int:
+    """Products of the layer with a non-zero weight and a non-zero (unpadded) iact, one output at a time."""
+    w, a, st, out_w = t["weights"], t["acts"], t["stride"], t["out_w"]
+    k, _, r, s = w.shape
+    pixels = int(t["pix_bounds"][-1])
+    total = 0
+    for p in range(pixels):
+        y0, x0 = (p // out_w) * st, (p % out_w) * st
+        window = a[:, y0 : y0 + r, x0 : x0 + s]
+        if t["depthwise"]:
+            total += int(np.sum(w[:, 0] & window))
+        else:
+            total += sum(int(np.sum(w[m] & window)) for m in range(k))
+    return total
+
+
 @settings(deadline=None, max_examples=120)
 @given(t=tiles())
 def test_kernel_equals_cycle_by_cycle_csc_reference(t):
-    assert np.array_equal(_kernel(t), _reference(t))
+    stats = _kernel(t)
+    assert np.array_equal(stats, _reference(t))
+    # The tiles cover every product of the layer once: their effectual MACs are the layer's.
+    assert int(stats[..., STAT_EFFECTUAL].sum()) == _effectual_by_hand(t)
+    # Every MAC cycle's lanes are a weight multiplied or an empty lane.
+    fill = np.where(stats[..., STAT_ENTERED] > 0, t["fill_cycles"], 0)
+    mac_cycles = stats[..., STAT_CYCLES] - fill - stats[..., STAT_EMPTY] * t["empty_column_cycles"]
+    assert np.array_equal(t["simd"] * mac_cycles, stats[..., STAT_SLOTS] + stats[..., STAT_IDLE_LANES])
 
 
 @settings(deadline=None, max_examples=40)
@@ -87,7 +120,8 @@ def test_one_cycle_per_effectual_mac_with_one_mac_and_no_bubbles(t):
     t = {**t, "simd": 1, "iacts_compressed": True, "weights_compressed": True}
     t.update(empty_column_cycles=0, fill_cycles=0)
     stats = _kernel(t)
-    assert np.array_equal(stats[..., 0], stats[..., 1])
+    assert np.array_equal(stats[..., STAT_CYCLES], stats[..., STAT_SLOTS])
+    assert np.array_equal(stats[..., STAT_SLOTS], stats[..., STAT_EFFECTUAL])
 
 
 def test_csc_encoding_by_hand():
@@ -115,8 +149,9 @@ def test_pointwise_tile_worked_by_hand():
     columns: c0 has 3 non-zeros, c1 none, c2 has 3.
     Iacts: position 0 = (5, 2, 0) -> c0, c1 non-zero; position 1 = (0, 0, 4) -> c2 only.
     SIMD 1: position 0: c0 -> 3 cycles, c1 -> empty column (0 cycles by default); position 1: c2 -> 3.
-    Total 6 cycles = 6 effectual MACs, 3 iacts entered, 1 empty look-up.
-    SIMD 2: ceil(3/2) + ceil(3/2) = 4 cycles; with a 1-cycle bubble per empty column: 5.
+    Total 6 cycles = 6 effectual MACs, 3 iacts entered, 1 empty look-up, no empty lane.
+    SIMD 2: ceil(3/2) + ceil(3/2) = 4 cycles, each column of 3 leaves one of its 4 lanes empty (2 in
+    all); with a 1-cycle bubble per empty column: 5 cycles.
     """
     weights = np.array([[1, 0, 0], [1, 0, 1], [0, 0, 1], [1, 0, 1]], dtype=bool)[:, :, None, None]
     acts = np.array([[[1, 0]], [[1, 0]], [[0, 1]]], dtype=bool)  # (c, h=1, w=2)
@@ -125,12 +160,16 @@ def test_pointwise_tile_worked_by_hand():
         "c_bounds": np.array([0, 3]), "pix_bounds": np.array([0, 2]), "depthwise": False, "simd": 1,
         "iacts_compressed": True, "weights_compressed": True, "empty_column_cycles": 0, "fill_cycles": 0,
     }  # fmt: skip
-    assert _kernel(t)[0, 0, 0].tolist() == [6, 6, 3, 1]
-    assert _kernel({**t, "simd": 2})[0, 0, 0].tolist() == [4, 6, 3, 1]
-    assert _kernel({**t, "simd": 2, "empty_column_cycles": 1})[0, 0, 0].tolist() == [5, 6, 3, 1]
-    # Uncompressed iacts: all 6 iacts enter; weights still CSC: 3 + 0 + 3 per position = 12 cycles.
-    assert _kernel({**t, "iacts_compressed": False})[0, 0, 0].tolist() == [12, 12, 6, 2]
-    assert _reference(t)[0, 0, 0].tolist() == [6, 6, 3, 1]
+    assert _kernel(t)[0, 0, 0].tolist() == [6, 6, 3, 1, 6, 0]
+    assert _kernel({**t, "simd": 2})[0, 0, 0].tolist() == [4, 6, 3, 1, 6, 2]
+    assert _kernel({**t, "simd": 2, "empty_column_cycles": 1})[0, 0, 0].tolist() == [5, 6, 3, 1, 6, 2]
+    # Uncompressed iacts: all 6 iacts enter; weights still CSC: 3 + 0 + 3 per position = 12 cycles,
+    # of which the 6 products with a zero iact (c2 at position 0, c0 at position 1) are not effectual.
+    assert _kernel({**t, "iacts_compressed": False})[0, 0, 0].tolist() == [12, 12, 6, 2, 6, 0]
+    # Uncompressed weights too: every iact meets all 4 filters, 24 products, still 6 effectual.
+    raw = {**t, "iacts_compressed": False, "weights_compressed": False}
+    assert _kernel(raw)[0, 0, 0].tolist() == [24, 24, 6, 0, 6, 0]
+    assert _reference(t)[0, 0, 0].tolist() == [6, 6, 3, 1, 6, 0]
 
 
 def test_depthwise_raw_iacts_cost_one_cycle_per_nonzero_weight_and_position():
@@ -139,5 +178,7 @@ def test_depthwise_raw_iacts_cost_one_cycle_per_nonzero_weight_and_position():
     weights = rng.random((4, 1, 3, 3)) < 0.7
     acts = np.pad(rng.random((4, 5, 5)) < 0.5, ((0, 0), (1, 1), (1, 1)))
     counts = column_counts(weights, np.array([0, 4]), True, True)
-    stats = pe_tile_stats(counts, acts, 1, 5, np.array([0, 4]), np.array([0, 25]), 1, False, 0, 0)
-    assert stats[0, 0, 0, 0] == int(weights.sum()) * 25
+    stats = pe_tile_stats(
+        counts, counts, acts, 1, 5, np.array([0, 4]), np.array([0, 25]), 1, False, True, 0, 0
+    )
+    assert stats[0, 0, 0, STAT_CYCLES] == int(weights.sum()) * 25

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from slot_checks import check_layer_run
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network
 from accelsim.config.arch import parse_arch
 from accelsim.errors import ConfigError
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
-from accelsim.workload.layer import Layer
-from accelsim.workload.sparsity import dense_profile, load_profile
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile, load_profile
 
 NET = "mobilenet_v1_0.5_128"
 GROUND_TRUTH = {"pw12": 948_572, "pw13": 775_316, "dw12": 36_864}
@@ -106,3 +108,109 @@ def test_bad_tile_is_a_clear_error():
     data["mapping"]["m0"] = 64
     with pytest.raises(ConfigError, match=r"mapping\.m0 = 64 exceeds pe\.psum_spad_entries = 32"):
         parse_arch(data, "test")
+
+
+def _spec(name: str = "eyeriss_v2", **changes):  # type: ignore[no-untyped-def]
+    """A shipped spec with nested sections updated (validated)."""
+    spec, _ = resolve_config(name)
+    data = spec.model_dump()
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    return parse_arch(data, "test")
+
+
+def test_slot_partition_by_hand():
+    """One PE with SIMD 2 and a 7-stage pipeline; a dense 1x1 layer of 3 channels, 3 filters and 2 x 2
+    outputs (36 MACs), so raw operands.
+
+    Tiling: C0 = 3, M0 = 3, the 4 output positions in 4 tiles (items_per_pe = 4). Each tile: 3 iacts
+    enter, each meets a raw column of 3 weights: ceil(3 / 2) = 2 cycles, 1 of its 4 lanes empty; 6
+    cycles a tile, 24 in all, plus the fill of 7: 31 cycles, 62 slots = 36 effectual MACs + 12 empty
+    lanes (packing) + 14 fill. The NoC needs 2 cycles (12 psums over 4 routers x 2 a cycle): no bound.
+    """
+    spec = _spec(clusters=1, pes_per_cluster=1)
+    layer = Layer("tiny", LayerKind.POINTWISE, 2, 2, 3, 3)
+    work = LayerWorkload("test", layer, dense_profile("test"), 0)
+    model = build(spec)
+    result, timeline = model.simulate_layer(work)
+    assert model.noc_cycles(model.count(work)) == 2
+    assert (result.cycles, result.folds, result.stall_cycles) == (31, 4, 0)
+    assert result.slots == Slots(effectual=36, packing=12, fill_drain=14)
+    assert result.closed_form == "lower bound: HM-NoC time of the slowest cluster"
+    check_layer_run(result, timeline)
+
+
+@pytest.mark.parametrize("layer_name", ["conv1", "dw1", "pw3", "dw12", "pw13", "fc"])
+def test_slots_of_the_sparse_chip(layer_name):
+    """CSC on both operands: every issued MAC is effectual; raw depthwise iacts multiply zeros."""
+    model = _model("eyeriss_v2")
+    work = _work(layer_name)
+    result, timeline = model.simulate_layer(work)
+    check_layer_run(result, timeline)
+    lc = model.count(work)
+    assert lc.effectual == work.effectual_macs == result.slots.effectual
+    assert result.slots.effectual + result.slots.ineffectual == result.macs_issued
+    if lc.iact_raw or lc.weight_raw:
+        assert result.slots.ineffectual > 0
+    else:
+        assert result.slots.ineffectual == 0
+    assert result.slots.unit_idle == 0  # a PE runs its tiles back to back
+    assert result.slots.fill_drain == 7 * 2 * len(set(lc.item_pe.tolist()))
+    makespan = int(timeline[timeline.state != "stalled"].end.max())
+    assert result.slots.memory_stall == (result.cycles - makespan) * result.multipliers
+    assert (result.slots.memory_stall > 0) == ("set the layer time" in result.closed_form)
+
+
+def test_noc_bound_is_a_memory_stall_of_every_pe():
+    result, timeline = _model("eyeriss_v2").simulate_layer(_work("fc"))
+    assert "the HM-NoC set the layer time" in result.closed_form
+    assert result.stall_cycles > 0
+    stalled = timeline[timeline.state == "stalled"]
+    assert set(stalled.unit) == set(range(192))
+    assert (stalled.end - stalled.start == result.stall_cycles).all()
+    assert result.slots.memory_stall == result.stall_cycles * result.multipliers
+
+
+def test_dram_bound_names_dram():
+    result, _ = _model("eyeriss_v2_ddr4").simulate_layer(_work("fc"))
+    assert result.closed_form.startswith("lower bounds: HM-NoC time of the slowest cluster, DRAM time")
+
+
+OPTIONS = [
+    {},
+    {"pe": {"simd": 1}},
+    {"pe": {"simd": 3}},
+    {"pe": {"sparse": False, "simd": 1}},
+    {"pe": {"empty_column_cycles": 2}},
+    {"pe": {"pipeline_depth": 0}},
+    {"pe": {"compress_below": 0.5}},
+    {"mapping": {"c0": 2, "m0": 4, "items_per_pe": 1}},
+    {"noc": {"iact_routers": 1, "weight_routers": 1, "psum_routers": 1}},
+    {"dram": {"bandwidth_bytes_per_cycle": 1.0}},
+    {"clusters": 3, "pes_per_cluster": 5},
+]
+SMALL = [
+    Layer("conv", LayerKind.CONV, 9, 9, 6, 10, r=3, s=3, pad=1),
+    Layer("dw", LayerKind.DEPTHWISE, 8, 8, 6, 6, r=3, s=3, stride=2, pad=1, groups=6),
+    Layer("pw", LayerKind.POINTWISE, 6, 6, 12, 20),
+    Layer("fc", LayerKind.FC, 1, 1, 64, 30),
+    Layer("grouped", LayerKind.CONV, 7, 7, 8, 8, r=3, s=3, pad=1, groups=2),
+]
+
+
+@pytest.mark.parametrize("changes", OPTIONS, ids=lambda c: ",".join(f"{k}" for k in c) or "shipped")
+@pytest.mark.parametrize("layer", SMALL, ids=lambda layer: layer.name)
+def test_every_option_passes_the_slot_checks(changes, layer):
+    spec = _spec(**changes)
+    density = LayerDensity(weights=0.5, activations=0.6)
+    profile = SparsityProfile("half", "test", "test", {layer.name: density})
+    work = LayerWorkload("test", layer, profile, 1)
+    model = build(spec)
+    result, timeline = model.simulate_layer(work)
+    check_layer_run(result, timeline)
+    assert result.slots.effectual == result.macs_effectual
+    if not spec.pe.sparse:
+        assert result.slots.ineffectual > 0  # a dense PE multiplies the zeros

@@ -6,6 +6,12 @@ counts, stalls, imbalance, idle fraction, bytes, folds, the mapping text, every 
 and each PE's busy cycles (digest: total, max, sha256 prefix of the per-PE list). Cases: small layers
 of AlexNet and VGG16 (strided 11x11, grouped, FC with thousands of tiles, dense raw operands) and all
 28 layers of sparse MobileNet 0.5-128 on the chip and on the single-PE configuration.
+
+Regenerated when the model moved to the layer-plan contract, with every recorded cycle, stall, byte,
+energy and busy digest unchanged: `idle_fraction` is now the shared definition (a PE waiting for the
+NoC / DRAM bound is stalled, not idle; elsewhere only the last bits of the float moved, computed as
+idle / span instead of 1 - busy / span); the "NoC-bound (...)" note left `mapping` for `closed_form`;
+`closed_form` and the slot partition (`slots`, in SLOT_PARTS order) were added.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from accelsim.workload.sparsity import dense_profile, load_profile
 
 FIELDS = (
     "busy_per_pe",
+    "closed_form",
     "cycles",
     "dram_bytes",
     "energy_pj",
@@ -40,12 +47,14 @@ FIELDS = (
     "mapping",
     "mapping_efficiency",
     "multipliers",
+    "slots",
     "sram_bytes",
     "stall_cycles",
 )
 EXPECTED = {
     ("eyeriss_v2", "alexnet", "pruned", "conv1"): (
         (88549144, 538813, "5d63ecedd1a9614c"),
+        "lower bound: HM-NoC time of the slowest cluster",
         538813,
         488895.48,
         {
@@ -58,7 +67,7 @@ EXPECTED = {
         },
         "",
         864,
-        0.14405654961306924,
+        0.1440565496130692,
         1.1683014801362732,
         "conv",
         0.002694065,
@@ -68,11 +77,13 @@ EXPECTED = {
         "rs+: M0=1 x96, C0=1 x3, 3 output blocks; iacts raw, weights CSC",
         1.0,
         384,
+        (88547800, 0, 0, 88547800, 0, 29805904, 0, 2688),
         21199200.0,
         0,
     ),
     ("eyeriss_v2", "alexnet", "pruned", "conv2"): (
         (41930160, 244747, "85d87dbc166262db"),
+        "lower bound: HM-NoC time of the slowest cluster",
         244747,
         454106.88,
         {
@@ -95,11 +106,13 @@ EXPECTED = {
         "rs+: M0=6 x22, C0=3 x16, 3 output blocks; iacts CSC, weights CSC; 2 groups in sequence",
         1.0,
         384,
+        (68395347, 0, 0, 15462285, 0, 10122528, 0, 2688),
         22899990.0,
         0,
     ),
     ("eyeriss_v2", "alexnet", "pruned", "conv5"): (
         (5603988, 32853, "17ee21a6620650a1"),
+        "lower bound: HM-NoC time of the slowest cluster",
         32853,
         327715.83999999997,
         {
@@ -112,7 +125,7 @@ EXPECTED = {
         },
         "",
         1872,
-        0.11157466593613974,
+        0.11157466593613978,
         1.125586992691633,
         "conv",
         0.000164265,
@@ -122,11 +135,16 @@ EXPECTED = {
         "rs+: M0=11 x12, C0=5 x39, 2 output blocks; iacts CSC, weights CSC; 2 groups in sequence",
         1.0,
         384,
+        (9942701, 0, 0, 1262587, 0, 1407576, 0, 2688),
         10995975.5,
         0,
     ),
     ("eyeriss_v2", "alexnet", "pruned", "fc8"): (
         (217656, 1566, "3740be4711fde0d0"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (10,730 > engine 1,566 cycles)"
+        ),
         10730,
         1539304.0,
         {
@@ -139,22 +157,23 @@ EXPECTED = {
         },
         "",
         32256,
-        0.8943499534016776,
+        0.04029589934762349,
         1.3814091961627522,
         "fc",
         5.365e-05,
         4096000,
         384468,
         384468,
-        "rs+: M0=16 x63, C0=8 x512, 1 output blocks; iacts CSC, "
-        "weights CSC; NoC-bound (10730 cycles > PE makespan 1566)",
+        "rs+: M0=16 x63, C0=8 x512, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (384468, 0, 0, 48156, 0, 166032, 3518976, 2688),
         2564412.0,
         9164,
     ),
     ("eyeriss_v2", "alexnet", "dense", "conv2"): (
         (111975744, 601432, "418b3795b17377ae"),
+        "lower bound: HM-NoC time of the slowest cluster",
         601432,
         563808.0,
         {
@@ -167,7 +186,7 @@ EXPECTED = {
         },
         "",
         2048,
-        0.030302677609438833,
+        0.030302677609438805,
         1.0312496249187681,
         "conv",
         0.00300716,
@@ -177,11 +196,13 @@ EXPECTED = {
         "rs+: M0=2 x64, C0=3 x16, 1 output blocks; iacts raw, weights raw; 2 groups in sequence",
         1.0,
         384,
+        (204484608, 19464192, 0, 0, 0, 6998400, 0, 2688),
         35458560.0,
         0,
     ),
     ("eyeriss_v2", "vgg16", "pruned", "conv1_1"): (
         (27046208, 157199, "4b555c7b3f59818e"),
+        "lower bound: HM-NoC time of the slowest cluster",
         157199,
         3363295.36,
         {
@@ -194,7 +215,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.10390227249113115,
+        0.1039022724911312,
         1.115949710953935,
         "conv",
         0.000785995,
@@ -204,11 +225,13 @@ EXPECTED = {
         "rs+: M0=12 x6, C0=3 x1, 128 output blocks; iacts raw, weights CSC",
         1.0,
         384,
+        (49974624, 301728, 0, 3813376, 0, 6272000, 0, 2688),
         12092416.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "conv1"): (
         (996672, 5623, "c57b72afc2648888"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5623,
         115120.0,
         {
@@ -221,7 +244,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.07682731637915707,
+        0.07682731637915703,
         1.0832209593527258,
         "conv",
         2.8115e-05,
@@ -231,11 +254,16 @@ EXPECTED = {
         "rs+: M0=7 x3, C0=3 x1, 256 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (1751088, 18384, 0, 221184, 0, 165888, 0, 2688),
         495616.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw1"): (
         (591168, 3175, "d7d4d3eac05fd7b0"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (4,096 > engine 3,175 cycles)"
+        ),
         4096,
         131216.0,
         {
@@ -248,23 +276,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.248291015625,
+        0.0234375,
         1.031178954205911,
         "depthwise",
         2.048e-05,
         589824,
         387300,
         589824,
-        "rs+: dw: C0=8 x2, 384 output blocks; iacts raw, "
-        "weights raw; NoC-bound (4096 cycles > PE "
-        "makespan 3175)",
+        "rs+: dw: C0=8 x2, 384 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (387300, 202524, 0, 589824, 0, 36864, 353664, 2688),
         753664.0,
         921,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw1"): (
         (443750, 2560, "ee2b6d3c0f1a6f33"),
+        "lower bound: HM-NoC time of the slowest cluster",
         2560,
         197443.78879999998,
         {
@@ -277,7 +305,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.09718831380208337,
+        0.09718831380208333,
         1.1076507042253523,
         "pointwise",
         1.28e-05,
@@ -287,11 +315,16 @@ EXPECTED = {
         "rs+: M0=16 x2, C0=8 x2, 192 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (840836, 0, 0, 43976, 0, 95540, 0, 2688),
         1048953.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw2"): (
         (296256, 1735, "a478ce7a5f350912"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (2,048 > engine 1,735 cycles)"
+        ),
         2048,
         164128.0,
         {
@@ -304,23 +337,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.24658203125,
+        0.09375,
         1.1244329228775114,
         "depthwise",
         1.024e-05,
         294912,
         193856,
         294912,
-        "rs+: dw: C0=8 x4, 192 output blocks; iacts raw, "
-        "weights raw; NoC-bound (2048 cycles > PE "
-        "makespan 1735)",
+        "rs+: dw: C0=8 x4, 192 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (193856, 101056, 0, 294912, 0, 73728, 120192, 2688),
         376832.0,
         313,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw2"): (
         (441382, 2696, "9effd845a2c0a96d"),
+        "lower bound: HM-NoC time of the slowest cluster",
         2696,
         100328.2432,
         {
@@ -333,7 +366,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.14730542161226512,
+        0.1473054216122651,
         1.1727528535372986,
         "pointwise",
         1.348e-05,
@@ -343,11 +376,16 @@ EXPECTED = {
         "rs+: M0=16 x4, C0=8 x4, 48 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (840294, 0, 0, 39782, 0, 152500, 0, 2688),
         1179836.5,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw3"): (
         (591168, 3175, "d7d4d3eac05fd7b0"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (4,096 > engine 3,175 cycles)"
+        ),
         4096,
         131648.0,
         {
@@ -360,23 +398,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.248291015625,
+        0.0234375,
         1.031178954205911,
         "depthwise",
         2.048e-05,
         589824,
         379181,
         589824,
-        "rs+: dw: C0=8 x8, 96 output blocks; iacts raw, "
-        "weights raw; NoC-bound (4096 cycles > PE "
-        "makespan 3175)",
+        "rs+: dw: C0=8 x8, 96 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (379181, 210643, 0, 589824, 0, 36864, 353664, 2688),
         753664.0,
         921,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw3"): (
         (902277, 5932, "f440a8abb1ddbbbb"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5932,
         140307.8656,
         {
@@ -389,7 +427,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.20779511547538776,
+        0.20779511547538773,
         1.262299715054246,
         "pointwise",
         2.966e-05,
@@ -399,11 +437,16 @@ EXPECTED = {
         "rs+: M0=16 x4, C0=8 x8, 24 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1702140, 0, 0, 99726, 0, 473334, 0, 2688),
         2529174.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw4"): (
         (148800, 871, "2bfb471c1f8eadc2"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 871 cycles)"
+        ),
         1024,
         82496.0,
         {
@@ -416,23 +459,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2431640625,
+        0.09375,
         1.1238709677419354,
         "depthwise",
         5.12e-06,
         147456,
         94747,
         147456,
-        "rs+: dw: C0=8 x8, 96 output blocks; iacts raw, "
-        "weights raw; NoC-bound (1024 cycles > PE "
-        "makespan 871)",
+        "rs+: dw: C0=8 x8, 96 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (94747, 52709, 0, 147456, 0, 36864, 58752, 2688),
         188416.0,
         153,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw4"): (
         (779243, 5001, "cb77f922d9ca2a13"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5001,
         64060.6208,
         {
@@ -445,7 +488,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.18845085149636742,
+        0.1884508514963674,
         1.2322112614421945,
         "pointwise",
         2.5005e-05,
@@ -455,11 +498,16 @@ EXPECTED = {
         "rs+: M0=16 x8, C0=8 x8, 12 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1499682, 0, 0, 56116, 0, 361898, 0, 2688),
         1271274.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw5"): (
         (296256, 1735, "a478ce7a5f350912"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (2,048 > engine 1,735 cycles)"
+        ),
         2048,
         66688.0,
         {
@@ -472,23 +520,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.24658203125,
+        0.09375,
         1.1244329228775114,
         "depthwise",
         1.024e-05,
         294912,
         181913,
         294912,
-        "rs+: dw: C0=8 x16, 48 output blocks; iacts raw, "
-        "weights raw; NoC-bound (2048 cycles > PE "
-        "makespan 1735)",
+        "rs+: dw: C0=8 x16, 48 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (181913, 112999, 0, 294912, 0, 73728, 120192, 2688),
         376832.0,
         313,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw5"): (
         (888124, 5388, "fca51a1a3e4c1d80"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5388,
         80411.0336,
         {
@@ -511,11 +559,13 @@ EXPECTED = {
         "rs+: M0=16 x8, C0=8 x16, 6 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1681102, 0, 0, 92458, 0, 292744, 0, 2688),
         2605433.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw6"): (
         (75072, 583, "c1feca309745be77"),
+        "lower bound: HM-NoC time of the slowest cluster",
         583,
         42112.0,
         {
@@ -528,7 +578,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.32933104631217835,
+        0.3293310463121784,
         1.4910485933503836,
         "depthwise",
         2.915e-06,
@@ -538,11 +588,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x16, 48 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (45441, 28287, 0, 73728, 0, 73728, 0, 2688),
         94208.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw6"): (
         (600879, 4165, "6756aae0ac402c37"),
+        "lower bound: HM-NoC time of the slowest cluster",
         4165,
         58287.3088,
         {
@@ -555,7 +607,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.24860069027611043,
+        0.24860069027611045,
         1.3308503043041944,
         "pointwise",
         2.0825e-05,
@@ -565,11 +617,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x16, 3 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1144158, 0, 0, 54912, 0, 397602, 0, 2688),
         1310698.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw7"): (
         (148800, 871, "2bfb471c1f8eadc2"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 871 cycles)"
+        ),
         1024,
         35072.0,
         {
@@ -582,23 +639,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2431640625,
+        0.09375,
         1.1238709677419354,
         "depthwise",
         5.12e-06,
         147456,
         83071,
         147456,
-        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, "
-        "weights raw; NoC-bound (1024 cycles > PE "
-        "makespan 871)",
+        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (83071, 64385, 0, 147456, 0, 36864, 58752, 2688),
         188416.0,
         153,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw7"): (
         (885203, 5643, "8617f7f5c74618e4"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5643,
         91608.6784,
         {
@@ -611,7 +668,7 @@ EXPECTED = {
         },
         "",
         1024,
-        0.18298205003248857,
+        0.18298205003248863,
         1.2239633168888944,
         "pointwise",
         2.8215e-05,
@@ -621,11 +678,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 2 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1680821, 0, 0, 86897, 0, 396506, 0, 2688),
         2629912.5,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw8"): (
         (148800, 871, "2bfb471c1f8eadc2"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 871 cycles)"
+        ),
         1024,
         35072.0,
         {
@@ -638,23 +700,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2431640625,
+        0.09375,
         1.1238709677419354,
         "depthwise",
         5.12e-06,
         147456,
         83018,
         147456,
-        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, "
-        "weights raw; NoC-bound (1024 cycles > PE "
-        "makespan 871)",
+        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (83018, 64438, 0, 147456, 0, 36864, 58752, 2688),
         188416.0,
         153,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw8"): (
         (885099, 5792, "2eb9138f877ca536"),
+        "lower bound: HM-NoC time of the slowest cluster",
         5792,
         91608.6784,
         {
@@ -667,7 +729,7 @@ EXPECTED = {
         },
         "",
         1024,
-        0.2040934694406077,
+        0.20409346944060774,
         1.2564289418471832,
         "pointwise",
         2.896e-05,
@@ -677,11 +739,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 2 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1680470, 0, 0, 87040, 0, 453930, 0, 2688),
         2629912.5,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw9"): (
         (148800, 871, "2bfb471c1f8eadc2"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 871 cycles)"
+        ),
         1024,
         35072.0,
         {
@@ -694,23 +761,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2431640625,
+        0.09375,
         1.1238709677419354,
         "depthwise",
         5.12e-06,
         147456,
         83112,
         147456,
-        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, "
-        "weights raw; NoC-bound (1024 cycles > PE "
-        "makespan 871)",
+        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (83112, 64344, 0, 147456, 0, 36864, 58752, 2688),
         188416.0,
         153,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw9"): (
         (770623, 6872, "f96a14c4a52b0e62"),
+        "lower bound: HM-NoC time of the slowest cluster",
         6872,
         85376.2048,
         {
@@ -723,7 +790,7 @@ EXPECTED = {
         },
         "",
         1024,
-        0.4159398343519597,
+        0.41593983435195964,
         1.712152375415735,
         "pointwise",
         3.436e-05,
@@ -733,11 +800,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 2 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1457458, 0, 0, 81100, 0, 1097602, 0, 2688),
         2625282.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw10"): (
         (141504, 847, "5983b8636799a4a5"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 847 cycles)"
+        ),
         1024,
         36052.928,
         {
@@ -750,23 +822,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2802734375,
+        0.107421875,
         1.1492537313432836,
         "depthwise",
         5.12e-06,
         147456,
         62609,
         140160,
-        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, "
-        "weights CSC; NoC-bound (1024 cycles > PE "
-        "makespan 847)",
+        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, weights CSC",
         1.0,
         384,
+        (62609, 77551, 0, 140160, 0, 42240, 67968, 2688),
         188416.0,
         177,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw10"): (
         (883122, 7567, "b8a575d953f81a3b"),
+        "lower bound: HM-NoC time of the slowest cluster",
         7567,
         91095.04000000001,
         {
@@ -779,7 +851,7 @@ EXPECTED = {
         },
         "",
         1024,
-        0.39215095149993395,
+        0.3921509514999339,
         1.6451452913640472,
         "pointwise",
         3.7835e-05,
@@ -789,11 +861,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 2 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1677684, 0, 0, 85872, 0, 1139484, 0, 2688),
         2627757.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw11"): (
         (148800, 871, "2bfb471c1f8eadc2"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (1,024 > engine 871 cycles)"
+        ),
         1024,
         35072.0,
         {
@@ -806,23 +883,23 @@ EXPECTED = {
         },
         "",
         768,
-        0.2431640625,
+        0.09375,
         1.1238709677419354,
         "depthwise",
         5.12e-06,
         147456,
         83190,
         147456,
-        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, "
-        "weights raw; NoC-bound (1024 cycles > PE "
-        "makespan 871)",
+        "rs+: dw: C0=8 x32, 24 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (83190, 64266, 0, 147456, 0, 36864, 58752, 2688),
         188416.0,
         153,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw11"): (
         (952569, 7903, "b27e0481b1989762"),
+        "lower bound: HM-NoC time of the slowest cluster",
         7903,
         100030.8736,
         {
@@ -845,11 +922,16 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 2 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (1821557, 0, 0, 80893, 0, 1129614, 0, 2688),
         2625336.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw12"): (
         (38208, 223, "136ea943cee4c20a"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (288 > engine 223 cycles)"
+        ),
         288,
         22784.0,
         {
@@ -862,23 +944,23 @@ EXPECTED = {
         },
         "",
         512,
-        0.3090277777777778,
+        0.08333333333333333,
         1.120603015075377,
         "depthwise",
         1.44e-06,
         36864,
         20743,
         36864,
-        "rs+: dw: C0=8 x32, 16 output blocks; iacts raw, "
-        "weights raw; NoC-bound (288 cycles > PE "
-        "makespan 223)",
+        "rs+: dw: C0=8 x32, 16 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (20743, 16121, 0, 36864, 0, 9216, 24960, 2688),
         47104.0,
         65,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw12"): (
         (498382, 4257, "5233c238e500b915"),
+        "lower bound: HM-NoC time of the slowest cluster",
         4257,
         140049.6128,
         {
@@ -891,7 +973,7 @@ EXPECTED = {
         },
         "",
         1024,
-        0.39024205230600584,
+        0.3902420523060058,
         1.6399950238973318,
         "pointwise",
         2.1285e-05,
@@ -901,11 +983,13 @@ EXPECTED = {
         "rs+: M0=16 x32, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (948572, 0, 0, 45504, 0, 637924, 0, 2688),
         1315206.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "dw13"): (
         (75072, 583, "c1feca309745be77"),
+        "lower bound: HM-NoC time of the slowest cluster",
         583,
         20992.0,
         {
@@ -918,7 +1002,7 @@ EXPECTED = {
         },
         "",
         768,
-        0.32933104631217835,
+        0.3293310463121784,
         1.4910485933503836,
         "depthwise",
         2.915e-06,
@@ -928,11 +1012,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x64, 12 output blocks; iacts raw, weights raw",
         1.0,
         384,
+        (34334, 39394, 0, 73728, 0, 73728, 0, 2688),
         94208.0,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "pw13"): (
         (427273, 4240, "43b0ececa00822af"),
+        "lower bound: HM-NoC time of the slowest cluster",
         4240,
         133280.1536,
         {
@@ -945,7 +1031,7 @@ EXPECTED = {
         },
         "",
         2048,
-        0.4751461772798742,
+        0.47514617727987424,
         1.9052924008771908,
         "pointwise",
         2.12e-05,
@@ -955,11 +1041,16 @@ EXPECTED = {
         "rs+: M0=16 x32, C0=8 x64, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (775316, 0, 0, 76542, 0, 773614, 0, 2688),
         2622447.5,
         0,
     ),
     ("eyeriss_v2", "mobilenet_v1_0.5_128", "pruned", "fc"): (
         (109241, 853, "545618ab2368d194"),
+        (
+            "lower bound: HM-NoC time of the slowest cluster; "
+            "the HM-NoC set the layer time (3,239 > engine 853 cycles)"
+        ),
         3239,
         460471.74400000006,
         {
@@ -972,23 +1063,23 @@ EXPECTED = {
         },
         "",
         4032,
-        0.8243397524956262,
+        0.08769263918905011,
         1.4992173268278395,
         "fc",
         1.6195e-05,
         512000,
         205009,
         205009,
-        "rs+: M0=16 x63, C0=8 x64, 1 output blocks; iacts "
-        "CSC, weights CSC; NoC-bound (3239 cycles > PE "
-        "makespan 853)",
+        "rs+: M0=16 x63, C0=8 x64, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         384,
+        (205009, 0, 0, 10785, 0, 109070, 916224, 2688),
         319043.5,
         2386,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "conv1"): (
         (1769479, 1769479, "0098ff27c13b0bb2"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1769479,
         115120.0,
         {
@@ -1011,11 +1102,13 @@ EXPECTED = {
         "rs+: M0=7 x3, C0=3 x1, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (1751088, 18384, 0, 0, 0, 0, 0, 7),
         274432.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw1"): (
         (589831, 589831, "1ab06d9164b098c5"),
+        "lower bound: HM-NoC time of the slowest cluster",
         589831,
         131216.0,
         {
@@ -1038,11 +1131,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x2, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (387300, 202524, 0, 0, 0, 0, 0, 7),
         753664.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw1"): (
         (840843, 840843, "4590e07a6e117849"),
+        "lower bound: HM-NoC time of the slowest cluster",
         840843,
         197443.78879999998,
         {
@@ -1065,11 +1160,13 @@ EXPECTED = {
         "rs+: M0=16 x2, C0=8 x2, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (840836, 0, 0, 0, 0, 0, 0, 7),
         1048953.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw2"): (
         (294919, 294919, "7f2b078cd5e68601"),
+        "lower bound: HM-NoC time of the slowest cluster",
         294919,
         164128.0,
         {
@@ -1092,11 +1189,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x4, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (193856, 101056, 0, 0, 0, 0, 0, 7),
         376832.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw2"): (
         (840301, 840301, "7767ec07ae313139"),
+        "lower bound: HM-NoC time of the slowest cluster",
         840301,
         100328.2432,
         {
@@ -1119,11 +1218,13 @@ EXPECTED = {
         "rs+: M0=16 x4, C0=8 x4, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (840294, 0, 0, 0, 0, 0, 0, 7),
         1179836.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw3"): (
         (589831, 589831, "1ab06d9164b098c5"),
+        "lower bound: HM-NoC time of the slowest cluster",
         589831,
         131648.0,
         {
@@ -1146,11 +1247,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x8, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (379181, 210643, 0, 0, 0, 0, 0, 7),
         753664.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw3"): (
         (1702147, 1702147, "092133af9c1e6bf8"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1702147,
         140307.8656,
         {
@@ -1173,11 +1276,13 @@ EXPECTED = {
         "rs+: M0=16 x4, C0=8 x8, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1702140, 0, 0, 0, 0, 0, 0, 7),
         2529174.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw4"): (
         (147463, 147463, "592a2974cd417ea3"),
+        "lower bound: HM-NoC time of the slowest cluster",
         147463,
         82496.0,
         {
@@ -1200,11 +1305,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x8, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (94747, 52709, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw4"): (
         (1499689, 1499689, "afa32e4d533ab2d9"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1499689,
         64060.6208,
         {
@@ -1227,11 +1334,13 @@ EXPECTED = {
         "rs+: M0=16 x8, C0=8 x8, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1499682, 0, 0, 0, 0, 0, 0, 7),
         1250037.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw5"): (
         (294919, 294919, "7f2b078cd5e68601"),
+        "lower bound: HM-NoC time of the slowest cluster",
         294919,
         66688.0,
         {
@@ -1254,11 +1363,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x16, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (181913, 112999, 0, 0, 0, 0, 0, 7),
         376832.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw5"): (
         (1681109, 1681109, "b9e2a32a4f33dbf4"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1681109,
         80411.0336,
         {
@@ -1281,11 +1392,13 @@ EXPECTED = {
         "rs+: M0=16 x8, C0=8 x16, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1681102, 0, 0, 0, 0, 0, 0, 7),
         2572476.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw6"): (
         (73735, 73735, "ee01b4dbc51a215b"),
+        "lower bound: HM-NoC time of the slowest cluster",
         73735,
         42112.0,
         {
@@ -1308,11 +1421,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x16, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (45441, 28287, 0, 0, 0, 0, 0, 7),
         94208.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw6"): (
         (1144165, 1144165, "f6ad9605204198be"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1144165,
         58287.3088,
         {
@@ -1335,11 +1450,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x16, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1144158, 0, 0, 0, 0, 0, 0, 7),
         1279994.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw7"): (
         (147463, 147463, "592a2974cd417ea3"),
+        "lower bound: HM-NoC time of the slowest cluster",
         147463,
         35072.0,
         {
@@ -1362,11 +1479,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (83071, 64385, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw7"): (
         (1680828, 1680828, "09a5449a453bb1fd"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1680828,
         91608.6784,
         {
@@ -1389,11 +1508,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1680821, 0, 0, 0, 0, 0, 0, 7),
         2596957.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw8"): (
         (147463, 147463, "592a2974cd417ea3"),
+        "lower bound: HM-NoC time of the slowest cluster",
         147463,
         35072.0,
         {
@@ -1416,11 +1537,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (83018, 64438, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw8"): (
         (1680477, 1680477, "d60cf8339b76fa07"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1680477,
         91608.6784,
         {
@@ -1443,11 +1566,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1680470, 0, 0, 0, 0, 0, 0, 7),
         2596957.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw9"): (
         (147463, 147463, "592a2974cd417ea3"),
+        "lower bound: HM-NoC time of the slowest cluster",
         147463,
         35072.0,
         {
@@ -1470,11 +1595,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (83112, 64344, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw9"): (
         (1457465, 1457465, "d5d8858df0c80749"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1457465,
         85376.2048,
         {
@@ -1497,11 +1624,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1457458, 0, 0, 0, 0, 0, 0, 7),
         2595414.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw10"): (
         (140167, 140167, "38994990872d3cd8"),
+        "lower bound: HM-NoC time of the slowest cluster",
         140167,
         36052.928,
         {
@@ -1524,11 +1653,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights CSC",
         1.0,
         1,
+        (62609, 77551, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw10"): (
         (1677691, 1677691, "5bab01048771685d"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1677691,
         91095.04000000001,
         {
@@ -1551,11 +1682,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1677684, 0, 0, 0, 0, 0, 0, 7),
         2596239.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw11"): (
         (147463, 147463, "592a2974cd417ea3"),
+        "lower bound: HM-NoC time of the slowest cluster",
         147463,
         35072.0,
         {
@@ -1578,11 +1711,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (83190, 64266, 0, 0, 0, 0, 0, 7),
         188416.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw11"): (
         (1821564, 1821564, "8d6957dae3a6da99"),
+        "lower bound: HM-NoC time of the slowest cluster",
         1821564,
         100030.8736,
         {
@@ -1605,11 +1740,13 @@ EXPECTED = {
         "rs+: M0=16 x16, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (1821557, 0, 0, 0, 0, 0, 0, 7),
         2595432.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw12"): (
         (36871, 36871, "8cb4a460cfac8b6f"),
+        "lower bound: HM-NoC time of the slowest cluster",
         36871,
         22784.0,
         {
@@ -1632,11 +1769,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x32, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (20743, 16121, 0, 0, 0, 0, 0, 7),
         47104.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw12"): (
         (948579, 948579, "bf207263f3f262e1"),
+        "lower bound: HM-NoC time of the slowest cluster",
         948579,
         140049.6128,
         {
@@ -1659,11 +1798,13 @@ EXPECTED = {
         "rs+: M0=16 x32, C0=8 x32, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (948572, 0, 0, 0, 0, 0, 0, 7),
         1294401.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "dw13"): (
         (73735, 73735, "ee01b4dbc51a215b"),
+        "lower bound: HM-NoC time of the slowest cluster",
         73735,
         20992.0,
         {
@@ -1686,11 +1827,13 @@ EXPECTED = {
         "rs+: dw: C0=8 x64, 1 output blocks; iacts raw, weights raw",
         1.0,
         1,
+        (34334, 39394, 0, 0, 0, 0, 0, 7),
         94208.0,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "pw13"): (
         (775323, 775323, "a8dbbf6b23c4e7e0"),
+        "lower bound: HM-NoC time of the slowest cluster",
         775323,
         133280.1536,
         {
@@ -1713,11 +1856,13 @@ EXPECTED = {
         "rs+: M0=16 x32, C0=8 x64, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (775316, 0, 0, 0, 0, 0, 0, 7),
         2608122.5,
         0,
     ),
     ("eyeriss_v2_pe", "mobilenet_v1_0.5_128", "pruned", "fc"): (
         (205016, 205016, "1d5acf189be7faa4"),
+        "lower bound: HM-NoC time of the slowest cluster",
         205016,
         460471.74400000006,
         {
@@ -1740,6 +1885,7 @@ EXPECTED = {
         "rs+: M0=16 x63, C0=8 x64, 1 output blocks; iacts CSC, weights CSC",
         1.0,
         1,
+        (205009, 0, 0, 0, 0, 0, 0, 7),
         318014.5,
         0,
     ),
@@ -1757,6 +1903,7 @@ def _busy_digest(timeline: pd.DataFrame, units: int) -> tuple[int, int, str]:
 def _fingerprint(result: LayerResult, timeline: pd.DataFrame, units: int) -> tuple:
     d = dataclasses.asdict(result)
     d["busy_per_pe"] = _busy_digest(timeline, units)
+    d["slots"] = result.slots.as_tuple()
     return tuple(d[f] for f in FIELDS)
 
 

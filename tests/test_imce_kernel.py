@@ -96,17 +96,25 @@ def test_golden_model_equals_integer_convolution_and_kernels(layer, signed, load
         np.testing.assert_array_equal(xsum, ref.xsum)
         assert done[k.READ_BITS] == ref.counts["read_bits"]
     assert (done[k.AND_OPS], done[k.AND_BITS]) == (ref.counts["and_ops"], ref.counts["and_bits"])
-    # The schedule kernel's counts, busy cycles and layer cycles equal the cycle-by-cycle model
+    # The schedule kernel's counts, busy and row-writing cycles and layer cycles equal the cycle-by-cycle
+    # model
     kk, cg, r, s = w.shape
     ho = (x.shape[1] + 2 * geo["pad"] - r) // geo["stride"] + 1
-    busy, counts = k.schedule(
+    busy, written, counts = k.schedule(
         kk // geo["groups"], geo["groups"], ho * ho, cg * r * s, m, n, hw["rows"], hw["cols"],
         hw["subarrays"], hw["t_and"], hw["t_write"], signed, load_weights,
     )  # fmt: skip
     assert {name: int(counts[i]) for name, i in COUNT_NAMES.items()} == ref.counts
     assert busy.tolist() == ref.busy
+    assert written.tolist() == ref.written
     q = math.ceil(cg * r * s / hw["cols"])
     assert int(busy.max()) + k.dpu_latency(hw["cols"], q) == ref.cycles
+    # What the slot partition takes from the counts: the sensed columns beyond a chunk's width, and the
+    # effectual AND lane-senses (m n per MAC whose operands are both non-zero)
+    senses = int(counts[k.AND_OPS] + counts[k.READ_OPS])
+    assert senses * hw["cols"] - int(counts[k.AND_BITS] + counts[k.READ_BITS]) == ref.unused_lane_senses
+    effectual = int(integer_conv((x != 0).astype(np.int64), (w != 0).astype(np.int64), **geo).sum())
+    assert effectual * m * n == ref.effectual_lane_senses
 
 
 def test_hand_worked_example():
@@ -133,7 +141,12 @@ def test_hand_worked_example():
         "write_rows": 4, "write_bits": 8, "adds": 12, "tasks": 2, "psum_spills": 0,
     }  # fmt: skip
     assert ref.busy == [6, 6]
+    assert ref.written == [2, 2]  # the two x-plane rows of each chunk
     assert ref.cycles == 6 + 4
+    # Lanes: 4 senses of 2 used columns each on each sub-array; u . x has 2 non-zero products
+    # (1 x 3 and 1 x 2), each sensed as m n = 2 AND lanes
+    assert ref.unused_lane_senses == 0
+    assert ref.effectual_lane_senses == 4
 
 
 def test_hand_worked_example_in_two_rounds():
@@ -151,6 +164,7 @@ def test_hand_worked_example_in_two_rounds():
     assert ref.counts["psum_spills"] == 2
     assert ref.counts["write_rows"] == 2 + 4
     assert ref.busy == [14]
+    assert ref.written == [2 * (1 + 2)]  # a weight row and two x-plane rows per round
 
 
 def test_many_rounds_compute_the_integer_convolution():
@@ -163,9 +177,10 @@ def test_many_rounds_compute_the_integer_convolution():
     np.testing.assert_array_equal(ref.out, integer_conv(x, w, 1, 1, 1))
     np.testing.assert_array_equal(ref.signed_out, integer_conv(x, 2 * w - 255, 1, 1, 1))
     assert ref.counts["psum_spills"] > 0
-    busy, counts = k.schedule(6, 1, 25, 27, 8, 4, 36, 10, 2, 1, 1, True, False)
+    busy, written, counts = k.schedule(6, 1, 25, 27, 8, 4, 36, 10, 2, 1, 1, True, False)
     assert {name: int(counts[i]) for name, i in COUNT_NAMES.items()} == ref.counts
     assert busy.tolist() == ref.busy
+    assert written.tolist() == ref.written
 
 
 @pytest.mark.parametrize(("m", "n"), [(1, 1), (1, 2), (1, 4), (2, 2), (8, 8)])
@@ -174,7 +189,7 @@ def test_counts_follow_the_counting_model_on_alexnet(m, n):
     net = load_network("alexnet")
     for layer in net.compute_layers:
         length = layer.r * layer.s * layer.c_per_group
-        _, counts = k.schedule(
+        _, _, counts = k.schedule(
             layer.k_per_group,
             layer.groups,
             layer.out_h * layer.out_w,

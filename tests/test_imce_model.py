@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 
 import pytest
+from slot_checks import check_layer_run
 
 from accelsim.accelerators import build
 from accelsim.accelerators.imce import ACTION_GROUPS, device_energies
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
+from accelsim.config.workload_spec import UniformPattern
 from accelsim.errors import ConfigError
 from accelsim.kernels import imce as k
 from accelsim.report.schema import ENERGY_COLUMNS
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.loaders import load_network
-from accelsim.workload.sparsity import dense_profile
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile
 
 CONV = Layer("conv", LayerKind.CONV, h=13, w=13, c=64, k=96, r=3, s=3, pad=1, groups=2)
 FC = Layer("fc", LayerKind.FC, h=1, w=1, c=2048, k=300)
@@ -179,11 +181,11 @@ def test_weights_stay_resident_only_when_the_network_fits():
     assert res.subarrays_needed == math.ceil(res.rows_needed / 510)
     alexnet = load_network("alexnet")
     layer = alexnet["conv2"]
-    acts = accel.layer_actions(layer, alexnet)
-    assert not accel.residency(accel.network_layers(layer, alexnet)).fits
+    acts = accel.layer_actions(layer, alexnet.compute_layers)
+    assert not accel.residency(accel.network_layers(layer, alexnet.compute_layers)).fits
     assert "rewritten per inference from DRAM" in acts.weights
     assert acts.mapping.weights_written
-    kept = build(spec(weight_load="resident")).layer_actions(layer, alexnet)
+    kept = build(spec(weight_load="resident")).layer_actions(layer, alexnet.compute_layers)
     assert kept.weights.startswith("weights resident (assumed")
     assert not kept.mapping.weights_written
     assert acts.dram_bits - kept.dram_bits == layer.weights * 1  # W1 weights fetched once
@@ -210,3 +212,122 @@ def test_simulate_gives_the_whole_network_to_the_model(tmp_path):
     mine = simulate("imce", copy, "dense").layers
     assert list(mine["energy_pj"]) == list(shipped["energy_pj"])
     assert all("rewritten per inference" in m for m in mine["mapping"])
+
+
+def sparse_run(s, layer: Layer, weights: float, activations: float, context: tuple[Layer, ...] = ()):  # type: ignore[no-untyped-def]
+    density = LayerDensity(weights, activations, UniformPattern(), UniformPattern())
+    profile = SparsityProfile("p", "t", "test profile", {layer.name: density})
+    work = LayerWorkload("t", layer, profile, 0, context)
+    return build(s).simulate_layer(work), work
+
+
+def test_slot_partition_of_the_hand_worked_layer():
+    """The hand-worked 1 x 1 filter over four inputs (test_imce_kernel) on 2 sub-arrays of 3 columns.
+
+    Chunks of 3 and 1 columns, one per sub-array. Each sub-array writes 2 x-plane rows (2 cycles,
+    stalled), then senses 2 x-planes alone and 2 AND row pairs (4 cycles busy); the DPU then takes
+    ceil(log2 3) + 1 + ceil(log2 2) + 1 = 5 cycles: 11 cycles x 6 lanes = 66 slots.
+    Busy: 2 sub-arrays x 4 senses x 3 lanes = 24 = 8 AND lanes (3 + 3 + 1 + 1: the 4 dense MACs x m n
+    = 2, all effectual) + 8 correction-read lanes (packing) + 8 columns beyond the chunk (unmapped).
+    Stalled 2 x 2 x 3 = 12; the tail 5 x 6 = 30 fill / drain.
+    """
+    s = spec(
+        precision={"weight_bits": 1, "act_bits": 2, "psum_bits": 32},
+        full_precision_layers=[],
+        weight_load="resident",
+        array__subarrays=2,
+        array__rows=4,
+        array__cols=3,
+    )
+    layer = Layer("fc", LayerKind.FC, h=1, w=1, c=4, k=1)
+    result, timeline = run(s, layer)
+    check_layer_run(result, timeline)
+    assert (result.cycles, result.units, result.multipliers) == (11, 2, 6)
+    slots = result.slots
+    assert (slots.effectual, slots.ineffectual, slots.packing, slots.unmapped) == (8, 0, 8, 8)
+    assert (slots.memory_stall, slots.fill_drain, slots.unit_idle, slots.imbalance) == (12, 30, 0, 0)
+    assert result.stall_cycles == 2
+
+
+def test_a_dense_engine_senses_zero_operands():
+    """IMCE does not skip zeros: every MAC is m n lane-senses, effectual only if both operands are
+    non-zero; the row writes are memory stalls, never busy."""
+    s = spec()
+    (result, timeline), work = sparse_run(s, CONV, 0.5, 0.4)
+    check_layer_run(result, timeline)
+    accel = build(s)
+    m, n = accel.bits(CONV)
+    t_and = accel.timing.t_and
+    slots = result.slots
+    assert slots.effectual == work.effectual_macs * m * n * t_and
+    assert slots.ineffectual == (CONV.macs - work.effectual_macs) * m * n * t_and > 0
+    mp = accel.layer_actions(CONV).mapping
+    assert slots.memory_stall == int(mp.written.sum()) * s.array.cols
+    assert result.macs_issued == CONV.macs
+    dense, _ = run(s, CONV)
+    assert dense.slots.ineffectual > 0  # zero padding: the border MACs have a zero activation
+    assert dense.cycles == result.cycles  # zeros cost the same time
+
+
+def test_the_network_travels_in_the_workload_in_any_order():
+    """Residency depends on the network's layers given with each layer, not on an earlier call."""
+    accel = build(spec())
+    alexnet = load_network("alexnet")
+    layer = alexnet["conv2"]
+    profile = dense_profile("t")
+    alone = accel.simulate_layer(LayerWorkload("alexnet", layer, profile, 0))[0]
+    within = accel.simulate_layer(LayerWorkload("alexnet", layer, profile, 0, alexnet.compute_layers))[0]
+    again = accel.simulate_layer(LayerWorkload("alexnet", layer, profile, 0))[0]
+    assert "weights resident" in alone.mapping
+    assert "rewritten per inference" in within.mapping
+    assert again == alone
+    assert within.slots.memory_stall > alone.slots.memory_stall  # the weight rows are written too
+
+
+OPTIONS = [
+    {},
+    {"weight_load": "resident"},
+    {"weight_load": "per_layer"},
+    {"weight_load": "per_layer", "array__kernel_bank_mbit": 1.0},
+    {"signed_weights": False},
+    {"full_precision_layers": []},
+    {"full_precision_layers": ["conv", "fc"], "full_precision_bits": 4},
+    {"dram_input_layers": ["conv", "fc"], "dram": {"bandwidth_bytes_per_cycle": 8.0, "kind": "lpddr4"}},
+    {"periphery__dpu_clock_cycles_per_level": 2},
+    {"array__subarrays": 4, "weight_load": "resident"},  # FC's 8 blocks take turns in 2 rounds
+]
+
+
+@pytest.mark.parametrize("name", ["imce", "imce_rram"])
+@pytest.mark.parametrize("changes", OPTIONS)
+@pytest.mark.parametrize("layer", [CONV, FC])
+def test_every_option_gives_an_exact_slot_partition(name, changes, layer):
+    s = spec(name, **changes)
+    (result, timeline), _ = sparse_run(s, layer, 0.6, 0.5, (CONV, FC))
+    check_layer_run(result, timeline)
+    assert result.slots.ineffectual > 0
+    assert result.slots.fill_drain == build(s).layer_actions(layer, (CONV, FC)).mapping.dpu_cycles * (
+        result.multipliers
+    )
+
+
+def test_timeline_draws_each_subarray_from_the_kernel():
+    """6 sub-arrays for CONV's 4 blocks (2 groups x 2 chunks, one copy each): 2 hold no block and are
+    unmapped throughout; the others write their rows (stalled), sense (busy), then idle."""
+    s = spec(array__subarrays=6, weight_load="resident")
+    accel = build(s)
+    mp = accel.layer_actions(CONV).mapping
+    result, timeline = run(s, CONV)
+    check_layer_run(result, timeline)
+    assert mp.blocks == 4
+    assert mp.busy[4:].tolist() == [0, 0]
+    for unit in range(4):
+        rows = timeline[timeline["unit"] == unit]
+        states = list(zip(rows["state"].astype(str), rows["start"], rows["end"], strict=True))
+        assert states[:2] == [("stalled", 0, mp.written[unit]), ("busy", mp.written[unit], mp.busy[unit])]
+    idle = timeline[timeline["unit"] >= 4]
+    assert set(idle["state"].astype(str)) == {"idle"}
+    cols = s.array.cols
+    assert result.slots.unmapped >= 2 * result.cycles * cols
+    assert result.slots.memory_stall == int(mp.written.sum()) * cols
+    assert result.stall_cycles == int(mp.written.max())

@@ -262,3 +262,18 @@ def test_losses_marks_an_accelerator_that_ran_fewer_layers():
     assert labels == ["a", "b\n(1/2 layers)", "c"]
     speed = speedup_bars(table.assign(speedup=[1.0, 2.0, 3.0]))
     assert [t.get_text() for t in speed.axes[0].get_legend().get_texts()] == ["a", "b (1/2 layers)", "c"]
+
+
+def test_losses_per_sweep_point_sums_layers_and_labels_axes(tmp_path):
+    table = pd.concat(
+        [
+            slot_table(accels=["a"], multipliers=(64,)).assign(point_id=f"p{i}", rows=8 * (i + 1))
+            for i in range(3)
+        ],
+        ignore_index=True,
+    )
+    table.loc[table["point_id"] == "p2", "multipliers"] = 128  # points differ: shares
+    fig = losses(table)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["rows=8", "rows=16", "rows=24"]
+    assert stacked_heights(fig) == pytest.approx([1.0, 1.0, 1.0])
+    saved(fig, tmp_path)

@@ -7,37 +7,43 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.dataflows.scnn import PlanarGeometry, PlanarTiledCP
+from accelsim.dataflows.scnn import PlanarGeometry, PlanarHardware, PlanarTiledCP
 from accelsim.kernels.reference.scnn import encode_entries, run_layer, run_pe
 from accelsim.kernels.scnn import (
     STAT_CONFLICT,
     STAT_ISSUED,
+    STAT_STEPS,
     STAT_VALID,
     TABLE_MIN_ACTS,
-    bank_table,
     dnnsim_bank,
-    planar_layer,
     zero_run_entries,
 )
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks, effectual_macs
 
-SPARSE = PlanarTiledCP(sparse=True)
-DENSE = PlanarTiledCP(sparse=False)
+SPARSE = PlanarTiledCP("sparse", sparse=True)
+DENSE = PlanarTiledCP("dense", sparse=False)
 
 
 def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: int | None, df=SPARSE,
          order: str = "krs"):  # fmt: skip
-    """Dataflow lists + numba kernel, the way the accelerator model calls them."""
-    m = df.plan(layer, geom, bands)
-    ops = df.operand_lists(layer, geom, m, wmask, amask, order)
-    table = bank_table(banks or 32)
-    busy, strict, stats = planar_layer(
-        ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
-        ops.og_band, ops.og_wgroup, ops.og_chan0, ops.og_oy0, ops.og_oy1,
-        layer.c, layer.c_per_group, geom.pes, m.phases, m.stride,
-        1 if m.fc else layer.out_w, geom.f, geom.i, table, banks is not None, df.sparse,
-    )  # fmt: skip
-    return m, busy, strict, stats
+    """The dataflow's `map` (lists + numba kernel), the way the accelerator model calls it."""
+    hardware = PlanarHardware(geom, banks or 32, banks is not None, order, bands)
+    mapping = df.map(layer, hardware, OperandMasks(wmask, amask))
+    return mapping.tiling, mapping.busy, mapping.strict, mapping.stats
+
+
+def assert_counts_equal(stats, ref, geom: PlanarGeometry) -> None:
+    """The kernel's layer counters equal the reference's; so do the packing slots of the slot partition
+    (steps and conflict cycles x F x I lanes, less the issued products), which the reference counts
+    lane-cycle by lane-cycle."""
+    assert stats[STAT_ISSUED] == ref.issued
+    assert stats[STAT_VALID] == ref.valid
+    assert stats[STAT_STEPS] == ref.steps
+    assert stats[STAT_CONFLICT] == ref.conflict_cycles
+    lanes = geom.f * geom.i
+    assert (stats[STAT_STEPS] + stats[STAT_CONFLICT]) * lanes - stats[STAT_ISSUED] == ref.packing_slots
+    assert stats[STAT_STEPS] + stats[STAT_CONFLICT] == sum(map(sum, ref.busy))
 
 
 def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None, order: str = "krs"):
@@ -82,9 +88,9 @@ def test_conv_kernel_equals_cycle_by_cycle_reference(case, order):
     ref = reference(layer, geom, m, wmask, amask, banks, order)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
-    assert stats[STAT_ISSUED] == ref.issued
-    assert stats[STAT_VALID] == ref.valid
-    assert stats[STAT_CONFLICT] == ref.conflict_cycles
+    assert_counts_equal(stats, ref, geom)
+    # every product of two non-zeros that reaches an output is accumulated exactly once (any bands)
+    assert ref.valid == effectual_macs(layer, OperandMasks(wmask, amask))
 
 
 @st.composite
@@ -112,8 +118,7 @@ def test_wide_conv_kernel_equals_reference(case, order):
     ref = reference(layer, geom, m, wmask, amask, banks, order)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
-    assert stats[STAT_VALID] == ref.valid
-    assert stats[STAT_CONFLICT] == ref.conflict_cycles
+    assert_counts_equal(stats, ref, geom)
 
 
 @settings(deadline=None, max_examples=25)
@@ -133,6 +138,7 @@ def test_fc_kernel_equals_reference(c, k, pes, entries, seed):
     m, busy, _strict, stats = fast(layer, geom, wmask, amask, 1, 32)
     ref = reference(layer, geom, m, wmask, amask, 32)
     assert busy.tolist() == ref.busy
+    assert_counts_equal(stats, ref, geom)
     assert stats[STAT_VALID] == ref.valid == int((wmask[:, :, 0, 0] & amask[None, :, 0, 0]).sum())
 
 
@@ -147,6 +153,7 @@ def test_dense_lists_equal_all_ones_sparse_lists(case):
     assert busy_d.tolist() == busy_s.tolist()
     assert strict_d.tolist() == strict_s.tolist()
     assert stats_d[STAT_ISSUED] == stats_s[STAT_ISSUED]
+    assert stats_d[STAT_STEPS] == stats_s[STAT_STEPS]
 
 
 @settings(deadline=None, max_examples=80)
@@ -247,7 +254,7 @@ def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amas
 @given(case=conv_cases(), max_run=st.integers(1, 15), order=st.sampled_from(["krs", "rsk"]))
 def test_compressed_entries_equal_plain_encoder(case, max_run, order):
     layer, geom, wmask, amask, _, _ = case
-    m = SPARSE.plan(layer, geom, 1)
+    m = SPARSE.tiling(layer, geom, 1)
     got = SPARSE.compressed_entries(layer, geom, m, amask, wmask, max_run, order)
     assert got == _plain_compressed_entries(layer, geom, m, wmask, amask, max_run, order)
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slot_checks import check_layer_run
+from test_scnn_kernel import reference
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.errors import ConfigError
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile
 
 
@@ -116,3 +122,206 @@ def test_energy_has_every_component():
     r, _ = model("scnn").simulate_layer(work(CONV, 0.3, 0.4))
     assert all(r.energy_pj[f"energy_{c}_pj"] > 0 for c in ("mac", "rf", "sram", "noc", "static"))
     assert np.isfinite(sum(r.energy_pj.values()))
+
+
+# -- the layer plan: PE timeline and slot partition ------------------------------------------------
+
+FREE = {"dram": {"bandwidth_bytes_per_cycle": None}}
+ROW = Layer("row", LayerKind.CONV, 1, 6, 1, 1, 1, 3)
+"""One input row of 6, one 1 x 3 filter: out_w = 4, 12 MACs."""
+
+
+@pytest.mark.parametrize(
+    ("config", "cycles", "slots", "rows"),
+    [
+        (
+            "scnn",
+            5,
+            Slots(effectual=12, ineffectual=6, packing=62, unit_idle=16, memory_stall=64),
+            {0: [("busy", 0, 2), ("idle", 2, 3), ("stalled", 3, 5)], 1: [("busy", 0, 3), ("stalled", 3, 5)]},
+        ),
+        (
+            "dcnn",
+            3,
+            Slots(effectual=12, ineffectual=6, packing=14, memory_stall=64),
+            {0: [("busy", 0, 1), ("stalled", 1, 3)], 1: [("busy", 0, 1), ("stalled", 1, 3)]},
+        ),
+    ],
+)
+def test_slot_partition_hand_checked(config, cycles, slots, rows):
+    """1 x 2 PEs of F = I = 4 (16 lanes each), dense ROW, DNNsim's hash, krs weights for SCNN.
+
+    Tiles: out_w 4 over 2 PE columns, tile_w 2. Anchors: x0, x1 -> PE 0; x2..x5 (x4, x5 clamped to
+    ox 3) -> PE 1. A product x * s lands on ox = x - s. PE 0: 2 x 3 = 6 products in one step, 3 land
+    (ox 0 twice: x0 s0, x1 s1; ox 1 once), 3 fall off the plane; ox 0 takes 2 products in one bank:
+    2 cycles. PE 1: 4 x 3 = 12 products, 9 land (ox 0: 1, ox 1: 2, ox 2: 3, ox 3: 3) in banks 0, 8,
+    16, 24: 3 cycles. Halo: 2 columns to the left x Kc 1 = 2 cycles after the barrier at 3: 5 cycles.
+    Slots (16 per PE-cycle, 160): effectual 12 (= the layer's MACs), ineffectual 18 - 12 = 6 (fell off
+    the plane), packing: 5 busy PE-cycles x 16 - 18 products = 62 (PE 0: 10 empty lanes + 16 in its
+    conflict cycle; PE 1: 4 + 2 x 16), unit_idle: PE 0 waits 1 cycle at the barrier (16), memory
+    stall: both PEs wait 2 cycles for the halo (64). DCNN: no conflicts, one cycle per step, 3 cycles;
+    packing 2 x 16 - 18 = 14.
+    """
+    m = model(config, pe_rows=1, pe_cols=2, f=4, i=4, **FREE)
+    r, tl = m.simulate_layer(work(ROW, 1.0, 1.0))
+    check_layer_run(r, tl)
+    assert r.cycles == cycles
+    assert r.slots == slots
+    assert (r.macs_effectual, r.macs_issued) == (12, 18)
+    assert r.stall_cycles == 2
+    got = {u: [(str(s), int(a), int(b)) for s, a, b in zip(g.state, g.start, g.end, strict=True)]
+           for u, g in tl.groupby("unit")}  # fmt: skip
+    assert got == rows
+    busy = [sum(b - a for s, a, b in rows[u] if s == "busy") for u in (0, 1)]
+    assert r.imbalance == max(busy) / (sum(busy) / 2)
+    assert r.idle_fraction == sum(b - a for u in rows for s, a, b in rows[u] if s == "idle") / (2 * cycles)
+
+
+def test_scnn_effectual_slots_are_the_effectual_macs_and_dense_designs_issue_zeros():
+    """SCNN issues only non-zero x non-zero products, so its ineffectual slots are the products that
+    fall off the output plane; DCNN and DCNN-opt issue every product (ineffectual > 0 on sparse data)."""
+    w = work(CONV, 0.3, 0.4)
+    s, _ = model("scnn").simulate_layer(w)
+    assert s.slots.effectual == s.macs_effectual
+    assert s.slots.ineffectual == s.macs_issued - s.macs_effectual
+    for name in ("dcnn", "dcnn_opt"):
+        d, _ = model(name).simulate_layer(w)
+        assert d.slots.effectual == d.macs_effectual
+        assert d.slots.ineffectual == d.macs_issued - d.macs_effectual > 0.9 * CONV.macs - d.macs_effectual
+
+
+def test_halo_exchange_is_a_network_stall():
+    """One band, unlimited DRAM: every stalled cycle is a halo exchange (serial: after every group)."""
+    m = model("scnn", **FREE)
+    w = work(CONV, 0.3, 0.4)
+    r, _ = m.simulate_layer(w)
+    mapping = m.map_layer(w, 1)
+    timing = m.group_timing(mapping)
+    halo = int((timing.span - timing.compute).sum())
+    assert r.stall_cycles == halo > 0
+    assert r.slots.memory_stall == halo * 64 * 16  # 16 x 16 outputs: every PE holds a 2 x 2 tile
+    assert "halo exchange" in r.closed_form
+
+
+def test_pes_without_a_tile_are_unmapped():
+    """A 7 x 7 output plane on 8 x 8 PEs leaves PE row 7 and column 7 (15 PEs) without a tile."""
+    layer = Layer("c7", LayerKind.CONV, 7, 7, 16, 32, 3, 3, 1, 1)
+    r, tl = model("scnn").simulate_layer(work(layer, 0.5, 0.5))
+    check_layer_run(r, tl)
+    assert r.slots.unmapped == 15 * r.cycles * 16
+    idle_pes = tl.groupby("unit").state.agg(lambda s: set(map(str, s)) == {"idle"})
+    assert sorted(idle_pes[idle_pes].index) == sorted(
+        {7 * 8 + c for c in range(8)} | {r * 8 + 7 for r in range(8)}
+    )
+
+
+OPTIONS = [
+    ("scnn", {}),
+    ("scnn", {"halo": "overlapped"}),
+    ("scnn", {"barrier": "input_channel"}),
+    ("scnn", {"barrier": "input_channel", "halo": "overlapped"}),
+    ("scnn", {"bank_hash": "ideal"}),
+    ("scnn", {"weight_order": "rsk"}),
+    ("scnn", FREE),
+    ("scnn", {"dram": {"bandwidth_bytes_per_cycle": 2}}),
+    ("dcnn", {}),
+    ("dcnn", {"halo": "overlapped", "barrier": "input_channel"}),
+    ("dcnn", {"zero_gating": True}),
+    ("dcnn", {"compress_dram_activations": True}),
+    ("dcnn_opt", {}),
+    ("dcnn_opt", {"dram": {"bandwidth_bytes_per_cycle": 2}}),
+]
+SMALL = [
+    (Layer("c", LayerKind.CONV, 12, 12, 8, 20, 3, 3, 1, 1), 0.5, 0.6),
+    (Layer("band", LayerKind.CONV, 112, 112, 32, 8, 3, 3, 1, 1), 0.6, 0.9),  # several temporal bands
+    (Layer("s2", LayerKind.CONV, 15, 15, 3, 8, 5, 5, 2, 2), 0.7, 1.0),
+    (Layer("dw", LayerKind.DEPTHWISE, 9, 9, 6, 6, 3, 3, 1, 1, 6), 1.0, 0.5),
+    (Layer("pw", LayerKind.POINTWISE, 5, 5, 12, 10), 0.4, 0.4),
+    (Layer("fc", LayerKind.FC, 1, 1, 100, 30), 0.3, 0.5),
+]
+
+
+@pytest.mark.parametrize(("config", "changes"), OPTIONS, ids=[f"{c}-{o}" for c, o in OPTIONS])
+def test_every_option_passes_the_slot_checks(config, changes):
+    m = model(config, **changes)
+    for layer, wd, ad in SMALL:
+        r, tl = m.simulate_layer(work(layer, wd, ad))
+        check_layer_run(r, tl)
+        assert r.slots.effectual == r.macs_effectual
+        if m.sparse:
+            assert r.slots.ineffectual == r.macs_issued - r.macs_effectual
+        assert ("reduction" if layer.kind == "fc" else "halo" if layer.r > 1 else "") in r.closed_form
+
+
+def test_dram_stalls_stall_every_pe_with_a_tile():
+    """A banded layer on a slow link: the array waits for each band's inputs, every PE with it."""
+    layer, wd, ad = SMALL[1]
+    m = model("scnn", dram={"bandwidth_bytes_per_cycle": 2})
+    r, _ = m.simulate_layer(work(layer, wd, ad))
+    free, _ = model("scnn", **FREE).simulate_layer(work(layer, wd, ad))
+    assert "temporal bands" in r.mapping
+    assert r.cycles > free.cycles
+    assert r.stall_cycles - free.stall_cycles == r.cycles - free.cycles
+    assert r.slots.memory_stall - free.slots.memory_stall == (r.cycles - free.cycles) * 64 * 16
+
+
+@st.composite
+def small_cases(draw):
+    stride = draw(st.integers(1, 2))
+    r = draw(st.integers(1, 3))
+    pad = draw(st.integers(0, 1))
+    h, w = draw(st.integers(max(r, 2), 8)), draw(st.integers(max(r, 2), 8))
+    layer = Layer(
+        "t", LayerKind.CONV, h, w, draw(st.integers(1, 3)), draw(st.integers(1, 6)), r, r, stride, pad
+    )
+    return (
+        layer,
+        draw(st.sampled_from([0.4, 0.8, 1.0])),
+        draw(st.sampled_from([0.5, 1.0])),
+        draw(st.integers(0, 99)),
+    )
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    case=small_cases(),
+    rows=st.integers(1, 3),
+    cols=st.integers(1, 3),
+    f=st.integers(1, 4),
+    i=st.integers(1, 4),
+)
+def test_busy_slots_equal_the_cycle_by_cycle_reference(case, rows, cols, f, i):
+    """The model's busy slots, split by the kernel's counters, equal the reference's own counts."""
+    layer, wd, ad, seed = case
+    m = model("scnn", pe_rows=rows, pe_cols=cols, f=f, i=i, bank_entries=4, **FREE)
+    w = work(layer, wd, ad, seed)
+    r, tl = m.simulate_layer(w)
+    check_layer_run(r, tl)
+    tiling = m.map_layer(w, 1).tiling
+    assert len(tiling.bands) == 1  # small layers fit the RAMs
+    ref = reference(layer, m.geometry, tiling, w.masks.weights, w.masks.activations, 32)
+    assert (r.slots.effectual, r.slots.ineffectual) == (ref.valid, ref.issued - ref.valid)
+    assert r.slots.packing == ref.packing_slots
+    busy = (tl.end - tl.start)[tl.state.astype(str) == "busy"].groupby(tl.unit).sum()
+    assert busy.reindex(range(rows * cols), fill_value=0).tolist() == [
+        sum(b) for b in zip(*ref.busy, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("bandwidth", [None, 1])
+def test_a_group_without_work_or_halo_leaves_the_others_in_place(bandwidth):
+    """A 1 x 1 layer (no halo) whose first output-channel group has only zero weights takes 0 cycles:
+    the PEs' busy cycles still land in the groups that ran (the engine leaves no interval for it)."""
+    layer = Layer("pw", LayerKind.POINTWISE, 8, 8, 4, 64)
+    m = model("scnn", bank_entries=1, dram={"bandwidth_bytes_per_cycle": bandwidth})  # Kc = 32
+    w = work(layer, 0.5, 0.5)
+    weights = np.ones((64, 4, 1, 1), dtype=bool)
+    weights[:32] = False
+    w.__dict__["masks"] = OperandMasks(weights, w.masks.activations)  # replace the cached masks
+    mapping = m.map_layer(w, 1)
+    assert m.group_timing(mapping).span.tolist()[0] == 0 < m.group_timing(mapping).span.tolist()[1]
+    r, tl = m.simulate_layer(w)
+    check_layer_run(r, tl)
+    busy = (tl.end - tl.start)[tl.state.astype(str) == "busy"].groupby(tl.unit).sum()
+    assert busy.reindex(range(64), fill_value=0).tolist() == mapping.busy.sum(axis=0).tolist()
+    assert r.slots.effectual == r.macs_effectual > 0

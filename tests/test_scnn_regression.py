@@ -10,7 +10,6 @@ import pytest
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
-from accelsim.kernels.scnn import STAT_CONFLICT, STAT_STEPS, STAT_VALID
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile
@@ -40,7 +39,7 @@ PINNED = {
     ("dcnn_opt", "fc"): (1563, 307200, 614400.0, 45096908.745),
 }
 
-# run_kernel (2 bands for "conv", else 1): (valid, steps, conflict cycles, busy sum, span sum)
+# the mapping (2 bands for "conv", else 1): (valid, steps, conflict cycles, busy sum, span sum)
 PINNED_KERNEL = {
     "conv": (518560, 120371, 31667, 152038, 3379),
     "s4": (406576, 112704, 210, 112914, 1877),
@@ -73,12 +72,13 @@ def test_layer_results_are_pinned(models, config, name):
 
 @pytest.mark.parametrize("name", sorted(PINNED_KERNEL))
 def test_kernel_counters_are_pinned(models, name):
-    run = models["scnn"].run_kernel(work(name), 2 if name == "conv" else 1)
+    model = models["scnn"]
+    mapping = model.map_layer(work(name), 2 if name == "conv" else 1)
     got = (
-        int(run.stats[STAT_VALID]),
-        int(run.stats[STAT_STEPS]),
-        int(run.stats[STAT_CONFLICT]),
-        int(run.busy.sum()),
-        int(run.spans.sum()),
+        mapping.valid,
+        mapping.steps,
+        mapping.conflict_cycles,
+        int(mapping.busy.sum()),
+        int(model.group_timing(mapping).span.sum()),
     )
     assert got == PINNED_KERNEL[name]

@@ -22,6 +22,7 @@ from accelsim.kernels.reference.sparten import (
 )
 from accelsim.kernels.sparten import DENSE, ONE_SIDED, TWO_SIDED, chunk_layout, layer_counts, pack_chunks
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks, effectual_macs
 
 MODES = {"two_sided": TWO_SIDED, "one_sided": ONE_SIDED, "dense": DENSE}
 
@@ -43,7 +44,7 @@ def test_hand_worked_inner_join():
     assert [operand_offset(f, i) for i in (1, 3, 7)] == [0, 1, 3]
     assert [operand_offset(a, i) for i in (1, 3, 7)] == [1, 2, 4]
     run = run_cluster([[f]], [[a]])
-    assert (run.cycles, run.macs, run.outputs) == (3, 3, [[12 + 30 + 14]])
+    assert (run.cycles, run.macs, run.effectual, run.outputs) == (3, 3, 3, [[12 + 30 + 14]])
     assert int(np.dot(FILTER, INPUT)) == 12 + 30 + 14
 
 
@@ -54,8 +55,10 @@ def test_hand_worked_modes_and_barrier():
     assert run.cycles == 3  # the broadcast waits for the CU with three matches
     assert run.busy == [3, 1, 0]
     assert run.outputs == [[56, 6, 0]]
-    assert run_cluster([[f]], [[a]], "one_sided").cycles == 5  # every non-zero input
-    assert run_cluster([[f]], [[a]], "dense").cycles == 8  # every position
+    one_sided, dense = run_cluster([[f]], [[a]], "one_sided"), run_cluster([[f]], [[a]], "dense")
+    # every non-zero input (positions 0, 1, 3, 6, 7), of which 1, 3, 7 have a non-zero weight
+    assert (one_sided.cycles, one_sided.macs, one_sided.effectual) == (5, 5, 3)
+    assert (dense.cycles, dense.macs, dense.effectual) == (8, 8, 3)  # every position
     assert run_cluster([[f]], [[a]], "one_sided").outputs == [[56]]
     empty = SparseChunk.from_dense([0] * 8)
     assert run_cluster([[empty]], [[a]], min_chunk_cycles=2).cycles == 2  # no match still costs a chunk
@@ -68,10 +71,22 @@ def test_hand_worked_kernel_counts():
     a_words, w_words = packed_operands(layer, acts, weights, 8)
     assign, pass_group = filter_passes(weights, 1, 2, 8, "none")
     _, _, widths = chunk_layout(8, 8)
-    cycles, busy, macs = layer_counts(
+    cycles, busy, macs, effectual = layer_counts(
         a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, TWO_SIDED, 1
     )
-    assert (cycles.tolist(), busy.tolist(), macs.tolist()) == ([[3]], [[[3, 1]]], [[4]])
+    assert (cycles.tolist(), busy.tolist(), macs.tolist(), effectual.tolist()) == (
+        [[3]],
+        [[[3, 1]]],
+        [[4]],
+        [[4]],
+    )
+    # the baselines multiply every non-zero input (5 per CU) or every position (8 per CU); 3 + 1 are effectual
+    for mode, cycles_per_cu in ((ONE_SIDED, 5), (DENSE, 8)):
+        counts = layer_counts(
+            a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, mode, 1
+        )
+        expect = [[[cycles_per_cu]], [[[cycles_per_cu] * 2]], [[2 * cycles_per_cu]], [[4]]]
+        assert [c.tolist() for c in counts] == expect
 
 
 # Hand-worked input buffering: one window of two 8-position chunks, both equal to INPUT, on two CUs.
@@ -98,7 +113,7 @@ def test_hand_worked_input_buffer_removes_the_wait(buffer, cycles):
     counts = layer_counts(
         a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, TWO_SIDED, 1, buffer
     )
-    assert [c.tolist() for c in counts] == [[[cycles]], [[[4, 4]]], [[8]]]
+    assert [c.tolist() for c in counts] == [[[cycles]], [[[4, 4]]], [[8]], [[8]]]
 
 
 def test_a_chunk_without_matches_is_free_with_no_minimum():
@@ -194,7 +209,7 @@ def test_kernel_equals_cycle_by_cycle_reference(
     pos_start = position_blocks(layer.out_h * layer.out_w, clusters)
     a_words, w_words = packed_operands(layer, acts != 0, weights != 0, chunk_bits)
     _, _, widths = chunk_layout(layer.c_per_group, chunk_bits)
-    cycles, busy, macs = layer_counts(
+    cycles, busy, macs, effectual = layer_counts(
         a_words, w_words, assign, pass_group, pos_start, layer.out_w, layer.stride, widths, MODES[mode],
         min_chunk_cycles, buffer,
     )  # fmt: skip
@@ -203,6 +218,12 @@ def test_kernel_equals_cycle_by_cycle_reference(
     assert cycles.tolist() == ref.cycles.tolist()
     assert busy.tolist() == ref.busy.tolist()
     assert macs.tolist() == ref.macs.tolist()
+    assert effectual.tolist() == ref.effectual.tolist()
+    # every effectual product is issued exactly once, in every mode
+    masks = OperandMasks(weights=weights != 0, activations=acts != 0)
+    assert int(effectual.sum()) == effectual_macs(layer, masks)
+    if mode == "two_sided":
+        assert (effectual == macs).all()
     assert (ref.outputs == _conv(acts, weights, layer.stride, layer.pad, layer.groups)).all()
     # every filter chunk is held by exactly one CU slot of its group's passes
     for g in range(layer.groups):
@@ -227,5 +248,5 @@ def test_greedy_balancing_groups_filters_of_similar_density(balancing):
         assign, pass_group = filter_passes(weights, 1, 8, 128, scheme)
         runs[scheme] = layer_counts(a_words, w_words, assign, pass_group, pos, 6, 1, widths, TWO_SIDED, 1)
     none, gb = runs["none"], runs[balancing]
-    assert none[2].sum() == gb[2].sum()  # the same multiplications ...
+    assert none[2].sum() == gb[2].sum() == gb[3].sum()  # the same multiplications ...
     assert gb[0].sum() < 0.8 * none[0].sum()  # ... in fewer cycles: the sparse pass no longer waits

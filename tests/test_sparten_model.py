@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from slot_checks import check_layer_run
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.errors import ConfigError
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile
 
 CONFIGS = ("sparten", "sparten_one_sided", "sparten_dense")
@@ -73,14 +77,116 @@ def test_dense_cycles_follow_the_pass_and_block_arithmetic():
 
 def test_timeline_has_every_cu_and_covers_the_layer():
     result, timeline = build(spec("sparten")).simulate_layer(workload(CONV))
+    check_layer_run(result, timeline)  # every CU tiles [0, cycles); the metrics are the timeline's
     assert set(timeline["unit"]) == set(range(1024))
-    assert (timeline.groupby("unit")["end"].last() == result.cycles).all()  # a closing idle row each
-    length = (timeline["end"] - timeline["start"]).groupby(timeline["unit"]).sum()
-    assert (length <= result.cycles).all()  # idle gaps between passes are implicit
     busy = timeline[timeline["state"] == "busy"]
     busy_per_cu = (busy["end"] - busy["start"]).groupby(busy["unit"]).sum()
     assert busy_per_cu.max() / busy_per_cu.mean() == pytest.approx(result.imbalance)
     assert result.idle_fraction == pytest.approx(1 - busy_per_cu.sum() / (1024 * result.cycles))
+
+
+# Hand-checked slot partition: 1 x 2 pixels of 8 channels, k = 3 filters of 1 x 1, 2 clusters x 2 CUs,
+# 8-channel chunks, join fill 3 per pass. Cluster j takes output position j; pass 0 puts filters 0, 1 on
+# CUs 0, 1, pass 1 filter 2 on CU 0 (CU 1 holds none).
+#   pixel 0 = INPUT 11010011, pixel 1 = 11111111; f0 = FILTER 01011001, f1 = 00100000, f2 = 11000000.
+#   two-sided matches: cluster 0 pass 0: CU0 3, CU1 0 (costs 1 cycle: packing); pass 1: CU0 2.
+#                      cluster 1 pass 0: CU0 4, CU1 1; pass 1: CU0 2.
+#   passes last 3 + 3, 2 + 3 (cluster 0) and 4 + 3, 2 + 3 (cluster 1): 12 cycles, 4 CUs: 48 slots.
+#   busy: CU0 6 + 5 = 11, CU1 1 + 3 = 4, CU2 7 + 5 = 12, CU3 1 + 3 = 4 (31 = 12 products + 1 packing
+#   + 6 held passes x 3 fill). Idle: CU1 waits 2 cycles at the pass-0 barrier, CU3 3 (unit_idle 5);
+#   after their last pass CU0 1, CU1 6, CU3 5 (imbalance 12).
+#   one-sided: 5 (pixel 0) or 8 (pixel 1) cycles per chunk, 39 products of which 12 effectual;
+#   cluster 0 ends at 16, cluster 1 at 22: busy 16, 8, 22, 11 and imbalance 6 + 14 + 0 + 11 = 31.
+#   dense: 8 cycles per chunk, 48 products; both clusters end at 22; busy 22, 11, 22, 11; imbalance 22.
+HAND = {
+    "two_sided": (12, Slots(12, 0, 0, 1, 5, 12, 0, 18)),
+    "one_sided": (22, Slots(12, 27, 0, 0, 0, 31, 0, 18)),
+    "dense": (22, Slots(12, 36, 0, 0, 0, 22, 0, 18)),
+}
+
+
+@pytest.mark.parametrize("mode", list(HAND))
+def test_hand_checked_slot_partition(mode):
+    layer = Layer("x", LayerKind.CONV, h=1, w=2, c=8, k=3, r=1, s=1)
+    pixels = np.array([[1, 1, 0, 1, 0, 0, 1, 1], [1] * 8], dtype=bool)
+    filters = np.array([[0, 1, 0, 1, 1, 0, 0, 1], [0, 0, 1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0]])
+    work = workload(layer, 0.5, 0.5)
+    work.__dict__["masks"] = OperandMasks(filters.astype(bool).reshape(3, 8, 1, 1), pixels.T.reshape(8, 1, 2))
+    config = "sparten" if mode == "two_sided" else f"sparten_{mode}"
+    s = spec(config, clusters=2, cus_per_cluster=2, chunk_bits=8, balancing="none", join_latency_cycles=3)
+    result, timeline = build(s).simulate_layer(work)
+    check_layer_run(result, timeline)
+    cycles, slots = HAND[mode]
+    assert (result.cycles, result.slots) == (cycles, slots)
+    assert result.slots.effectual == result.macs_effectual == 12
+    assert result.macs_issued == slots.effectual + slots.ineffectual
+    if mode == "two_sided":
+        assert result.imbalance == pytest.approx(12 / (31 / 4))
+        assert result.idle_fraction == pytest.approx(17 / 48)
+
+
+@pytest.mark.parametrize("layer", [CONV, STRIDED])
+def test_slot_parts_per_mode(layer):
+    """Every effectual product takes one slot; only the baselines issue products with a zero operand;
+    only SparTen's CUs wait at the broadcast barriers (the baselines give a pass's CUs the same work)."""
+    work = workload(layer)
+    for name in CONFIGS:
+        result, timeline = build(spec(name)).simulate_layer(work)
+        check_layer_run(result, timeline)
+        slots = result.slots
+        assert slots.effectual == result.macs_effectual == work.effectual_macs
+        assert slots.effectual + slots.ineffectual == result.macs_issued
+        assert slots.fill_drain > 0
+        assert slots.memory_stall == 0  # unlimited DRAM bandwidth
+        if name == "sparten":
+            assert slots.ineffectual == 0
+            assert slots.unit_idle > 0
+        else:
+            assert slots.ineffectual > 0
+            assert slots.unit_idle == 0
+        # STRIDED: 20 filters per group on 32 CUs: 12 CUs of every cluster never hold one
+        assert slots.unmapped == (12 * 32 * result.cycles if layer is STRIDED else 0)
+
+
+def test_clusters_without_positions_are_unmapped():
+    small = Layer("s", LayerKind.CONV, h=4, w=4, c=16, k=32, r=3, s=3)  # 2 x 2 outputs on 32 clusters
+    result, timeline = build(spec("sparten")).simulate_layer(workload(small))
+    check_layer_run(result, timeline)
+    assert result.slots.unmapped == 28 * 32 * result.cycles
+
+
+OPTIONS = [
+    {"mode": "two_sided", "balancing": "none"},
+    {"mode": "two_sided", "balancing": "gb_s"},
+    {"mode": "two_sided", "balancing": "gb_h"},
+    {"mode": "one_sided", "balancing": "none"},
+    {"mode": "dense", "balancing": "none"},
+    {"chunk_bits": 16},
+    {"chunk_bits": 256},
+    {"min_chunk_cycles": 0, "join_latency_cycles": 0},
+    {"min_chunk_cycles": 2},
+    {"join_latency_cycles": 10},
+    {"input_buffer_chunks": 2},
+    {"input_buffer_chunks": 4},
+    {"clusters": 64, "cus_per_cluster": 16},
+    {"clusters": 16, "cus_per_cluster": 64},
+    {"dram": 0.5},
+    {"dram": 0.5, "mode": "dense", "balancing": "none"},
+]
+
+
+@pytest.mark.parametrize("changes", OPTIONS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+@pytest.mark.parametrize("layer", [CONV, STRIDED])
+def test_every_option_passes_the_slot_checks(changes, layer):
+    changes = dict(changes)
+    s = spec("sparten")
+    if "dram" in changes:
+        changes["dram"] = s.dram.model_copy(update={"bandwidth_bytes_per_cycle": changes["dram"]})
+    result, timeline = build(s.model_copy(update=changes)).simulate_layer(workload(layer))
+    check_layer_run(result, timeline)
+    assert result.slots.effectual == result.macs_effectual
+    if "dram" in changes:
+        assert result.slots.memory_stall > 0
 
 
 def test_finite_dram_bandwidth_adds_stalls():
@@ -124,7 +230,9 @@ def test_input_buffering_only_removes_waits():
     assert four.cycles < two.cycles < one.cycles
     assert one.macs_issued == two.macs_issued == four.macs_issued
     assert one.imbalance == pytest.approx(four.imbalance)  # the same busy cycles per CU
-    assert (timeline.groupby("unit")["end"].last() == four.cycles).all()
+    check_layer_run(four, timeline)
+    busy = [r.slots.effectual + r.slots.packing + r.slots.fill_drain for r in (one, two, four)]
+    assert busy[0] == busy[1] == busy[2]  # ... so the same busy slots: only the waits shrink
     data = spec("sparten").model_dump(mode="json") | {"input_buffer_chunks": 0}
     with pytest.raises(ConfigError, match="input_buffer_chunks"):
         parse_arch(data, "test.yaml")

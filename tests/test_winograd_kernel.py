@@ -16,6 +16,8 @@ from accelsim.kernels.winograd import (
     call_ddr_bytes,
     call_multiplies,
     call_phase_cycles,
+    effectual_products,
+    used_products,
     winograd_conv2d,
 )
 from accelsim.workload.layer import Layer, LayerKind
@@ -172,3 +174,54 @@ def test_f2x2_3x3_saves_2_25x_multiplies_on_aligned_maps():
     t = host_tiling(padded)
     issued = call_multiplies(t.ytile, t.xtile_pad, t.burstchannels, t.rpo, t.outchannels, 4)
     assert padded.macs / issued == pytest.approx(2.25 * 169 / 224)
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    ydim=st.integers(7, 12),
+    xdim=st.integers(7, 20),
+    burst=st.integers(1, 3),
+    rpo=st.integers(1, 2),
+    cout=st.integers(1, 3),
+    act_density=st.sampled_from([1.0, 0.5, 0.2, 0.05]),
+    weight_density=st.sampled_from([1.0, 0.5, 0.2, 0.05]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_product_counts_equal_the_reference(ydim, xdim, burst, rpo, cout, act_density, weight_density, seed):
+    """The reference counts, product by product, those a real output takes through A^T and those whose
+    transformed operands are non-zero (real values with zeros where the masks say); the kernel counts
+    them from the masks alone."""
+    rng = np.random.default_rng(seed)
+    cin = burst * rpo
+    x = rng.standard_normal((cin, ydim, xdim)).astype(np.float32) * (
+        rng.random((cin, ydim, xdim)) < act_density
+    )
+    wt = rng.standard_normal((cout, cin, 3, 3)).astype(np.float32) * (
+        rng.random((cout, cin, 3, 3)) < weight_density
+    )
+    xtile_pad = 8 * -(-((xdim + 1) // 2) // 8)
+    trace = run_call(ydim, xdim, (ydim + 1) // 2, xtile_pad, burst, rpo, cout, 4, x=x, w=wt)
+    assert trace.used_products == used_products(ydim, xdim) * cin * cout
+    assert trace.effectual_products == effectual_products(x != 0, wt != 0, 1)
+    assert trace.used_products <= trace.multiplies
+
+
+def test_product_counts_worked_by_hand():
+    """A 2 x 2 map is one tile over padded rows / columns 0-3, the map at 1-2. B^T's rows mix tile rows
+    (0, 2), (1, 2), (1, 2), (1, 3); G's rows mix filter rows (0), (0, 1, 2), (0, 1, 2), (2).
+    Only x[0, 0] (tile row and column 1) non-zero: every transformed row but row 0 mixes row 1, so
+    3 x 3 = 9 of the 16 products are effectual with a dense filter. With only g[0, 0] non-zero too,
+    U is non-zero in rows and columns 0-2: 2 x 2 = 4. An even map uses all 16 products of its tile;
+    a 3 x 3 map (2 x 2 tiles) uses 4 + 3 product rows and columns: 49."""
+    act = np.zeros((1, 2, 2), bool)
+    act[0, 0, 0] = True
+    dense_filter = np.ones((1, 1, 3, 3), bool)
+    corner = np.zeros((1, 1, 3, 3), bool)
+    corner[0, 0, 0, 0] = True
+    assert used_products(2, 2) == 16
+    assert used_products(3, 3) == 49
+    assert effectual_products(act, dense_filter, 1) == 9
+    assert effectual_products(act, corner, 1) == 4
+    # Two groups are two independent convolutions
+    both = effectual_products(np.concatenate([act, ~act]), np.concatenate([corner, dense_filter]), 2)
+    assert both == 4 + effectual_products(~act, dense_filter, 1)

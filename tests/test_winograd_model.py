@@ -5,17 +5,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from slot_checks import check_layer_run
 
 import accelsim
 from accelsim.accelerators import build
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
+from accelsim.config.workload_spec import UniformPattern
 from accelsim.errors import ConfigError
+from accelsim.kernels.reference.winograd import run_call
+from accelsim.kernels.winograd import used_products
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
-from accelsim.workload.sparsity import dense_profile
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile
 
 
 def spec_with(**changes):  # type: ignore[no-untyped-def]
@@ -139,3 +144,118 @@ def test_bad_config_gives_a_clear_error(change, words):
     data = {**spec.model_dump(mode="json"), **change}
     with pytest.raises(ConfigError, match=words):
         parse_arch(data, "test")
+
+
+def sparse_work(layer: Layer, weights: float, activations: float, seed: int = 0) -> LayerWorkload:
+    density = LayerDensity(weights, activations, UniformPattern(), UniformPattern())
+    return LayerWorkload("t", layer, SparsityProfile("p", "t", "test profile", {layer.name: density}), seed)
+
+
+def test_slot_partition_of_a_small_layer_worked_by_hand():
+    """8 x 8, 2 -> 1 channels on one CU (64 multipliers), no DDR limit. Host tiling: ytile 4,
+    offshape 16 doubled to 32 (16 x 4 / 8 < 12), xtile_pad 16, fact 2, burstchannels 2, rpo 1.
+    Phases: bias 1, input rows 16 x 8 = 128, tiling 16 x 16 = 256, filters 128 B / 64 = 2, bias init
+    4 x 2 = 8, MAC loop 2 x 4 x 16 / 4 = 32, merge 8, partial sums 1,024 B / 64 = 16: 451 cycles, of
+    which 147 memcpy (stalled). Busy 304 x 64 = 19,456 slots: the MAC loop issues 32 x 64 = 2,048
+    products, of which a real output needs 2 channels x 16 x 16 = 512 (the 4 tile columns of 8 outputs;
+    the other 12 of 16 are padding: 1,536 unmapped); the even map's tiles always mix a real input
+    into each transformed element, so all 512 are effectual when dense. Tiling, bias init and merge
+    (272 x 64 = 17,408) are fill / drain."""
+    spec = spec_with(compute_units=1, ddr_gb_per_s=None)
+    layer = conv3x3(8, 2, 1)
+    result, timeline = run_layer(spec, layer)
+    check_layer_run(result, timeline)
+    assert (result.cycles, result.multipliers, result.units) == (451, 64, 1)
+    s = result.slots
+    assert (s.effectual, s.ineffectual, s.unmapped, s.fill_drain) == (512, 0, 1536, 17_408)
+    assert (s.memory_stall, s.unit_idle, s.imbalance, s.packing) == (147 * 64, 0, 0, 0)
+    assert result.stall_cycles == 147
+    assert result.macs_issued == 2048
+
+
+@pytest.mark.parametrize(("weights", "activations"), [(0.5, 1.0), (1.0, 0.3), (0.3, 0.4)])
+def test_sparse_operands_make_ineffectual_products_counted_as_the_reference(weights, activations):
+    """The FPGA multiplies zeros too: a product with a zero transformed operand is ineffectual. Its
+    count is the reference's, product by product on values with the workload's zeros."""
+    layer = conv3x3(13, 6, 4)
+    work = sparse_work(layer, weights, activations, seed=3)
+    result, timeline = build(spec_with()).simulate_layer(work)
+    check_layer_run(result, timeline)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 13, 13)).astype(np.float32) * work.masks.activations
+    w = rng.standard_normal((4, 6, 3, 3)).astype(np.float32) * work.masks.weights
+    trace = run_call(13, 13, 7, 8, 6, 1, 4, 4, x=x, w=w)
+    assert result.slots.effectual == trace.effectual_products
+    assert result.slots.ineffectual == trace.used_products - trace.effectual_products > 0
+    assert result.slots.effectual != result.macs_effectual  # a Winograd product is not a direct MAC
+
+
+def test_cpu_layers_leave_every_multiplier_unmapped():
+    result, timeline = run_layer(spec_with(), Layer("f", LayerKind.FC, h=1, w=1, c=4096, k=1000))
+    check_layer_run(result, timeline)
+    assert result.fallback
+    assert result.slots.unmapped == result.slots.total
+    assert set(timeline["state"]) == {"idle"}
+    assert (result.imbalance, result.idle_fraction, result.stall_cycles) == (1.0, 1.0, 0)
+    assert "roofline" in result.closed_form
+
+
+def test_pcie_copies_are_a_memory_stall_tail():
+    layer = conv3x3(28, 64, 128)
+    without, _ = run_layer(spec_with(), layer)
+    result, timeline = run_layer(spec_with(pcie_gb_per_s=3.0), layer)
+    check_layer_run(result, timeline)
+    pcie = result.cycles - without.cycles
+    assert result.slots.memory_stall - without.slots.memory_stall == pcie * result.multipliers
+    assert result.stall_cycles == without.stall_cycles + pcie
+    assert "PCIe" in result.closed_form
+
+
+def test_batch_counts_cover_the_images_and_the_row_is_per_image():
+    layer = conv3x3(14, 32, 16)
+    one, _ = run_layer(spec_with(batch=1), layer)
+    two, timeline = run_layer(spec_with(batch=2), layer)
+    assert int(timeline["end"].max()) >= 2 * two.cycles - 1  # the timeline covers the batch
+    assert two.slots.total == two.multipliers * two.cycles
+    assert two.macs_issued == one.macs_issued
+    assert two.energy_pj["energy_dram_pj"] == pytest.approx(one.energy_pj["energy_dram_pj"])
+    # Batch 1 is one call: the mapping gives the second CU nothing, and all its slots are unmapped
+    padding = one.macs_issued - used_products(14, 14) * 32 * 16
+    assert one.slots.unmapped == one.cycles * one.multipliers // 2 + padding
+    assert two.slots.unmapped / two.slots.total < one.slots.unmapped / one.slots.total
+    assert (one.slots.imbalance, two.slots.imbalance) == (0, 0)
+
+
+OPTIONS = [
+    {},
+    {"compute_units": 1},
+    {"compute_units": 3},
+    {"tiles_per_cu": 6},
+    {"ddr_gb_per_s": None},
+    {"ddr_gb_per_s": 1.0},
+    {"memcpy_setup_cycles": 30, "loop_fill_cycles": 20},
+    {"pcie_gb_per_s": 6.0},
+    {"batch": 2},
+]
+
+
+@pytest.mark.parametrize("changes", OPTIONS)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        conv3x3(13, 24, 16, groups=2),
+        conv3x3(9, 8, 8),
+        Layer("p", LayerKind.CONV, h=14, w=14, c=8, k=8, r=3, s=3, stride=2, pad=1),
+    ],
+)
+def test_every_option_gives_an_exact_slot_partition(changes, layer):
+    spec = spec_with(**changes)
+    result, timeline = build(spec).simulate_layer(sparse_work(layer, 0.6, 0.5))
+    if spec.batch == 1:
+        check_layer_run(result, timeline)
+    assert result.slots.total == result.multipliers * result.cycles
+    if not result.fallback:
+        assert result.slots.effectual > 0
+        assert result.slots.ineffectual > 0
+        assert result.slots.fill_drain > 0
+        assert result.slots.memory_stall > 0

@@ -17,7 +17,15 @@ import pandas as pd
 
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
-from accelsim.engine import play, timeline_metrics, unit_activity
+from accelsim.engine import play, unit_activity
+from accelsim.engine.timeline import (
+    IDLE,
+    STALLED,
+    STATE_DTYPE,
+    UnitActivity,
+    activity_metrics,
+    timeline_frame,
+)
 from accelsim.report.schema import LayerResult, Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
@@ -67,14 +75,16 @@ class Accelerator(ABC):
         run = play(plan.items, plan.engine_units or units.count, plan.dram_bytes_per_cycle)
         frame = plan.refine(run) if plan.refine is not None else run.timeline.frame(run.makespan)
         end = run.makespan
-        inside = slot_partition(frame, units, plan.busy, end)
+        act = unit_activity(frame, units.count)
+        slots = slot_partition(act, units, plan.busy, end)
         extensions = []
         if plan.bound is not None and plan.bound.cycles > end:
             extensions.append(Extension(plan.bound.cycles - end, plan.bound.part, plan.bound.what))
         if plan.tail is not None and plan.tail.cycles:
             extensions.append(plan.tail)
-        frame, cycles_run, slots = _extend(frame, units, end, inside, extensions)
-        metrics = timeline_metrics(frame, units.count, cycles_run)
+        frame, act, slots = _extend(frame, act, units, end, slots, extensions)
+        cycles_run = end + sum(e.cycles for e in extensions)
+        metrics = activity_metrics(act, cycles_run)
         batch = plan.batch
         cycles = math.ceil(cycles_run / batch)
         if batch > 1:
@@ -113,8 +123,8 @@ class Accelerator(ABC):
         return static_energy_pj(leakage_mw, 1, self.spec.clock_mhz)
 
 
-def slot_partition(frame: pd.DataFrame, units: Units, busy: Slots, end: int) -> Slots:
-    """The slots of `units` over [0, end) of `frame` by cause.
+def slot_partition(act: UnitActivity, units: Units, busy: Slots, end: int) -> Slots:
+    """The slots of `units` over [0, end) of a timeline whose units did `act`, by cause.
 
     Busy unit-cycles divide as the plan's `busy` says (the kernel knows what happened inside a unit);
     stalled ones are memory stalls; a unit's idle cycles before its last activity are waits at a
@@ -122,7 +132,6 @@ def slot_partition(frame: pd.DataFrame, units: Units, busy: Slots, end: int) -> 
     unmapped.
     """
     m = units.multipliers
-    act = unit_activity(frame, units.count)
     if int(act.last.max(initial=0)) > end:
         raise ValueError(f"timeline runs to cycle {int(act.last.max())}, past the makespan {end}")
     busy_slots = int(act.busy.sum()) * m
@@ -142,36 +151,31 @@ def slot_partition(frame: pd.DataFrame, units: Units, busy: Slots, end: int) -> 
 
 
 def _extend(
-    frame: pd.DataFrame, units: Units, end: int, slots: Slots, extensions: list[Extension]
-) -> tuple[pd.DataFrame, int, Slots]:
+    frame: pd.DataFrame,
+    act: UnitActivity,
+    units: Units,
+    end: int,
+    slots: Slots,
+    extensions: list[Extension],
+) -> tuple[pd.DataFrame, UnitActivity, Slots]:
     """Append each extension's cycles to every unit (stalled for a memory stall, else idle)."""
     if not extensions:
-        return frame, end, slots
-    rows = []
-    at = end
-    for ext in extensions:
-        state = "stalled" if ext.part == "memory_stall" else "idle"
-        rows.append(
-            pd.DataFrame(
-                {
-                    "unit": np.arange(units.count, dtype=np.int64),
-                    "state": state,
-                    "start": at,
-                    "end": at + ext.cycles,
-                }
-            )
-        )
-        slots = slots + Slots(**{ext.part: ext.cycles * units.count * units.multipliers})
-        at += ext.cycles
-    extended = pd.concat([_plain_states(frame), *rows], ignore_index=True)
+        return frame, act, slots
+    n = units.count
+    unit = np.tile(np.arange(n, dtype=np.int64), len(extensions))
+    state = np.repeat([STALLED if e.part == "memory_stall" else IDLE for e in extensions], n)
+    bounds = np.cumsum([end] + [e.cycles for e in extensions])
+    start, stop = np.repeat(bounds[:-1], n), np.repeat(bounds[1:], n)
+    rows = timeline_frame(unit, state, start, stop)
+    extended = pd.concat([frame.astype({"state": STATE_DTYPE}), rows], ignore_index=True)
     extended = extended.sort_values(["unit", "start"], kind="stable", ignore_index=True)
-    return extended, at, slots
-
-
-def _plain_states(frame: pd.DataFrame) -> pd.DataFrame:
-    if isinstance(frame["state"].dtype, pd.CategoricalDtype):
-        return frame.assign(state=frame["state"].astype(str))
-    return frame
+    stalled = sum(e.cycles for e in extensions if e.part == "memory_stall")
+    for e in extensions:
+        slots = slots + Slots(**{e.part: e.cycles * n * units.multipliers})
+    act = UnitActivity(
+        act.busy, act.stalled + stalled, np.maximum(act.last, end + stalled), act.stall_cycles + stalled
+    )
+    return extended, act, slots
 
 
 def _closed_form(plan: LayerPlan, end: int) -> str:

@@ -1,35 +1,39 @@
 """Eyeriss v1: a dense row-stationary PE array with RF / GLB / DRAM hierarchy and zero gating.
 
 Per layer: the RS dataflow picks a mapping and the kernel counts its passes, cycles and accesses
-exactly (filter loads, ifmap / psum bus transfers, MACs); the engine plays the passes against the
-DRAM channel (double-buffered), so `cycles` is the engine makespan: array cycles plus DRAM stalls.
-Energy is the Eyeriss normalised cost chart (REFERENCE §3.2) times the access counts; zero gating
-saves MAC and filter-spad energy on zero input activations, never cycles.
+exactly (filter loads, ifmap / psum bus transfers, MACs). The PEs of a pass move in lock step, so the
+timeline has one unit, the array (rows x cols multipliers); the plan plays the passes on it as at most
+64 equal jobs against the DRAM channel (double-buffered), so `cycles` is the engine makespan: array
+cycles plus DRAM stalls. The cycles of a job in which the array waits for a bus (the filter load,
+and the compute stage waiting for a delivery or a drain between columns) are its `wait`, recorded as
+stalled; compute and pipeline fill / drain are busy. Energy is the Eyeriss normalised cost chart
+(REFERENCE §3.2) times the access counts; zero gating saves MAC and filter-spad energy on zero input
+activations, never cycles: a gated MAC is an issued, ineffectual slot.
 
 With `batch` N > 1 the layer runs N images (each with the workload's masks) in blocks of n images
-per pass, sharing filter loads and filter DRAM fetches; the result row is per image: `cycles` =
-ceil(batch makespan / N), energies, MACs, DRAM and GLB bytes = batch totals / N (`folds` stays the
-batch's passes).
+per pass, sharing filter loads and filter DRAM fetches; the plan covers the batch and the result row
+is per image (`folds` stays the batch's passes).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.eyeriss_v1 import EyerissV1Spec
 from accelsim.config.workload_spec import RealPattern
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.eyeriss_v1 import MappingCost, RowStationary, RsHardware, RsMapping
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
+from accelsim.energy import Action, ActionEnergy, EnergyModel
+from accelsim.engine import WorkItem
 from accelsim.kernels import eyeriss_v1 as rs
-from accelsim.report.schema import LayerResult
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 from accelsim.workload.masks import OperandMasks, dense_effectual_macs, effectual_macs
@@ -67,8 +71,9 @@ class EyerissV1(Accelerator):
 
     def __init__(self, spec: EyerissV1Spec) -> None:
         super().__init__(spec)
-        self.dataflow: RowStationary = get_dataflow("eyeriss_v1", spec.dataflow)
+        self.dataflow = get_dataflow("eyeriss_v1", spec.dataflow, RowStationary)
         self.energy = EnergyModel.from_technology(spec.technology)
+        self._pj = self._action_pj()
         p, noc, sp = spec.precision, spec.noc, spec.spads
         self.hardware = RsHardware(
             rows=spec.array.rows,
@@ -80,8 +85,9 @@ class EyerissV1(Accelerator):
             bw_filter=noc.filter_bits // p.weight_bits,
             bw_psum_in=noc.psum_in_bits // p.psum_bits,
             bw_psum_out=noc.psum_out_bits // p.psum_bits,
+            batch=spec.batch,
+            cost=self._search_costs,
         )
-        self._costs = self._action_costs()
 
     @property
     def multipliers(self) -> int:
@@ -94,40 +100,46 @@ class EyerissV1(Accelerator):
 
     def map(self, layer: Layer) -> RsMapping:
         """The layer's RS mapping for the batch (fewest cycles, then least energy)."""
-        return self.dataflow.map(
-            layer, self.hardware, lambda n: self._search_costs(layer, n), self.spec.batch
-        )
+        return self.dataflow.map(layer, self.hardware)
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Map the layer, play the batch's passes against DRAM, count actions and energy per image."""
-        layer, batch = work.layer, self.spec.batch
-        mapping = self.map(layer)
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """Map the layer; its passes as equal jobs on the array against DRAM; actions over the batch."""
+        mapping = self.map(work.layer)
         traffic = self.dram_traffic(work, mapping)
-        n_items = min(mapping.passes, MAX_WORK_ITEMS)
-        base, extra = divmod(mapping.cycles, n_items)
-        in_b, out_b = traffic.read_bytes / n_items, traffic.ofmap_bytes / n_items
-        items = [WorkItem(0, base + 1, extra, in_b, out_b)] if extra else []
-        if n_items > extra:
-            items.append(WorkItem(0, base, n_items - extra, in_b, out_b))
-        run = play(items, units=1, dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle)
-        cycles = math.ceil(run.makespan / batch)
-        counts = {a: n / batch for a, n in self._action_counts(work, mapping, traffic).items()}
-        counts[Action("static", "leak")] = cycles
-        result = self.result(
-            work,
-            macs_issued=mapping.macs // batch,
-            cycles=cycles,
-            stall_cycles=math.ceil(run.stalled_cycles / batch),
-            imbalance=run.imbalance,
-            idle_fraction=run.idle_fraction,
-            dram_bytes=traffic.total / batch,
-            sram_bytes=self._glb_bytes(counts),
+        actions = self._actions(work, mapping, traffic)
+        return LayerPlan(
+            units=Units("array", 1, self.multipliers),
+            items=_equal_jobs(mapping, traffic),
+            busy=self._busy_slots(work, mapping),
+            energy=actions,
+            leakage_mw=self._leakage_mw(),
+            macs_issued=mapping.macs,
+            dram_bytes=traffic.total,
+            sram_bytes=self._glb_bytes(actions),
             folds=mapping.passes,
             mapping_efficiency=mapping.mapping_efficiency(self.multipliers),
             mapping=mapping.describe(),
-            energy_pj=energy_breakdown(counts, self._costs),
+            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
+            batch=self.spec.batch,
         )
-        return result, run.timeline.frame(run.makespan)
+
+    def _busy_slots(self, work: LayerWorkload, mapping: RsMapping) -> Slots:
+        """The PE-cycles of the array's busy cycles (compute and pipeline fill / drain) over the batch:
+        the MACs, effectual or not (a gated MAC still takes its cycle); mapped PEs with fewer MACs than
+        the slowest PE of the pass (unit_idle: the array moves in lock step); the mapped PEs' fill and
+        drain; and the PEs the pass leaves without a segment (unmapped)."""
+        c = mapping.counts
+        macs = mapping.macs
+        effectual = self.spec.batch * work.effectual_macs
+        pe_compute = int(c[rs.PE_COMPUTE_CYCLES])
+        pe_fill_drain = int(c[rs.PE_FILL_DRAIN_CYCLES])
+        return Slots(
+            effectual=effectual,
+            ineffectual=macs - effectual,
+            unmapped=mapping.busy_cycles * self.multipliers - pe_compute - pe_fill_drain,
+            unit_idle=pe_compute - macs,
+            fill_drain=pe_fill_drain,
+        )
 
     def dram_traffic(self, work: LayerWorkload, mapping: RsMapping) -> RsDramTraffic:
         """Batch totals. First-order GLB reuse (docs/assumptions.md): the GLB holds a tile of output
@@ -152,35 +164,41 @@ class EyerissV1(Accelerator):
             ifmap_passes=math.ceil(passes),
         )
 
-    def _action_counts(
-        self, work: LayerWorkload, mapping: RsMapping, traffic: RsDramTraffic
-    ) -> dict[Action, float]:
-        """Batch totals of every action (every image carries the workload's masks)."""
+    def _actions(self, work: LayerWorkload, mapping: RsMapping, traffic: RsDramTraffic) -> list[ActionEnergy]:
+        """Batch totals of every action with its pJ (every image carries the workload's masks)."""
         c, layer, batch = mapping.counts, work.layer, self.spec.batch
         issued = mapping.macs
         gated = issued - batch * _input_nonzero_macs(work) if self.spec.zero_gating else 0
-        glb_weight = 0 if not self.spec.weights_via_glb else int(c[rs.WEIGHT_LOADS])
-        return {
-            Action("mac", "mac"): issued - gated,
-            Action("mac", "gated"): gated,
-            Action("rf", "ifmap_read"): issued,
-            Action("rf", "filter_read"): issued - gated,
-            Action("rf", "psum_access"): 2 * issued,
-            Action("rf", "ifmap_write"): int(c[rs.IFMAP_DELIVERIES]),
-            Action("rf", "filter_write"): int(c[rs.WEIGHT_DELIVERIES]),
-            Action("noc", "ifmap"): int(c[rs.IFMAP_DELIVERIES]),
-            Action("noc", "filter"): int(c[rs.WEIGHT_DELIVERIES]),
-            Action("noc", "psum"): int(c[rs.PSUM_HOPS] + c[rs.PSUM_IN] + c[rs.PSUM_OUT]),
-            Action("sram", "ifmap_read"): int(c[rs.IFMAP_READS]),
-            Action("sram", "ifmap_write"): traffic.ifmap_passes * layer.input_elems * batch,
-            Action("sram", "psum_read"): int(c[rs.PSUM_IN]) + layer.output_elems * batch,
-            Action("sram", "psum_write"): int(c[rs.PSUM_OUT]),
-            Action("sram", "filter_read"): glb_weight,
-            Action("sram", "filter_write"): layer.weights if self.spec.weights_via_glb else 0,
-            Action("dram", "bit"): traffic.total * 8,
-        }
+        via_glb = self.spec.weights_via_glb
+        act = self._action
+        return [
+            act("mac", "mac", issued - gated),
+            act("mac", "gated", gated),
+            act("rf", "ifmap_read", issued),
+            act("rf", "filter_read", issued - gated),
+            act("rf", "psum_access", 2 * issued),
+            act("rf", "ifmap_write", int(c[rs.IFMAP_DELIVERIES])),
+            act("rf", "filter_write", int(c[rs.WEIGHT_DELIVERIES])),
+            act("noc", "ifmap", int(c[rs.IFMAP_DELIVERIES])),
+            act("noc", "filter", int(c[rs.WEIGHT_DELIVERIES])),
+            act("noc", "psum", int(c[rs.PSUM_HOPS] + c[rs.PSUM_IN] + c[rs.PSUM_OUT])),
+            act("sram", "ifmap_read", int(c[rs.IFMAP_READS])),
+            act("sram", "ifmap_write", traffic.ifmap_passes * layer.input_elems * batch),
+            act("sram", "psum_read", int(c[rs.PSUM_IN]) + layer.output_elems * batch),
+            act("sram", "psum_write", int(c[rs.PSUM_OUT])),
+            act("sram", "filter_read", int(c[rs.WEIGHT_LOADS]) if via_glb else 0),
+            act("sram", "filter_write", layer.weights if via_glb else 0),
+            act("dram", "bit", traffic.total * 8),
+        ]
 
-    def _action_costs(self) -> dict[Action, float]:
+    def _action(self, component: str, op: str, count: float) -> ActionEnergy:
+        """`count` actions component.op at their pJ from the cost table."""
+        action = Action(component, op)
+        return ActionEnergy(action, float(count), self._pj[action])
+
+    def _action_pj(self) -> dict[Action, float]:
+        """pJ of one action of each kind (the Eyeriss normalised costs); the mapping search ranks with
+        the same table."""
         p, e, glb = self.spec.precision, self.energy, self.spec.glb_kib
         mac_bits = max(p.weight_bits, p.act_bits)
         return {
@@ -201,15 +219,18 @@ class EyerissV1(Accelerator):
             Action("sram", "filter_read"): e.sram_pj(glb, p.weight_bits),
             Action("sram", "filter_write"): e.sram_pj(glb, p.weight_bits, write=True),
             Action("dram", "bit"): e.dram_pj_per_bit(self.spec.dram.kind),
-            Action("static", "leak"): static_energy_pj(
-                e.leakage_mw(self.multipliers, glb, mac_bits, p.psum_bits), 1, self.spec.clock_mhz
-            ),
         }
+
+    def _leakage_mw(self) -> float:
+        """Static power of the PEs and the GLB."""
+        p = self.spec.precision
+        mac_bits = max(p.weight_bits, p.act_bits)
+        return self.energy.leakage_mw(self.multipliers, self.spec.glb_kib, mac_bits, p.psum_bits)
 
     def _search_costs(self, layer: Layer, n: int = 1) -> MappingCost:
         """pJ and DRAM bytes per kernel count over the batch, n images per pass: the search's cycle
         bound and energy tie-break."""
-        p, k, batch = self.spec.precision, self._costs, self.spec.batch
+        p, k, batch = self.spec.precision, self._pj, self.spec.batch
         cost = np.zeros(rs.N_COUNTS)
         cost[rs.IFMAP_READS] = k[Action("sram", "ifmap_read")]
         cost[rs.PSUM_IN] = k[Action("sram", "psum_read")] + k[Action("noc", "psum")]
@@ -229,10 +250,12 @@ class EyerissV1(Accelerator):
             dram[rs.WEIGHT_LOADS] = p.weight_bits / 8
         return MappingCost(cost, dram, fixed, self.spec.dram.bandwidth_bytes_per_cycle)
 
-    def _glb_bytes(self, counts: dict[Action, float]) -> float:
+    def _glb_bytes(self, actions: list[ActionEnergy]) -> float:
+        """Bytes read from and written to the GLB."""
         p = self.spec.precision
         bits = {"ifmap": p.act_bits, "psum": p.psum_bits, "filter": p.weight_bits}
-        return sum(n * bits[a.op.split("_")[0]] for a, n in counts.items() if a.component == "sram") / 8
+        glb = (a for a in actions if a.action.component == "sram")
+        return sum(a.count * bits[a.action.op.split("_")[0]] for a in glb) / 8
 
 
 def glb_ifmap_passes(
@@ -272,3 +295,17 @@ def _input_nonzero_macs(work: LayerWorkload) -> int:
     one_filter = replace(layer, k=layer.groups)  # one all-ones filter per group, then x filters per group
     ones = np.ones((layer.groups, layer.c_per_group, layer.r, layer.s), dtype=bool)
     return layer.k_per_group * effectual_macs(one_filter, OperandMasks(ones, work.masks.activations))
+
+
+def _equal_jobs(mapping: RsMapping, traffic: RsDramTraffic) -> list[WorkItem]:
+    """The batch's passes as at most MAX_WORK_ITEMS jobs of near-equal cycles, longest first, each
+    with its share of the bus waits and of the DRAM traffic."""
+    n = min(mapping.passes, MAX_WORK_ITEMS)
+    base, extra = divmod(mapping.cycles, n)
+    wait, wait_extra = divmod(mapping.wait_cycles, n)
+    in_b, out_b = traffic.read_bytes / n, traffic.ofmap_bytes / n
+    cuts = sorted({0, extra, wait_extra, n})  # job j: base + (j < extra) cycles, wait + (j < wait_extra)
+    return [
+        WorkItem(0, base + (lo < extra), hi - lo, in_b, out_b, wait + (lo < wait_extra))
+        for lo, hi in itertools.pairwise(cuts)
+    ]

@@ -1,54 +1,44 @@
 """IMCE: bit-wise in-memory convolution on SOT-MRAM (or RRAM) computational sub-arrays (REFERENCE §9).
 
 Per layer: the dataflow places weight blocks on the sub-arrays and the schedule kernel counts the
-row writes, AND / read senses, bit-counts and additions and each sub-array's busy cycles; the engine
-plays the sub-arrays as units; the layer's `cycles` is the engine makespan plus the periphery's
-latency after the last sense. Device energies come from the `cell` and `array` sections through
-first-order circuit equations (`DeviceEnergies`); the CMOS periphery (adders, SRAM buffer, DRAM,
-leakage) comes from the shared energy model of `technology`.
+row writes, AND / read senses, bit-counts and additions and each sub-array's busy and row-writing
+cycles; the timeline's units are the sub-arrays (a sub-array's row writes are waits for its
+operands); the periphery's latency after the last sense is a fill / drain tail. Device energies come
+from the `cell` and `array` sections through first-order circuit equations (`DeviceEnergies`); the
+CMOS periphery (adders, SRAM buffer, DRAM, leakage) comes from the shared energy model of `technology`.
 
 `multipliers` = sub-arrays x columns: the one-bit AND lanes that work in parallel in one sense.
 A W-bit x A-bit MAC takes W x A lane-senses, so utilization (= dense MACs / (lanes x cycles)) is at
 most 1 / (W A t_and); `mapping_efficiency` is the fraction of lane-cycles that sense a used column.
+Whether the weights stay resident depends on every layer of the network (`LayerWorkload.network_layers`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.imce import ImceSpec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.imce import BitwiseDataflow, ImceGeometry, ImceMapping, ImceTiming
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
+from accelsim.dataflows.imce import BitwiseDataflow, ImceGeometry, ImceHardware, ImceMapping, ImceTiming
+from accelsim.energy import ActionEnergy, EnergyModel, static_energy_pj
+from accelsim.engine import EngineResult, WorkItem
+from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
 from accelsim.kernels import imce as k
-from accelsim.report.schema import LayerResult
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
-from accelsim.workload.network import Network
 
 ACTION_GROUPS = ("read", "write", "and", "bitcount", "shift_add", "quantize", "buffer", "dram", "leakage")
 """The per-action energy breakdown of `Imce.action_energy_pj`, in order."""
-
-_COMPONENT = {
-    "read": "sram",
-    "write": "sram",
-    "and": "mac",
-    "bitcount": "mac",
-    "shift_add": "mac",
-    "quantize": "mac",
-    "buffer": "sram",
-    "dram": "dram",
-    "leakage": "static",
-}
-"""Result-schema component of every action group (docs/imce.md, "Energy")."""
 
 _FJ = 1e-3  # pJ per fJ
 
@@ -101,18 +91,23 @@ class Residency:
 
 @dataclass(frozen=True)
 class LayerActions:
-    """One layer's mapping and its actions: group -> list of (Action, count, pJ each)."""
+    """One layer's mapping and its actions, by action group (ACTION_GROUPS)."""
 
     mapping: ImceMapping
-    entries: dict[str, list[tuple[Action, float, float]]]
+    entries: dict[str, list[ActionEnergy]]
     sram_bits: float
     dram_bits: float
     weights: str
     """Where the layer's weights are: resident, or rewritten per inference (and from where)."""
 
+    @property
+    def actions(self) -> list[ActionEnergy]:
+        """Every action of the layer, group after group."""
+        return [a for group in ACTION_GROUPS for a in self.entries.get(group, [])]
+
     def energy_pj(self) -> dict[str, float]:
         """Per-action-group energy (pJ), in ACTION_GROUPS order."""
-        return {g: sum(n * e for _, n, e in self.entries.get(g, [])) for g in ACTION_GROUPS}
+        return {g: sum(a.energy_pj for a in self.entries.get(g, [])) for g in ACTION_GROUPS}
 
 
 @register("imce")
@@ -123,7 +118,7 @@ class Imce(Accelerator):
 
     def __init__(self, spec: ImceSpec) -> None:
         super().__init__(spec)
-        self.dataflow: BitwiseDataflow = get_dataflow("imce", spec.dataflow)
+        self.dataflow = get_dataflow("imce", spec.dataflow, BitwiseDataflow)
         arr = spec.array
         self.geometry = ImceGeometry(arr.subarrays, arr.rows, arr.cols)
         clock_ghz = spec.clock_mhz / 1e3
@@ -135,7 +130,6 @@ class Imce(Accelerator):
         self.energy = EnergyModel.from_technology(spec.technology)
         self.device = device_energies(spec)
         self._residency: dict[tuple[Layer, ...], Residency] = {}
-        self._network: Network | None = None
 
     @property
     def multipliers(self) -> int:
@@ -153,17 +147,11 @@ class Imce(Accelerator):
         m, n = self.bits(layer)
         return self.dataflow.unsupported(layer, self.geometry, m, n)
 
-    def begin_network(self, network: Network) -> None:
-        """Remember the network: whether weights stay resident depends on all of its layers."""
-        self._network = network
-
-    def network_layers(self, layer: Layer, network: Network | None = None) -> tuple[Layer, ...]:
-        """The compute layers the engine holds with `layer`: those of `network` (default: the one given
-        to `begin_network`) that it runs, if `layer` is one of them; else `layer` alone."""
-        net = network if network is not None else self._network
-        if net is not None and any(other == layer for other in net.compute_layers):
-            return tuple(x for x in net.compute_layers if self.unsupported(x) is None)
-        return (layer,)
+    def network_layers(self, layer: Layer, network_layers: Sequence[Layer] = ()) -> tuple[Layer, ...]:
+        """The layers whose weights share the sub-arrays with `layer`: those of `network_layers` (the
+        network's compute layers) the engine runs, with `layer` among them; `layer` alone if none."""
+        held = tuple(x for x in network_layers if self.unsupported(x) is None)
+        return held if layer in held else (*held, layer)
 
     def residency(self, layers: tuple[Layer, ...]) -> Residency:
         """Whether the weights of `layers` fit in the sub-arrays all at once (docs/imce.md, "Weights")."""
@@ -195,15 +183,16 @@ class Imce(Accelerator):
             )
         return self._residency[layers]
 
-    def layer_actions(self, layer: Layer, network: Network | None = None) -> LayerActions:
+    def layer_actions(self, layer: Layer, network_layers: Sequence[Layer] = ()) -> LayerActions:
         """Map the layer and list every action with its count and energy (docs/imce.md, "Energy");
-        `network` is the network the layer belongs to (default: the one given to `begin_network`); it
-        decides whether weights stay resident."""
+        `network_layers` are the compute layers of the network the layer belongs to (none: the layer
+        alone); they decide whether weights stay resident."""
         spec, e, d = self.spec, self.energy, self.device
         m, n = self.bits(layer)
-        res = self.residency(self.network_layers(layer, network))
+        res = self.residency(self.network_layers(layer, network_layers))
         reload = spec.weight_load == "per_layer" or (spec.weight_load == "fit" and not res.fits)
-        mp = self.dataflow.map(layer, self.geometry, m, n, self.timing, spec.signed_weights, reload)
+        hardware = ImceHardware(self.geometry, self.timing, m, n, spec.signed_weights, reload)
+        mp = self.dataflow.map(layer, hardware)
         c = mp.counts
         cols = spec.array.cols
         psum = spec.precision.psum_bits
@@ -222,35 +211,30 @@ class Imce(Accelerator):
         buf_bit = e.sram_pj(spec.periphery.buffer_kib, cols) / cols  # a cols-wide buffer port
         dram_bits = float(in_bits) if layer.name in spec.dram_input_layers else 0.0
         dram_bits += fetched_bits - kernel_bank_bits
-        entries: dict[str, list[tuple[Action, float, float]]] = {
+        of = ActionEnergy.of
+        entries = {
             "read": [
-                (
-                    Action("sram", "bank_read_bit"),
-                    in_bits + kernel_bank_bits,
-                    d.read_column_pj + bank_row_share,
-                ),
-                (Action("sram", "csa_read_column"), float(c[k.READ_BITS]), d.read_column_pj),
-                (Action("sram", "csa_read_row"), float(c[k.READ_OPS]), d.row_pj),
+                of("sram", "bank_read_bit", in_bits + kernel_bank_bits, d.read_column_pj + bank_row_share),
+                of("sram", "csa_read_column", c[k.READ_BITS], d.read_column_pj),
+                of("sram", "csa_read_row", c[k.READ_OPS], d.row_pj),
             ],
             "write": [
-                (Action("sram", "csa_write_bit"), float(c[k.WRITE_BITS]), d.write_bit_pj),
-                (Action("sram", "csa_write_row"), float(c[k.WRITE_ROWS]), d.row_pj),
-                (Action("sram", "bank_write_bit"), out_bits, d.write_bit_pj + bank_row_share),
+                of("sram", "csa_write_bit", c[k.WRITE_BITS], d.write_bit_pj),
+                of("sram", "csa_write_row", c[k.WRITE_ROWS], d.row_pj),
+                of("sram", "bank_write_bit", out_bits, d.write_bit_pj + bank_row_share),
             ],
             "and": [
-                (Action("mac", "and_column"), float(c[k.AND_BITS]), d.and_column_pj),
-                (Action("mac", "and_rows"), float(c[k.AND_OPS]), 2 * d.row_pj),
+                of("mac", "and_column", c[k.AND_BITS], d.and_column_pj),
+                of("mac", "and_rows", c[k.AND_OPS], 2 * d.row_pj),
             ],
-            "bitcount": [
-                (Action("mac", "bitcount_bit"), float(c[k.AND_BITS] + c[k.READ_BITS]), e.adder_pj(1))
-            ],
-            "shift_add": [(Action("mac", "add"), float(c[k.ADDS]), e.adder_pj(psum))],
-            "quantize": [(Action("mac", "quantize"), float(layer.output_elems), e.mac_pj(16, psum))],
+            "bitcount": [of("mac", "bitcount_bit", c[k.AND_BITS] + c[k.READ_BITS], e.adder_pj(1))],
+            "shift_add": [of("mac", "add", c[k.ADDS], e.adder_pj(psum))],
+            "quantize": [of("mac", "quantize", layer.output_elems, e.mac_pj(16, psum))],
             "buffer": [
-                (Action("sram", "buffer_write_bit"), in_bits + fetched_bits + spill_bits, buf_bit),
-                (Action("sram", "buffer_read_bit"), float(im2col_bits) + fetched_bits + spill_bits, buf_bit),
+                of("sram", "buffer_write_bit", in_bits + fetched_bits + spill_bits, buf_bit),
+                of("sram", "buffer_read_bit", im2col_bits + fetched_bits + spill_bits, buf_bit),
             ],
-            "dram": [(Action("dram", "bit"), dram_bits, e.dram_pj_per_bit(spec.dram.kind))],
+            "dram": [of("dram", "bit", dram_bits, e.dram_pj_per_bit(spec.dram.kind))],
         }
         sram_bits = (
             2 * in_bits + out_bits + act_write_bits + kernel_bank_bits + 2 * fetched_bits + im2col_bits
@@ -289,14 +273,15 @@ class Imce(Accelerator):
         )
 
     def action_energy_pj(
-        self, layer: Layer, cycles: int | None = None, network: Network | None = None
+        self, layer: Layer, cycles: int | None = None, network_layers: Sequence[Layer] = ()
     ) -> dict[str, float]:
-        """Energy of one layer of `network` per action (read, write, and, bitcount, shift_add, quantize,
-        buffer, dram, leakage) in pJ; leakage over `cycles` (default: the layer's own cycles)."""
-        acts = self.layer_actions(layer, network)
+        """Energy of one layer of a network (its compute layers `network_layers`) per action (read,
+        write, and, bitcount, shift_add, quantize, buffer, dram, leakage) in pJ; leakage over `cycles`
+        (default: the layer's own cycles): the same triples `plan` lists, grouped."""
+        acts = self.layer_actions(layer, network_layers)
         out = acts.energy_pj()
         if cycles is None:
-            cycles = self._cycles(acts.mapping)[0]
+            cycles = int(acts.mapping.busy.max()) + acts.mapping.dpu_cycles
         out["leakage"] = static_energy_pj(self.leakage_mw(), cycles, self.spec.clock_mhz)
         return out
 
@@ -323,46 +308,64 @@ class Imce(Accelerator):
         out["total"] = sum(out.values())
         return out
 
-    def _cycles(self, mp: ImceMapping) -> tuple[int, list[WorkItem]]:
-        items = [WorkItem(unit=u, cycles=int(b)) for u, b in enumerate(mp.busy) if b > 0]
-        return int(mp.busy.max()) + mp.dpu_cycles, items
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """The sub-arrays' schedules from the kernel, each sub-array a unit of `cols` AND lanes.
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Map the layer, play the sub-arrays through the engine, count actions and energy."""
+        The sub-arrays run independently and share nothing the engine arbitrates: each runs one
+        schedule whose operands (DRAM traffic included) arrive with the layer. So the engine plays the
+        layer as one unit for the busiest sub-array's cycles, and the refiner draws every sub-array
+        from the kernel: its row writes (waiting for operands: stalled), then its senses (busy). The
+        periphery's latency after the last sense is a fill / drain tail."""
         layer = work.layer
-        acts = self.layer_actions(layer)
+        acts = self.layer_actions(layer, work.network_layers)
         mp = acts.mapping
-        _, items = self._cycles(mp)
-        used = max(1, len(items))
-        items = [WorkItem(i.unit, i.cycles, in_bytes=acts.dram_bits / 8 / used) for i in items]
-        run = play(
-            items,
-            units=self.geometry.subarrays,
-            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
-        )
-        cycles = run.makespan + mp.dpu_cycles
-        counts: dict[Action, float] = defaultdict(float)
-        costs: dict[Action, float] = {}
-        for group in acts.entries.values():
-            for action, n, pj in group:
-                counts[action] += n
-                costs[action] = pj
-        counts[Action("static", "leak")] = cycles
-        costs[Action("static", "leak")] = static_energy_pj(self.leakage_mw(), 1, self.spec.clock_mhz)
-        lane_cycles = self.multipliers * cycles
-        sensed = (mp.counts[k.AND_BITS] + mp.counts[k.READ_BITS]) * self.timing.t_and
-        result = self.result(
-            work,
+        c = mp.counts
+        makespan = int(mp.busy.max())
+        sensed = int(c[k.AND_BITS] + c[k.READ_BITS]) * self.timing.t_and
+        lane_cycles = self.multipliers * (makespan + mp.dpu_cycles)
+        return LayerPlan(
+            units=Units("sub-array", self.geometry.subarrays, self.geometry.cols),
+            items=[WorkItem(0, makespan, in_bytes=acts.dram_bits / 8)],
+            busy=self._busy_slots(mp, work.effectual_macs),
+            energy=acts.actions,
+            leakage_mw=self.leakage_mw(),
             macs_issued=layer.macs,
-            cycles=cycles,
-            stall_cycles=run.stalled_cycles,
-            imbalance=run.imbalance,
-            idle_fraction=run.idle_fraction,
             dram_bytes=acts.dram_bits / 8,
             sram_bytes=acts.sram_bits / 8,
             folds=mp.blocks,
-            mapping_efficiency=float(sensed) / lane_cycles if lane_cycles else 0.0,
+            mapping_efficiency=sensed / lane_cycles if lane_cycles else 0.0,
             mapping=f"{mp.describe()}; {acts.weights}",
-            energy_pj=energy_breakdown(counts, costs),
+            dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
+            engine_units=1,
+            refine=partial(subarray_timeline, busy=mp.busy, written=mp.written),
+            tail=Extension(mp.dpu_cycles, "fill_drain", "DPU adder trees, shift-add and quantiser"),
         )
-        return result, run.timeline.frame(run.makespan)
+
+    def _busy_slots(self, mp: ImceMapping, effectual_macs: int) -> Slots:
+        """The cols x t_and lane-cycles of every sense (row writes are stalled, not busy): a MAC is
+        m n AND lane-senses, effectual when both its operands are non-zero, ineffectual otherwise (the
+        engine senses zeros too); the correction senses of the activation planes alone (signed weights)
+        are encoding overhead (packing); the columns beyond a chunk's width are unmapped."""
+        c, t_and = mp.counts, self.timing.t_and
+        and_lanes, read_lanes = int(c[k.AND_BITS]), int(c[k.READ_BITS])
+        senses = int(c[k.AND_OPS] + c[k.READ_OPS])
+        effectual = effectual_macs * mp.m * mp.n
+        return Slots(
+            effectual=effectual * t_and,
+            ineffectual=(and_lanes - effectual) * t_and,
+            unmapped=(senses * self.geometry.cols - and_lanes - read_lanes) * t_and,
+            packing=read_lanes * t_and,
+        )
+
+
+def subarray_timeline(run: EngineResult, busy: np.ndarray, written: np.ndarray) -> pd.DataFrame:
+    """The sub-arrays' timeline (unit, state, start, end) over [0, makespan) of the engine's run: a
+    sub-array writes its rows (`written` cycles, stalled), senses until `busy` (busy), then idles; one
+    holding no block idles throughout."""
+    n = busy.size
+    zero = np.zeros(n, dtype=np.int64)
+    unit = np.tile(np.arange(n, dtype=np.int64), 3)
+    code = np.repeat(np.array([STALLED, BUSY, IDLE], dtype=np.int8), n)
+    lo = np.concatenate([zero, written, busy])
+    hi = np.concatenate([written, busy, np.full(n, run.makespan, dtype=np.int64)])
+    return timeline_frame(unit, code, lo, hi)

@@ -1,66 +1,71 @@
 """SCNN (Parashar et al., ISCA 2017) and its dense baselines DCNN / DCNN-opt on one PT-IS-CP array.
 
 A layer runs as a sequence of output-channel groups (per temporal band). In each group every PE
-multiplies its tile's activations by the group's weights (`kernels.scnn.planar_layer` gives each
-PE's exact cycles: fragmentation and bank conflicts included), then all PEs wait at the barrier and
-exchange halos. Because of that barrier the whole array is one engine unit whose work items are the
-groups (span = slowest PE + halo), with the group's DRAM traffic double-buffered behind the
-previous group; the per-PE busy / idle intervals inside each group come from the kernel. A layer's
-`cycles` is the engine makespan.
+multiplies its tile's activations by the group's weights (the dataflow's `map` runs
+`kernels.scnn.planar_layer`: each PE's exact cycles, fragmentation and bank conflicts included), then
+the PEs meet at the barrier and exchange halos over the on-chip network. Because of that barrier the
+array is ONE engine unit whose work items are the groups (span = barrier + exposed halo), their DRAM
+traffic double-buffered behind the previous group; the timeline's units are the 64 PEs, refined from
+the engine's run: a PE is busy for its own cycles of a group, idle at the barrier, stalled while the
+halo is exchanged and while the array waits for DRAM. A layer's `cycles` is the engine makespan.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.scnn import DcnnSpec, PlanarTiledSpec, ScnnSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.scnn import (
-    OperandLists,
     PlanarGeometry,
+    PlanarHardware,
     PlanarMapping,
     PlanarTiledCP,
+    PlanarTiling,
     fits,
     halo_cycles,
     halo_psums,
 )
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
-from accelsim.engine.timeline import Timeline
-from accelsim.kernels.scnn import (
-    STAT_ACT_READS,
-    STAT_CONFLICT,
-    STAT_ISSUED,
-    STAT_STEPS,
-    STAT_VALID,
-    STAT_WEIGHT_READS,
-    bank_table,
-    planar_layer,
-)
-from accelsim.report.schema import LayerResult
+from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.engine import EngineResult, WorkItem
+from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
+from accelsim.kernels.scnn import STAT_ACT_READS, STAT_WEIGHT_READS
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
-from accelsim.workload.layer import Layer
+from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.masks import dense_effectual_macs
 
+HALO_TEXT = "halo exchange after each group: largest halo region x Kc cycles"
+FC_TEXT = "partial-sum reduction after each group: Kc + PEs - 1 cycles"
+"""The closed forms of the on-chip network's time (docs/assumptions.md SC6, SC8), for `closed_form`."""
 
-@dataclass(frozen=True)
-class LayerRun:
-    """What the kernel and the mapping say about one layer, before the engine plays it."""
 
-    mapping: PlanarMapping
-    ops: OperandLists
-    busy: np.ndarray
-    """Compute cycles of each PE in each output-channel group."""
-    spans: np.ndarray
-    """Cycles of each group: barrier (slowest PE, or per-channel barriers) plus exposed halo."""
-    stats: np.ndarray
-    valid: int
-    """Products accumulated (inside the output plane)."""
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """Bytes of a layer's inputs, outputs and weights as stored on chip and moved to and from DRAM."""
+
+    input_bytes: float
+    output_bytes: float
+    weight_bytes: float
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTiming:
+    """Cycles of each output-channel group on the array."""
+
+    compute: np.ndarray
+    """int64[groups]: until the barrier (slowest PE, or the sum of per-input-channel barriers)."""
+    span: np.ndarray
+    """int64[groups]: the group's cycles on the array: compute plus the exposed halo exchange."""
+    halo: np.ndarray
+    """int64[groups]: cycles of each group's halo exchange (FC: partial-sum reduction)."""
 
 
 class PlanarTiledArray(Accelerator):
@@ -71,13 +76,16 @@ class PlanarTiledArray(Accelerator):
 
     def __init__(self, spec: PlanarTiledSpec) -> None:
         super().__init__(spec)
-        self.dataflow: PlanarTiledCP = get_dataflow("scnn", spec.dataflow)
+        self.dataflow = get_dataflow("scnn", spec.dataflow, PlanarTiledCP)
         if self.dataflow.sparse != self.sparse:
             want = "pt_is_cp_sparse" if self.sparse else "pt_is_cp_dense"
             raise ValueError(
                 f"{spec.name}: {type(self).__name__} needs dataflow {want}, got {spec.dataflow!r}"
             )
         self.geometry = PlanarGeometry(spec.pe_rows, spec.pe_cols, spec.f, spec.i, spec.accumulator_entries)
+        self.hardware = PlanarHardware(
+            self.geometry, spec.accumulator_banks, self.conflicts, self.weight_order
+        )
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
@@ -96,7 +104,83 @@ class PlanarTiledArray(Accelerator):
         its dense lists are only counted and its accumulator is conflict-free)."""
         return "rsk"
 
-    # -- storage ---------------------------------------------------------------------------
+    # -- one layer ---------------------------------------------------------------------------
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """Map the layer (bands sized from the RAMs), time its groups, and hand the groups to the engine
+        as items of the one array unit; the refiner draws the PEs' timeline from the engine's run."""
+        spec = self.spec
+        footprint = self._footprint(work, self.dataflow.tiling(work.layer, self.geometry))
+        mapping = self.map_layer(work, self._bands(work.layer, footprint))
+        timing = self.group_timing(mapping)
+        read, write = self._dram_bytes(work, mapping, footprint)
+        band_of = mapping.ops.og_band
+        per_band = np.bincount(band_of, minlength=len(read))
+        items = [
+            WorkItem(0, int(span), 1, read[b] / per_band[b], write[b] / per_band[b])
+            for span, b in zip(timing.span.tolist(), band_of.tolist(), strict=True)
+        ]
+        dram_bytes = float(sum(read) + sum(write))
+        energy, sram_bytes = self._actions(work, mapping, dram_bytes)
+        closed_form = (FC_TEXT if mapping.tiling.fc else HALO_TEXT) if timing.halo.any() else ""
+        if closed_form and spec.halo == "overlapped":
+            closed_form += ", hidden behind the next group's compute (span = max(compute, previous halo))"
+        return LayerPlan(
+            units=Units("PE", spec.pes, spec.f * spec.i),
+            items=items,
+            busy=self._busy_slots(work, mapping),
+            energy=energy,
+            leakage_mw=self._leakage_mw(),
+            macs_issued=mapping.issued,
+            dram_bytes=dram_bytes,
+            sram_bytes=sram_bytes,
+            folds=mapping.groups,
+            mapping_efficiency=float((mapping.busy.sum(axis=0) > 0).mean()),
+            mapping=mapping.describe(),
+            dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle,
+            engine_units=1,
+            refine=partial(pe_timeline, mapping=mapping, timing=timing),
+            closed_form=closed_form,
+        )
+
+    def map_layer(self, work: LayerWorkload, bands: int) -> PlanarMapping:
+        """The layer in `bands` temporal bands, every PE of every group run by the kernel."""
+        masks = work.masks if self.sparse else None  # dense lists are counted from the shapes alone
+        return self.dataflow.map(work.layer, replace(self.hardware, bands=bands), masks)
+
+    def group_timing(self, mapping: PlanarMapping) -> GroupTiming:
+        """Each group's barrier and span under the config's `barrier` and `halo` options."""
+        spec = self.spec
+        compute = mapping.strict if spec.barrier == "input_channel" else mapping.busy.max(axis=1)
+        m, pes = mapping.tiling, spec.pes
+        halo = np.array([halo_cycles(m, int(kc), pes) for kc in mapping.ops.og_kc], dtype=np.int64)
+        if spec.halo == "serial":
+            span = compute + halo
+        else:  # the next group computes while the PPU exchanges this group's halo
+            hidden = np.concatenate([[0], halo[:-1]])
+            span = np.maximum(compute, hidden)
+            span[-1] += halo[-1]
+        return GroupTiming(compute, span, halo)
+
+    def _busy_slots(self, work: LayerWorkload, mapping: PlanarMapping) -> Slots:
+        """The F x I slots of every busy PE-cycle. A step fires once and lasts 1 + its bank-conflict
+        cycles; its issued products are effectual if they accumulate into an output (SCNN: the kernel's
+        valid products; DCNN: the layer's effectual MACs) and ineffectual otherwise (a zero operand,
+        or, for both, a product landing outside the output plane or band, discarded); the lanes a
+        short vector leaves empty and every lane of a conflict cycle are packing. An FC step holds one
+        activation by the mapping (SC6), so its other I - 1 activation lanes are unmapped."""
+        f, i = self.spec.f, self.spec.i
+        issued = mapping.issued
+        effectual = mapping.valid if self.sparse else work.effectual_macs
+        busy = (mapping.steps + mapping.conflict_cycles) * f * i
+        unmapped = mapping.steps * f * (i - 1) if mapping.tiling.fc else 0
+        return Slots(
+            effectual=effectual,
+            ineffectual=issued - effectual,
+            unmapped=unmapped,
+            packing=busy - issued - unmapped,
+        )
+
+    # -- storage and traffic -----------------------------------------------------------------
     def _act_entry_bits(self) -> int:
         p = self.spec.precision
         return p.act_bits + (self.spec.index_bits if self.sparse else 0)
@@ -105,8 +189,8 @@ class PlanarTiledArray(Accelerator):
         p = self.spec.precision
         return p.weight_bits + (self.spec.index_bits if self.sparse else 0)
 
-    def _footprint(self, work: LayerWorkload, m: PlanarMapping) -> tuple[float, float, float]:
-        """(input bytes, output bytes, weight bytes) as stored on chip and moved to and from DRAM."""
+    def _footprint(self, work: LayerWorkload, m: PlanarTiling) -> Footprint:
+        """The layer's operands as stored on chip (compressed for SCNN, dense for DCNN)."""
         layer = work.layer
         if self.sparse:
             masks = work.masks
@@ -118,178 +202,132 @@ class PlanarTiledArray(Accelerator):
         else:
             a_entries, w_entries, out_entries = layer.input_elems, layer.weights, layer.output_elems
         bits = self._act_entry_bits()
-        return a_entries * bits / 8, out_entries * bits / 8, w_entries * self._weight_entry_bits() / 8
+        return Footprint(
+            a_entries * bits / 8, out_entries * bits / 8, w_entries * self._weight_entry_bits() / 8
+        )
 
-    def _bands(self, layer: Layer, in_bytes: float, out_bytes: float, m: PlanarMapping) -> int:
+    def _bands(self, layer: Layer, f: Footprint) -> int:
         """Temporal bands so that each PE's share of inputs and outputs fits its IARAM / OARAM."""
-        if m.fc:
+        if layer.kind is LayerKind.FC:
             return 1
         pes = self.spec.pes
-        return max(fits(in_bytes / pes, self.spec.iaram_kib), fits(out_bytes / pes, self.spec.oaram_kib))
-
-    # -- one layer ---------------------------------------------------------------------------
-    def run_kernel(self, work: LayerWorkload, bands: int) -> LayerRun:
-        """Map the layer in `bands` temporal bands and run every PE of every group."""
-        layer, geom, spec = work.layer, self.geometry, self.spec
-        m = self.dataflow.plan(layer, geom, bands)
-        if self.sparse:
-            wmask, amask = work.masks.weights, work.masks.activations
-        else:  # dense lists are counted from the shapes alone
-            wmask = np.empty((layer.k, layer.c_per_group, layer.r, layer.s), dtype=bool)
-            amask = np.empty((layer.c, layer.h, layer.w), dtype=bool)
-        ops = self.dataflow.operand_lists(layer, geom, m, wmask, amask, self.weight_order)
-        table = bank_table(spec.accumulator_banks if isinstance(spec, ScnnSpec) else 32)
-        busy, strict, stats = planar_layer(
-            ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
-            ops.og_band, ops.og_wgroup, ops.og_chan0, ops.og_oy0, ops.og_oy1,
-            layer.c, layer.c_per_group, geom.pes, m.phases, m.stride, 1 if m.fc else layer.out_w,
-            geom.f, geom.i, table, self.conflicts, self.sparse,
-        )  # fmt: skip
-        compute = strict if spec.barrier == "input_channel" else busy.max(axis=1)
-        halo = np.array([halo_cycles(m, int(kc), geom.pes) for kc in ops.og_kc], dtype=np.int64)
-        if spec.halo == "serial":
-            spans = compute + halo
-        else:  # the next group computes while the PPU exchanges this group's halo
-            hidden = np.concatenate([[0], halo[:-1]])
-            spans = np.maximum(compute, hidden)
-            spans[-1] += halo[-1]
-        valid = int(stats[STAT_VALID]) if self.sparse else dense_effectual_macs(layer)
-        return LayerRun(m, ops, busy, spans, stats, valid)
-
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Size the bands, run the kernel, play the groups through the engine, count energy."""
-        layer, spec = work.layer, self.spec
-        m1 = self.dataflow.plan(layer, self.geometry, 1)
-        in_b, out_b, w_b = self._footprint(work, m1)
-        bands = self._bands(layer, in_b, out_b, m1)
-        run = self.run_kernel(work, bands)
-        m, n_og = run.mapping, run.spans.size
-        dram = self._dram_bytes(work, run, in_b, out_b, w_b)
-        per_band = n_og // len(m.bands)
-        items = [
-            WorkItem(
-                0,
-                int(span),
-                1,
-                dram["read"][g // per_band] / per_band,
-                dram["write"][g // per_band] / per_band,
-            )
-            for g, span in enumerate(run.spans)
-        ]
-        engine = play(items, units=1, dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle)
-        timeline = self._pe_timeline(engine.timeline.frame(engine.makespan), run)
-        cycles = engine.makespan
-        totals = timeline.totals(cycles)
-        busy = totals[:, 0]
-        dram_bytes = float(sum(dram["read"]) + sum(dram["write"]))
-        counts, costs, sram_bytes = self._actions(work, run, dram_bytes, cycles)
-        result = self.result(
-            work,
-            macs_issued=int(run.stats[STAT_ISSUED]),
-            cycles=cycles,
-            stall_cycles=engine.stalled_cycles,
-            imbalance=float(busy.max() / busy.mean()) if busy.mean() > 0 else 1.0,
-            idle_fraction=float(totals[:, 2].sum() / totals.sum()) if cycles else 0.0,
-            dram_bytes=dram_bytes,
-            sram_bytes=sram_bytes,
-            folds=n_og,
-            mapping_efficiency=float((run.busy.sum(axis=0) > 0).mean()),
-            mapping=m.describe(),
-            energy_pj=energy_breakdown(counts, costs),
+        return max(
+            fits(f.input_bytes / pes, self.spec.iaram_kib), fits(f.output_bytes / pes, self.spec.oaram_kib)
         )
-        frame = timeline.frame(cycles)
-        frame.insert(0, "layer", layer.name)
-        frame.insert(0, "network", work.network)
-        return result, frame
 
     def _dram_bytes(
-        self, work: LayerWorkload, run: LayerRun, in_b: float, out_b: float, w_b: float
-    ) -> dict[str, list[float]]:
+        self, work: LayerWorkload, mapping: PlanarMapping, f: Footprint
+    ) -> tuple[list[float], list[float]]:
         """Per band: bytes read (weights, and inputs when the layer is tiled in time) and written.
 
         A layer that fits keeps its activations on chip (IARAM / OARAM ping-pong between layers);
         a tiled layer reads each band's input rows (rows on a band edge twice) and writes its outputs.
         """
-        m = run.mapping
+        m = mapping.tiling
         if len(m.bands) == 1:
-            return {"read": [w_b], "write": [0.0]}
+            return [f.weight_bytes], [0.0]
         layer = work.layer
         distinct = np.count_nonzero(work.masks.activations) if self.sparse else layer.input_elems
-        per_entry = in_b / max(1, int(distinct))
-        read = [w_b + float(n) * per_entry for n in run.ops.band_act_entries]
-        write = [out_b * (b1 - b0) / layer.out_h for b0, b1 in m.bands]
-        return {"read": read, "write": write}
-
-    def _pe_timeline(self, array_frame: pd.DataFrame, run: LayerRun) -> Timeline:
-        """Per-PE intervals: each group starts when the engine started it; a PE is busy for its own
-        cycles, stalled while the array waited for DRAM, idle at the barrier."""
-        pes = self.spec.pes
-        tl = Timeline(pes)
-        starts = array_frame[(array_frame.unit == 0) & (array_frame.state == "busy")]["start"].to_numpy()
-        stalled = array_frame[array_frame.state == "stalled"][["start", "end"]].to_numpy()
-        for start, end in stalled:
-            for unit in range(pes):
-                tl.record(unit, "stalled", int(start), int(end))
-        for g, start in enumerate(starts):
-            for pe in np.flatnonzero(run.busy[g]).tolist():
-                tl.record(pe, "busy", int(start), int(start + run.busy[g, pe]))
-        return tl
+        per_entry = f.input_bytes / max(1, int(distinct))
+        read = [f.weight_bytes + float(n) * per_entry for n in mapping.ops.band_act_entries]
+        write = [f.output_bytes * (b1 - b0) / layer.out_h for b0, b1 in m.bands]
+        return read, write
 
     # -- energy ------------------------------------------------------------------------------
-    def _gated(self, work: LayerWorkload, run: LayerRun) -> int:
+    def _gated(self, work: LayerWorkload, mapping: PlanarMapping) -> int:
         return 0
 
     def _actions(
-        self, work: LayerWorkload, run: LayerRun, dram_bytes: float, cycles: int
-    ) -> tuple[dict[Action, float], dict[Action, float], float]:
-        """Action counts, their pJ costs and SRAM bytes (docs/assumptions.md, SCNN section)."""
+        self, work: LayerWorkload, mapping: PlanarMapping, dram_bytes: float
+    ) -> tuple[list[ActionEnergy], float]:
+        """Every action with its count and pJ, and the SRAM bytes (docs/assumptions.md, SCNN section)."""
         spec, e, layer = self.spec, self.energy, work.layer
-        p, m, pes = spec.precision, run.mapping, spec.pes
-        stats = run.stats
-        issued = int(stats[STAT_ISSUED])
-        gated = self._gated(work, run)
+        p, m, pes = spec.precision, mapping.tiling, spec.pes
+        stats = mapping.stats
+        issued = mapping.issued
+        valid = mapping.valid if self.sparse else dense_effectual_macs(layer)  # accumulator updates
+        gated = self._gated(work, mapping)
         act_bits, w_bits = self._act_entry_bits(), self._weight_entry_bits()
+        mac_bits = max(p.weight_bits, p.act_bits)
         out_entries = layer.output_elems * (work.density.activations if self.sparse else 1.0)
         drained = layer.k * pes if m.fc else layer.output_elems  # the PPU reads every partial sum once
-        halo = sum(halo_psums(m, int(kc), pes) for kc in run.ops.og_kc)
-        weights_sent = float(run.ops.w_ptr[-1]) * len(m.bands) * pes  # broadcast to every PE
-        acc_kib = 2 * spec.accumulator_entries * p.psum_bits / 8 / 1024  # double-buffered
-        sram_kib = pes * (spec.iaram_kib + spec.oaram_kib + acc_kib)
-        counts: dict[Action, float] = {
-            Action("mac", "mac"): issued - gated,
-            Action("mac", "gated"): gated,
-            Action("rf", "accumulate"): 2 * run.valid,
-            Action("rf", "drain"): drained,
-            Action("rf", "weight_fifo_read"): int(stats[STAT_WEIGHT_READS]),
-            Action("sram", "iaram_read"): int(stats[STAT_ACT_READS]),
-            Action("sram", "oaram_write"): out_entries,
-            Action("noc", "weight_broadcast"): weights_sent,
-            Action("noc", "crossbar"): run.valid,
-            Action("noc", "halo"): halo,
-            Action("dram", "bit"): dram_bytes * 8,
-            Action("static", "leak"): cycles,
-        }
-        leak_mw = e.leakage_mw(self.multipliers, sram_kib, max(p.weight_bits, p.act_bits), p.psum_bits)
-        costs: dict[Action, float] = {
-            Action("mac", "mac"): e.mac_pj(max(p.weight_bits, p.act_bits), p.psum_bits),
-            Action("mac", "gated"): e.mac_gated_pj(max(p.weight_bits, p.act_bits), p.psum_bits),
-            Action("rf", "accumulate"): e.rf_pj(p.psum_bits),
-            Action("rf", "drain"): e.rf_pj(p.psum_bits),
-            Action("rf", "weight_fifo_read"): e.rf_pj(w_bits),
-            Action("sram", "iaram_read"): e.sram_pj(spec.iaram_kib, act_bits),
-            Action("sram", "oaram_write"): e.sram_pj(spec.oaram_kib, act_bits, write=True),
-            Action("noc", "weight_broadcast"): e.noc_pj(w_bits),
-            Action("noc", "crossbar"): e.noc_pj(p.psum_bits),
-            Action("noc", "halo"): e.noc_pj(p.psum_bits),
-            Action("dram", "bit"): e.dram_pj_per_bit(spec.dram.kind),
-            Action("static", "leak"): static_energy_pj(leak_mw, 1, spec.clock_mhz),
-        }
+        halo = sum(halo_psums(m, int(kc), pes) for kc in mapping.ops.og_kc)
+        weights_sent = float(mapping.ops.w_ptr[-1]) * len(m.bands) * pes  # broadcast to every PE
+        of = ActionEnergy.of
+        actions = [
+            of("mac", "mac", issued - gated, e.mac_pj(mac_bits, p.psum_bits)),
+            of("mac", "gated", gated, e.mac_gated_pj(mac_bits, p.psum_bits)),
+            of("rf", "accumulate", 2 * valid, e.rf_pj(p.psum_bits)),
+            of("rf", "drain", drained, e.rf_pj(p.psum_bits)),
+            of("rf", "weight_fifo_read", int(stats[STAT_WEIGHT_READS]), e.rf_pj(w_bits)),
+            of("sram", "iaram_read", int(stats[STAT_ACT_READS]), e.sram_pj(spec.iaram_kib, act_bits)),
+            of("sram", "oaram_write", out_entries, e.sram_pj(spec.oaram_kib, act_bits, write=True)),
+            of("noc", "weight_broadcast", weights_sent, e.noc_pj(w_bits)),
+            of("noc", "crossbar", valid, e.noc_pj(p.psum_bits)),
+            of("noc", "halo", halo, e.noc_pj(p.psum_bits)),
+            of("dram", "bit", dram_bytes * 8, e.dram_pj_per_bit(spec.dram.kind)),
+        ]
         sram_bytes = (int(stats[STAT_ACT_READS]) + out_entries) * act_bits / 8
-        return counts, costs, sram_bytes
+        return actions, sram_bytes
 
-    def describe_stats(self, run: LayerRun) -> dict[str, int]:
-        """Kernel counters of one layer, for reports: steps and bank-conflict cycles."""
-        return {"steps": int(run.stats[STAT_STEPS]), "conflict_cycles": int(run.stats[STAT_CONFLICT])}
+    def _leakage_mw(self) -> float:
+        """1,024 MACs and every PE's IARAM, OARAM and double-buffered accumulator."""
+        spec = self.spec
+        p = spec.precision
+        acc_kib = 2 * spec.accumulator_entries * p.psum_bits / 8 / 1024
+        sram_kib = spec.pes * (spec.iaram_kib + spec.oaram_kib + acc_kib)
+        return self.energy.leakage_mw(self.multipliers, sram_kib, max(p.weight_bits, p.act_bits), p.psum_bits)
+
+
+def pe_timeline(run: EngineResult, mapping: PlanarMapping, timing: GroupTiming) -> pd.DataFrame:
+    """The PEs' timeline (unit, state, start, end) over [0, makespan) from the array's engine run.
+
+    Group g starts where the engine started its item. In it, PE p is busy for its own cycles (one
+    block: with per-input-channel barriers the kernel gives a PE's cycles per group, not per channel),
+    idle until the barrier (`compute`), and stalled for the rest of the span, the exposed halo
+    exchange (waiting for the on-chip network). While the array waits for DRAM every PE that holds a
+    tile in the layer is stalled.
+    A PE without an output tile in the group's band is idle for the whole span; one without a tile in
+    any band of the layer is idle throughout (the slot partition counts it unmapped).
+    """
+    array = run.timeline.frame(run.makespan)
+    array = array[array["unit"] == 0]
+    state = array["state"].to_numpy()
+    starts = array["start"].to_numpy(dtype=np.int64)[state == "busy"]
+    ran = np.flatnonzero(timing.span > 0)  # zero-cycle items leave no interval
+    if starts.size != ran.size:
+        raise ValueError(f"the engine ran {starts.size} groups with cycles, the plan has {ran.size}")
+    tiled = mapping.tiled[mapping.ops.og_band[ran]]
+    start = starts[:, None]
+    busy_end = start + mapping.busy[ran]
+    end = start + timing.span[ran][:, None]
+    barrier = np.where(tiled, start + timing.compute[ran][:, None], end)  # untiled PEs idle to the end
+    pes = tiled.shape[1]
+    stall = state == "stalled"
+    s0 = array["start"].to_numpy(dtype=np.int64)[stall][:, None]
+    s1 = array["end"].to_numpy(dtype=np.int64)[stall][:, None]
+    works = mapping.tiled.any(axis=0)  # PEs with a tile somewhere in the layer wait for DRAM
+    blocks = [
+        _block(pes, np.array(BUSY), start, busy_end),
+        _block(pes, np.array(IDLE), busy_end, barrier),
+        _block(pes, np.array(STALLED), barrier, end),
+        _block(pes, np.where(works, STALLED, IDLE), s0, s1),
+    ]
+    unit, code, lo, hi = (np.concatenate(col) for col in zip(*blocks, strict=True))
+    return timeline_frame(unit, code, lo, hi)
+
+
+def _block(
+    pes: int, code: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flat (unit, state code, start, end) of a [rows, pes] block of intervals (arguments broadcast)."""
+    shape = (lo.shape[0], pes)
+    return (
+        np.broadcast_to(np.arange(pes, dtype=np.int64), shape).ravel(),
+        np.broadcast_to(code, shape).astype(np.int8).ravel(),
+        np.broadcast_to(lo, shape).astype(np.int64).ravel(),
+        np.broadcast_to(hi, shape).astype(np.int64).ravel(),
+    )
 
 
 @register("scnn")
@@ -318,31 +356,33 @@ class Dcnn(PlanarTiledArray):
     sparse = False
 
     def _dram_bytes(
-        self, work: LayerWorkload, run: LayerRun, in_b: float, out_b: float, w_b: float
-    ) -> dict[str, list[float]]:
+        self, work: LayerWorkload, mapping: PlanarMapping, f: Footprint
+    ) -> tuple[list[float], list[float]]:
         """DCNN-opt moves activations to and from DRAM compressed in SCNN's format."""
         if self.spec.compress_dram_activations:
             p = self.spec.precision
-            in_b *= self._compressed_act_fraction(work, run.mapping)
-            out_b *= work.density.activations * (p.act_bits + self.spec.index_bits) / p.act_bits
-        return super()._dram_bytes(work, run, in_b, out_b, w_b)
+            f = Footprint(
+                f.input_bytes * self._compressed_act_fraction(work, mapping.tiling),
+                f.output_bytes * work.density.activations * (p.act_bits + self.spec.index_bits) / p.act_bits,
+                f.weight_bytes,
+            )
+        return super()._dram_bytes(work, mapping, f)
 
-    def _compressed_act_fraction(self, work: LayerWorkload, m: PlanarMapping) -> float:
+    def _compressed_act_fraction(self, work: LayerWorkload, m: PlanarTiling) -> float:
         """Compressed / dense size of the layer's input activations in SCNN's format."""
         layer, spec = work.layer, self.spec
         if work.density.activations >= 1.0:
             entries = layer.input_elems
         else:
-            no_weights = np.zeros((layer.k, layer.c_per_group, layer.r, layer.s), dtype=bool)
             max_run = (1 << spec.index_bits) - 1
-            entries, _ = self.dataflow.compressed_entries(
-                layer, self.geometry, m, work.masks.activations, no_weights, max_run
+            entries = self.dataflow.compressed_act_entries(
+                layer, self.geometry, m, work.masks.activations, max_run
             )
         bits = spec.precision.act_bits
         return entries * (bits + spec.index_bits) / (layer.input_elems * bits)
 
-    def _gated(self, work: LayerWorkload, run: LayerRun) -> int:
+    def _gated(self, work: LayerWorkload, mapping: PlanarMapping) -> int:
         """DCNN-opt gates every product with a zero operand (the non-effectual ones)."""
         if not self.spec.zero_gating:
             return 0
-        return int(run.stats[STAT_ISSUED]) - work.effectual_macs
+        return mapping.issued - work.effectual_macs

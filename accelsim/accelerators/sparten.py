@@ -2,15 +2,17 @@
 
 A layer runs in filter passes (one filter per compute unit) on clusters that each take a block of
 output positions (`accelsim.dataflows.sparten`). The numba kernel counts, over the exact seeded masks,
-the cycles of every (pass, cluster) with the broadcast barrier per chunk and every CU's busy cycles
-(`accelsim.kernels.sparten`). The engine plays one work item per (pass, cluster) on the clusters;
-a layer's `cycles` is the engine makespan. Imbalance and idle fraction are over the CUs.
+the cycles of every (pass, cluster) with the broadcast barrier per chunk, every CU's busy cycles and
+the products issued and effectual (`accelsim.kernels.sparten`). The engine plays one work item per
+(pass, cluster) on the clusters; a layer's `cycles` is the engine makespan. The timeline's units are
+the CUs (one multiplier each): `cu_timeline` refines the clusters' run into every CU's stalled, idle
+and busy intervals, so the shared metrics and the slot partition are over the 1,024 CUs.
 
-The timeline (`cu_timeline`) has, per CU, one busy interval per pass (its own cycles from the pass's
-start; the barrier wait after it is an implicit idle gap) and the cluster's DRAM stalls, closed by one
-idle row to the makespan. A layer whose rows would pass `TIMELINE_ROW_LIMIT` (depthwise layers have a
-pass per channel) merges consecutive passes of a cluster into windows: each CU's busy and stalled
-cycles per layer stay exact, their placement in time is exact to a window.
+A CU's busy cycles in a pass are its joins and MACs plus the join pipeline fill; its barrier waits
+are idle gaps before them, so that the template books them as unit_idle (docs/assumptions.md SP12).
+A layer whose rows would pass `TIMELINE_ROW_LIMIT` merges consecutive passes of a cluster into
+windows: each CU's busy and stalled cycles and the end of its last activity stay exact, so windows move
+no slot and change no metric but `stall_cycles` (where the windowed stalls overlap differently).
 """
 
 from __future__ import annotations
@@ -21,18 +23,18 @@ import numpy as np
 import pandas as pd
 
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.sparten import SpartenSpec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.sparten import FilterPerCu, SpartenMapping, packed_operands
-from accelsim.energy import Action, EnergyModel, energy_breakdown, static_energy_pj
-from accelsim.engine import WorkItem, play
-from accelsim.engine.timeline import STATES
+from accelsim.dataflows.sparten import FilterPerCu, SpartenHardware, SpartenMapping, packed_operands
+from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.engine import EngineResult, WorkItem
+from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
 from accelsim.kernels.sparten import DENSE, ONE_SIDED, TWO_SIDED, input_chunk_nonzeros, layer_counts
-from accelsim.report.schema import LayerResult
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
-from accelsim.workload.masks import activation_shape, weight_shape
 
 _MODES = {"two_sided": TWO_SIDED, "one_sided": ONE_SIDED, "dense": DENSE}
 
@@ -45,9 +47,11 @@ class LayerCounts:
     cycles: np.ndarray
     """(passes, clusters) join cycles."""
     busy: np.ndarray
-    """(passes, clusters, cus) busy cycles of every CU."""
+    """(passes, clusters, cus) busy cycles of every CU (0 for a CU without a filter in the pass)."""
     macs: np.ndarray
     """(passes, clusters) multiplications performed."""
+    effectual: np.ndarray
+    """(passes, clusters) of those, the ones with both operands non-zero."""
     input_values: int
     """Input values broadcast to clusters over the layer (non-zeros, or all for the dense mode)."""
     weight_nonzeros: int
@@ -62,7 +66,8 @@ class Sparten(Accelerator):
 
     def __init__(self, spec: SpartenSpec) -> None:
         super().__init__(spec)
-        self.dataflow: FilterPerCu = get_dataflow("sparten", "filter_per_cu")
+        self.dataflow = get_dataflow("sparten", "filter_per_cu", FilterPerCu)
+        self.hardware = SpartenHardware(spec.clusters, spec.cus_per_cluster, spec.chunk_bits, spec.balancing)
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
@@ -77,21 +82,12 @@ class Sparten(Accelerator):
         return None
 
     def count(self, work: LayerWorkload) -> LayerCounts:
-        """Map the layer and count cycles and MACs with the kernel over the exact masks."""
-        layer, spec = work.layer, self.spec
-        if spec.mode == "dense":  # no masks needed: every position is work
-            acts = np.ones(activation_shape(layer), dtype=bool)
-            weights = np.ones(weight_shape(layer), dtype=bool)
-        else:
-            acts = work.masks.activations
-            weights = (
-                work.masks.weights if spec.mode == "two_sided" else np.ones(weight_shape(layer), dtype=bool)
-            )
-        mapping = self.dataflow.map(
-            layer, weights, spec.clusters, spec.cus_per_cluster, spec.chunk_bits, spec.balancing
-        )
-        a_words, w_words = packed_operands(layer, acts, weights, spec.chunk_bits)
-        cycles, busy, macs = layer_counts(
+        """Map the layer and count cycles and MACs with the kernel over the exact masks (every mode reads
+        both real masks: the baselines to count their effectual products)."""
+        layer, spec, masks = work.layer, self.spec, work.masks
+        mapping = self.dataflow.map(layer, self.hardware, masks)
+        a_words, w_words = packed_operands(layer, masks.activations, masks.weights, spec.chunk_bits)
+        cycles, busy, macs, effectual = layer_counts(
             a_words, w_words, mapping.assign, mapping.pass_group, mapping.pos_start,
             layer.out_w, layer.stride, mapping.widths, _MODES[spec.mode], spec.min_chunk_cycles,
             spec.input_buffer_chunks,
@@ -105,68 +101,57 @@ class Sparten(Accelerator):
             )
             values = int(per_group[mapping.pass_group].sum())
         return LayerCounts(
-            mapping, cycles, busy, macs, values, int(np.count_nonzero(weights)), int(np.count_nonzero(acts))
-        )
+            mapping, cycles, busy, macs, effectual, values,
+            int(np.count_nonzero(masks.weights)), int(np.count_nonzero(masks.activations)),
+        )  # fmt: skip
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """Count with the kernel, play the (pass, cluster) items on the clusters, add energy."""
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """One item per (pass, cluster) on the clusters; the timeline refined to the CUs."""
         layer, spec = work.layer, self.spec
         counts = self.count(work)
         mapping = counts.mapping
         dram = self._dram_bytes(layer, counts, work)
-        blocks = np.diff(mapping.pos_start)
-        items = []
-        n_items = max(1, mapping.passes * int(np.count_nonzero(blocks)))
-        for j in range(spec.clusters):  # each cluster runs its passes in order
-            if blocks[j] == 0:
-                continue
-            for f in range(mapping.passes):
-                items.append(
-                    WorkItem(
-                        unit=j,
-                        cycles=int(counts.cycles[f, j]) + spec.join_latency_cycles,
-                        in_bytes=dram["read"] / n_items,
-                        out_bytes=dram["write"] / n_items,
-                    )
-                )
-        run = play(items, units=spec.clusters, dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle)
-        cycles = run.makespan
-        cu_busy = counts.busy.sum(axis=(0,)).reshape(
-            -1
-        ) + spec.join_latency_cycles * mapping.passes * np.repeat(blocks > 0, spec.cus_per_cluster)
-        total_cu_cycles = self.multipliers * cycles
-        imbalance = float(cu_busy.max() / cu_busy.mean()) if cu_busy.mean() > 0 else 1.0
-        idle = (
-            1.0 - (cu_busy.sum() + run.unit_cycles[:, 1].sum() * spec.cus_per_cluster) / total_cu_cycles
-            if cycles
-            else 0.0
-        )
-        counts_e, costs, sram_bits = self._actions(layer, counts, dram, cycles)
-        result = self.result(
-            work,
+        active = np.diff(mapping.pos_start) > 0  # clusters with output positions
+        ran = np.flatnonzero(active)
+        lengths = counts.cycles + spec.join_latency_cycles  # the join pipeline fills once per pass
+        n = max(1, mapping.passes * ran.size)  # traffic spread evenly over the work items
+        read, write = dram["read"] / n, dram["write"] / n
+        items = [
+            WorkItem(int(j), int(lengths[f, j]), 1, read, write) for j in ran for f in range(mapping.passes)
+        ]
+        held = mapping.held
+        own = np.where(held[:, None, :] & active[None, :, None], counts.busy + spec.join_latency_cycles, 0)
+        energy, sram_bits = self._actions(layer, counts, dram)
+        chunk_slots = mapping.passes * mapping.chunks_per_window * spec.cus_per_cluster
+        return LayerPlan(
+            units=Units("compute unit", self.multipliers, 1),
+            items=items,
+            busy=self._busy_slots(counts, int(held.sum()) * ran.size),
+            energy=energy,
+            leakage_mw=self._leakage_mw(),
             macs_issued=int(counts.macs.sum()),
-            cycles=cycles,
-            stall_cycles=run.stalled_cycles,
-            imbalance=imbalance,
-            idle_fraction=float(idle),
             dram_bytes=dram["read"] + dram["write"],
             sram_bytes=sram_bits / 8,
             folds=mapping.passes,
-            mapping_efficiency=mapping.occupied_slots
-            / (mapping.passes * mapping.chunks_per_window * spec.cus_per_cluster),
+            mapping_efficiency=mapping.occupied_slots / chunk_slots,
             mapping=f"{spec.mode}: {mapping.describe()}",
-            energy_pj=energy_breakdown(counts_e, costs),
+            dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle,
+            engine_units=spec.clusters,
+            refine=lambda run: cu_timeline(run, own, held, lengths, active),
         )
-        stalls = run.timeline.frame(cycles) if run.stalled_cycles else None  # the frame costs a sort
-        timeline = cu_timeline(
-            stalls,
-            counts.busy,
-            counts.cycles + spec.join_latency_cycles,
-            blocks > 0,
-            spec.join_latency_cycles,
-            cycles,
+
+    def _busy_slots(self, counts: LayerCounts, held_passes: int) -> Slots:
+        """A CU's busy cycles: its products (effectual, or with a zero operand in the baselines), the
+        cycles a chunk costs beyond its products (`min_chunk_cycles`: packing) and the join pipeline fill
+        of every pass in which it holds a filter (fill_drain)."""
+        issued = int(counts.macs.sum())
+        effectual = int(counts.effectual.sum())
+        return Slots(
+            effectual=effectual,
+            ineffectual=issued - effectual,
+            packing=int(counts.busy.sum()) - issued,
+            fill_drain=self.spec.join_latency_cycles * held_passes,
         )
-        return result, timeline
 
     def _dram_bytes(self, layer: Layer, counts: LayerCounts, work: LayerWorkload) -> dict[str, float]:
         """Each tensor moves once (it fits the global buffer, docs/assumptions.md): SparseMap + non-zeros,
@@ -191,9 +176,9 @@ class Sparten(Accelerator):
         return {"read": (weights_bits + acts_bits) / 8, "write": out_bits / 8, "out_density": out_density}
 
     def _actions(
-        self, layer: Layer, counts: LayerCounts, dram: dict[str, float], cycles: int
-    ) -> tuple[dict[Action, float], dict[Action, float], float]:
-        """Action counts, their pJ costs and the on-chip SRAM bits accessed (docs/assumptions.md)."""
+        self, layer: Layer, counts: LayerCounts, dram: dict[str, float]
+    ) -> tuple[list[ActionEnergy], float]:
+        """Every action with its count and pJ, and the on-chip SRAM bits accessed (docs/assumptions.md)."""
         spec, e, p, mem = self.spec, self.energy, self.spec.precision, self.spec.memory
         mapping = counts.mapping
         positions = layer.out_h * layer.out_w
@@ -217,135 +202,149 @@ class Sparten(Accelerator):
         outputs = positions * layer.k
         out_bits = dram["write"] * 8
         psum_moves = receivers if spec.balancing == "gb_h" else outputs  # GB-H gathers partials per chunk
-        per_bit_glb = e.sram_pj(mem.global_buffer_kib, 64) / 64
-        per_bit_glb_w = e.sram_pj(mem.global_buffer_kib, 64, write=True) / 64
-        per_bit_cu_f = e.sram_pj(mem.cu_filter_buffer_kib, 64) / 64
-        per_bit_cu_f_w = e.sram_pj(mem.cu_filter_buffer_kib, 64, write=True) / 64
+        glb = e.sram_pj(mem.global_buffer_kib, 64) / 64  # pJ per bit
+        glb_w = e.sram_pj(mem.global_buffer_kib, 64, write=True) / 64
+        cu_f = e.sram_pj(mem.cu_filter_buffer_kib, 64) / 64
+        cu_f_w = e.sram_pj(mem.cu_filter_buffer_kib, 64, write=True) / 64
         mac_bits = max(p.weight_bits, p.act_bits)
-        counts_e: dict[Action, float] = {
-            Action("mac", "mac"): macs,
-            Action("rf", "input_value_read"): macs,
-            Action("rf", "input_chunk_write"): noc_input_bits,
-            Action("rf", "accumulate"): macs,
-            Action("sram", "cu_filter_value_read"): macs * p.weight_bits,
-            Action("sram", "cu_filter_map_read"): join_bits if spec.mode == "two_sided" else 0.0,
-            Action("sram", "cu_filter_load"): filter_bits * spec.clusters,
-            Action("sram", "glb_input_read"): glb_input_bits,
-            Action("sram", "glb_filter_read"): filter_bits,
-            Action("sram", "glb_output_write"): out_bits,
-            Action("noc", "input_broadcast_bit"): noc_input_bits,
-            Action("noc", "filter_bit"): filter_bits * spec.clusters,
-            Action("noc", "psum"): psum_moves,
-            Action("dram", "bit"): (dram["read"] + dram["write"]) * 8,
-            Action("static", "leak"): cycles,
-        }
-        leak_mw = e.leakage_mw(
-            self.multipliers,
-            mem.global_buffer_kib + self.multipliers * (mem.cu_filter_buffer_kib + mem.cu_input_buffer_kib),
-            mac_bits,
-            p.psum_bits,
+        of = ActionEnergy.of
+        actions = [
+            of("mac", "mac", macs, e.mac_pj(mac_bits, p.psum_bits)),
+            of("rf", "input_value_read", macs, e.rf_pj(p.act_bits)),
+            of("rf", "input_chunk_write", noc_input_bits, e.rf_pj(1)),
+            of("rf", "accumulate", macs, e.rf_pj(p.psum_bits)),
+            of("sram", "cu_filter_value_read", macs * p.weight_bits, cu_f),
+            of("sram", "cu_filter_map_read", join_bits if spec.mode == "two_sided" else 0.0, cu_f),
+            of("sram", "cu_filter_load", filter_bits * spec.clusters, cu_f_w),
+            of("sram", "glb_input_read", glb_input_bits, glb),
+            of("sram", "glb_filter_read", filter_bits, glb),
+            of("sram", "glb_output_write", out_bits, glb_w),
+            of("noc", "input_broadcast_bit", noc_input_bits, e.noc_pj(1)),
+            of("noc", "filter_bit", filter_bits * spec.clusters, e.noc_pj(1)),
+            of("noc", "psum", psum_moves, e.noc_pj(p.psum_bits)),
+            of("dram", "bit", (dram["read"] + dram["write"]) * 8, e.dram_pj_per_bit(spec.dram.kind)),
+        ]
+        sram_bits = sum(a.count for a in actions if a.action.component == "sram")
+        return actions, float(sram_bits)
+
+    def _leakage_mw(self) -> float:
+        """Static power of the CUs' multipliers, the global buffer and every CU's filter and input buffers."""
+        mem, p = self.spec.memory, self.spec.precision
+        sram_kib = mem.global_buffer_kib + self.multipliers * (
+            mem.cu_filter_buffer_kib + mem.cu_input_buffer_kib
         )
-        costs: dict[Action, float] = {
-            Action("mac", "mac"): e.mac_pj(mac_bits, p.psum_bits),
-            Action("rf", "input_value_read"): e.rf_pj(p.act_bits),
-            Action("rf", "input_chunk_write"): e.rf_pj(1),
-            Action("rf", "accumulate"): e.rf_pj(p.psum_bits),
-            Action("sram", "cu_filter_value_read"): per_bit_cu_f,
-            Action("sram", "cu_filter_map_read"): per_bit_cu_f,
-            Action("sram", "cu_filter_load"): per_bit_cu_f_w,
-            Action("sram", "glb_input_read"): per_bit_glb,
-            Action("sram", "glb_filter_read"): per_bit_glb,
-            Action("sram", "glb_output_write"): per_bit_glb_w,
-            Action("noc", "input_broadcast_bit"): e.noc_pj(1),
-            Action("noc", "filter_bit"): e.noc_pj(1),
-            Action("noc", "psum"): e.noc_pj(p.psum_bits),
-            Action("dram", "bit"): e.dram_pj_per_bit(spec.dram.kind),
-            Action("static", "leak"): static_energy_pj(leak_mw, 1, spec.clock_mhz),
-        }
-        sram_bits = sum(n for a, n in counts_e.items() if a.component == "sram")
-        return counts_e, costs, float(sram_bits)
+        return self.energy.leakage_mw(self.multipliers, sram_kib, max(p.weight_bits, p.act_bits), p.psum_bits)
 
 
 TIMELINE_ROW_LIMIT = 100_000
-"""Most rows of one layer's per-CU timeline (when it is at least 3 x the CUs). Below it every pass gives
+"""Most rows of one layer's per-CU timeline (when it is at least 5 x the CUs). Below it every pass gives
 each CU its own rows, exact in time; above it `cu_timeline` merges consecutive passes of a cluster into
-windows. MobileNet v1's dw13 (1,024 passes x 1,024 CUs) would otherwise take 1 M rows (2 M with its
-stalls); 100k rows keep VGG16's layers exact and give 1,024 CUs at least 48 windows per layer."""
+windows. A CU takes up to 2 rows per pass (4 with DRAM stalls), one that never holds a filter 1 row:
+every layer of the shipped networks stays exact without DRAM stalls (VGG16: at most 16 passes; MobileNet
+v1's pw13: 32 passes; its depthwise layers: 1,024 passes in which 1 CU of 32 holds a filter); 1,024
+busy CUs get at least 48 windows per layer (24 with stalls)."""
 
 
 def cu_timeline(
-    cluster_frame: pd.DataFrame | None,
-    busy: np.ndarray,
+    run: EngineResult,
+    own: np.ndarray,
+    held: np.ndarray,
     lengths: np.ndarray,
     active: np.ndarray,
-    latency: int,
-    makespan: int,
     limit: int = TIMELINE_ROW_LIMIT,
 ) -> pd.DataFrame:
-    """Per-CU timeline (unit, state, start, end) from the clusters' run, in unit then time order.
+    """Per-CU timeline (unit, state, start, end) over [0, makespan) from the clusters' run, in unit then
+    time order; every CU's intervals tile the layer.
 
-    `busy` (passes, clusters, cus): each CU's kernel busy cycles; `lengths` (passes, clusters): each
-    work item's cycles (join latency included); `active` (clusters,): clusters that ran every pass in
-    order; `cluster_frame`: the engine's (unit, state, start, end) per cluster, read for its stalled
-    intervals only (None: no stalls). A cluster runs its items back to back from cycle 0, each after its
-    stall, so pass f starts after the lengths and stalls before it. Passes merge into windows of w
-    consecutive passes, w = 1 unless the layer would pass `limit` rows; in a window a CU has its stalled
-    cycles (the cluster's stalls before the window's passes) then its busy cycles (its own cycles plus the
-    join latency per pass, at most the pass) as two intervals from the window's start, the rest implicit
-    idle; with w = 1 that is the exact picture. Each CU's last row is idle from its last interval to
-    `makespan` (the whole layer for a CU without work), so every CU spans the layer. CU u of cluster j
-    is unit j * cus + u. Rows: at most `limit`, plus one window of rows if `limit` < 3 x the CUs.
+    `own` (passes, clusters, cus): each CU's busy cycles in each pass (joins, MACs and the join fill;
+    0 without a filter); `held` (passes, cus): whether a CU holds a filter in a pass; `lengths` (passes,
+    clusters): each work item's cycles; `active` (clusters,): clusters that ran every pass in order
+    (CU u of cluster j is unit j * cus + u). A cluster runs its items back to back from cycle 0, each
+    after its DRAM stall, which every CU holding a filter in that pass shares (a CU without one is not
+    waiting for data). In a pass, a CU is stalled, then idle (its barrier waits), then busy until the
+    pass ends; the CU's idle time thus lies before its busy time and the template books it as unit_idle,
+    and the time after its last pass as imbalance. Passes merge into windows of w consecutive passes,
+    w = 1 unless the layer would pass `limit` rows; in a window a CU has its stalls, an idle gap, then
+    its busy cycles ending where its last activity of the window ends (the end of its last busy pass,
+    or of a later stall; with no busy cycle, the stalls end there). So each CU's busy and stalled
+    cycles and the end of its last activity are exact, and with w = 1 the picture is exact per pass.
+    Rows: at most `limit`, plus one window of rows if `limit` < 5 x the CUs (a CU that never holds a
+    filter has one idle row, so the windows are as wide as the CUs that do hold one need).
     """
-    passes, clusters, cus = busy.shape
+    makespan = run.makespan
+    passes, clusters, cus = own.shape
     ran = np.flatnonzero(active)
     length = lengths[:, ran].astype(np.int64)
-    stall = np.zeros_like(length)  # stall[f, i]: stalled cycles of cluster ran[i] before its pass f
-    if cluster_frame is not None:
-        done = np.cumsum(length, axis=0)  # end of pass f on the cluster's clock without stalls
-        stalled = cluster_frame[cluster_frame["state"] == "stalled"]
-        for i, j in enumerate(ran):
-            mine = stalled[stalled["unit"] == j]
-            begin = mine["start"].to_numpy(np.int64)
-            size = mine["end"].to_numpy(np.int64) - begin
-            before = np.cumsum(size) - size  # stalled cycles before this stall
-            after = np.searchsorted(done[:, i], begin - before, side="right")  # passes done before it
-            np.add.at(stall[:, i], np.minimum(after, passes - 1), size)
-    rows_per_window = len(ran) * cus * (2 if stall.any() else 1)
+    stall = _pass_stalls(run, length, ran)  # (passes, clusters that ran)
+    mine = own[:, ran, :].astype(np.int64)  # (passes, clusters that ran, cus)
+    hold = held[:, None, :]
+    cu_stall = np.where(hold, stall[:, :, None], 0)
+    pass_end = np.cumsum(stall + length, axis=0)
+    stall_end = (pass_end - length)[:, :, None]
+    active_end = np.where(mine > 0, pass_end[:, :, None], np.where(cu_stall > 0, stall_end, 0))
+    holders = max(1, int(held.any(axis=0).sum()))  # a CU that never holds a filter has one idle row
+    rows_per_window = len(ran) * holders * (4 if stall.any() else 2)
     windows = max(1, (limit - clusters * cus) // max(1, rows_per_window))
     width = max(1, -(-passes // windows))  # passes per window
     first = np.arange(0, passes, width)
-    own = np.minimum(busy[:, ran, :] + latency, length[:, :, None])
-    cu_busy = np.add.reduceat(own, first, axis=0)  # (windows, clusters that ran, cus)
-    w_stall = np.add.reduceat(stall, first, axis=0)
-    w_len = np.add.reduceat(length, first, axis=0) + w_stall
-    w_start = np.cumsum(w_len, axis=0) - w_len
-    shape = (len(ran), cus, len(first))  # (cluster, CU, window): unit then time order
-    stall_start = np.broadcast_to(w_start.T[:, None, :], shape)
-    busy_start = np.broadcast_to((w_start + w_stall).T[:, None, :], shape)
-    starts = np.stack([stall_start, busy_start], axis=-1)
-    ends = starts + np.stack(
-        [np.broadcast_to(w_stall.T[:, None, :], shape), cu_busy.transpose(1, 2, 0)], axis=-1
+    w_busy = np.add.reduceat(mine, first, axis=0)  # (windows, clusters that ran, cus)
+    w_stall = np.add.reduceat(cu_stall, first, axis=0)
+    w_last = np.maximum.reduceat(active_end, first, axis=0)  # end of the CU's last activity in the window
+    w_end = pass_end[np.append(first[1:], passes) - 1]  # (windows, clusters that ran)
+    w_start = np.vstack([np.zeros((1, len(ran)), dtype=np.int64), w_end[:-1]])
+    w_end[-1] = makespan  # after its last pass a CU is idle to the end of the layer
+    start = np.broadcast_to(w_start[:, :, None], w_busy.shape)
+    only_stalls = (w_busy == 0) & (w_stall > 0)  # then the stalls end the CU's activity in the window
+    stalled_start = np.where(only_stalls, w_last - w_stall, start)
+    stalled_end = stalled_start + w_stall
+    busy_end = np.where(w_busy > 0, w_last, stalled_end)
+    busy_start = busy_end - w_busy
+    close = np.broadcast_to(w_end[:, :, None], w_busy.shape)
+    # (cluster, CU, window, row): idle, stalled, idle, busy, idle: unit then time order
+    starts = np.stack([start, stalled_start, stalled_end, busy_start, busy_end], axis=-1).transpose(
+        1, 2, 0, 3
     )
-    codes = np.broadcast_to(
-        np.array([STATES.index("stalled"), STATES.index("busy")], dtype=np.int8), ends.shape
-    )
+    ends = np.stack([stalled_start, stalled_end, busy_start, busy_end, close], axis=-1).transpose(1, 2, 0, 3)
+    row_codes = np.array([IDLE, STALLED, IDLE, BUSY, IDLE], dtype=np.int8)
+    codes = np.broadcast_to(row_codes, ends.shape)
     units = np.broadcast_to((ran[:, None] * cus + np.arange(cus))[:, :, None, None], ends.shape)
     keep = ends > starts
-    unit, code, start, end = units[keep], codes[keep], starts[keep], ends[keep]
-    last = np.zeros(clusters * cus, dtype=np.int64)  # end of each unit's last interval (rows are in order)
-    tail = np.flatnonzero(np.append(unit[1:] != unit[:-1], len(unit) > 0))
-    last[unit[tail]] = end[tail]
-    idle = np.flatnonzero(last < makespan)  # closing idle rows: every unit spans the layer's makespan
-    order = np.argsort(np.concatenate([unit, idle]), kind="stable")
-    unit = np.concatenate([unit, idle])[order]
-    code = np.concatenate([code, np.full(len(idle), STATES.index("idle"), dtype=np.int8)])[order]
-    start = np.concatenate([start, last[idle]])[order]
-    end = np.concatenate([end, np.full(len(idle), makespan, dtype=np.int64)])[order]
-    return pd.DataFrame(
-        {
-            "unit": unit.astype(np.int64),
-            "state": pd.Categorical.from_codes(code, dtype=pd.CategoricalDtype(list(STATES))),
-            "start": start.astype(np.int64),
-            "end": end.astype(np.int64),
-        }
+    unit, code, begin, end = _merge_runs(units[keep], codes[keep], starts[keep], ends[keep])
+    spare = np.flatnonzero(np.repeat(~active, cus))  # CUs of clusters without positions: idle throughout
+    return timeline_frame(
+        np.concatenate([unit, spare]),
+        np.concatenate([code, np.full(len(spare), IDLE, dtype=np.int8)]),
+        np.concatenate([begin, np.zeros(len(spare), dtype=np.int64)]),
+        np.concatenate([end, np.full(len(spare), makespan, dtype=np.int64)]),
     )
+
+
+def _pass_stalls(run: EngineResult, length: np.ndarray, ran: np.ndarray) -> np.ndarray:
+    """stall[f, i]: the DRAM stall of cluster ran[i] before its pass f (the engine records a unit's wait
+    for a job's operands before the job)."""
+    stall = np.zeros_like(length)
+    if not run.unit_cycles[:, 1].any():
+        return stall
+    frame = run.timeline.frame(run.makespan)
+    stalled = frame[frame["state"] == "stalled"]
+    done = np.cumsum(length, axis=0)  # end of pass f on the cluster's clock without stalls
+    for i, j in enumerate(ran):
+        mine = stalled[stalled["unit"] == j]
+        begin = mine["start"].to_numpy(np.int64)
+        size = mine["end"].to_numpy(np.int64) - begin
+        before = np.cumsum(size) - size  # stalled cycles before this stall
+        after = np.searchsorted(done[:, i], begin - before, side="right")  # passes done before it
+        np.add.at(stall[:, i], np.minimum(after, len(length) - 1), size)
+    return stall
+
+
+def _merge_runs(
+    unit: np.ndarray, code: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adjacent rows of one unit in one state as one row (rows in unit then time order, contiguous)."""
+    if unit.size == 0:
+        return unit, code, start, end
+    same = (unit[1:] == unit[:-1]) & (code[1:] == code[:-1])
+    head = np.flatnonzero(np.concatenate([[True], ~same]))
+    tail = np.append(head[1:], unit.size) - 1
+    return unit[head], code[head], start[head], end[tail]

@@ -4,13 +4,14 @@ A 3x3 stride-1 pad-1 convolution that fits the kernel's limits runs on the FPGA:
 (REFERENCE §10.6), enqueues one call per (image, group), and the compute units take calls as they free
 up (the engine's shared work queue). A call's cycles are the sum of its sequential phases
 (`kernels.winograd.call_phase_cycles`), its DDR transfers limited by the port width and by the unit's
-share of the DDR bandwidth (shared evenly by the units that have work). Every other layer runs on the
-host CPU (roofline time model) and its row says so in `fallback`.
+share of the DDR bandwidth (shared evenly by the units that have work); the transfers are the call's
+waits for data. Every other layer runs on the host CPU (roofline time model) while the FPGA's
+multipliers stand idle, and its row says so in `fallback`.
 
-`cycles` is the engine makespan of the batch divided by the batch (cycles per image, rounded up); a
-CPU layer's seconds are expressed in FPGA clock cycles. `macs_issued` counts the Winograd-domain fp32
-multiplies the FPGA performed (16 per 4x4 tile per input channel per output channel, padding tiles
-included); a CPU layer issues none on the FPGA.
+`cycles` is the engine makespan of the batch divided by the batch (cycles per image, rounded up), plus
+the PCIe copies when modelled; a CPU layer's seconds are expressed in FPGA clock cycles. `macs_issued`
+counts the Winograd-domain fp32 multiplies the FPGA performed (16 per 4x4 tile per input channel per
+output channel, padding tiles included); a CPU layer issues none on the FPGA.
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
 from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.winograd import WinogradFpgaSpec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.winograd import WinogradF2x2Dataflow, WinogradMapping, fpga_rejection
-from accelsim.energy import Action, EnergyModel, energy_breakdown
-from accelsim.engine import WorkItem, play
+from accelsim.dataflows.winograd import (
+    WinogradF2x2Dataflow,
+    WinogradHardware,
+    WinogradMapping,
+    fpga_rejection,
+)
+from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.engine import WorkItem
 from accelsim.engine.core import SHARED_QUEUE
-from accelsim.kernels.winograd import PHASES, call_ddr_bytes, call_multiplies, call_phase_cycles
-from accelsim.report.schema import LayerResult
+from accelsim.kernels.winograd import (
+    MULTS_PER_TILE,
+    PHASES,
+    TRANSFER_PHASES,
+    call_ddr_bytes,
+    call_multiplies,
+    call_phase_cycles,
+)
+from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 
@@ -52,6 +63,11 @@ class CallModel:
         """All phases back to back."""
         return sum(self.phase_cycles.values())
 
+    @property
+    def wait(self) -> int:
+        """Cycles of the DDR memcpy phases: the unit waits for data."""
+        return sum(self.phase_cycles[p] for p in TRANSFER_PHASES)
+
 
 @register("winograd_fpga")
 class WinogradFpga(Accelerator):
@@ -61,13 +77,19 @@ class WinogradFpga(Accelerator):
 
     def __init__(self, spec: WinogradFpgaSpec) -> None:
         super().__init__(spec)
-        self.dataflow: WinogradF2x2Dataflow = get_dataflow("winograd_fpga", spec.dataflow)
+        self.dataflow = get_dataflow("winograd_fpga", spec.dataflow, WinogradF2x2Dataflow)
+        self.hardware = WinogradHardware(spec.tiles_per_cu, spec.batch)
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
     def multipliers(self) -> int:
         """compute_units x tiles_per_cu x 16 fp32 multipliers."""
         return self.spec.multipliers
+
+    @property
+    def units(self) -> Units:
+        """The compute units, tiles_per_cu x 16 multipliers each."""
+        return Units("compute unit", self.spec.compute_units, self.spec.tiles_per_cu * MULTS_PER_TILE)
 
     def unsupported(self, layer: Layer) -> str | None:
         """None: the system (FPGA + host CPU) runs every layer; see `fpga_rejection` for where."""
@@ -97,61 +119,80 @@ class WinogradFpga(Accelerator):
             int(mults),
         )
 
-    def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
-        """The FPGA model for a layer the engine takes, the host CPU model otherwise."""
+    def plan(self, work: LayerWorkload) -> LayerPlan:
+        """The FPGA's calls for a layer the engine takes, the host CPU's time otherwise."""
         why = fpga_rejection(work.layer)
         if why is not None:
-            return self._cpu_layer(work, why)
-        return self._fpga_layer(work)
+            return self._cpu_plan(work, why)
+        return self._fpga_plan(work)
 
-    def _fpga_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
+    def _fpga_plan(self, work: LayerWorkload) -> LayerPlan:
+        """One call per (image, group) on the shared queue; a call's memcpy phases are its waits."""
         s, layer = self.spec, work.layer
-        mapping = self.dataflow.map(layer, s.batch)
+        mapping = self.dataflow.map(layer, self.hardware, None if work.is_dense else work.masks)
         active = min(s.compute_units, mapping.calls)
         call = self.call_model(mapping, active)
-        items = [WorkItem(SHARED_QUEUE, call.cycles) for _ in range(mapping.calls)]
-        run = play(items, units=s.compute_units, dram_bytes_per_cycle=None)  # DDR time is inside the call
-        pcie_cycles = self._pcie_cycles(layer)
-        cycles = math.ceil(run.makespan / s.batch) + pcie_cycles
-        latency_s = cycles / self.clock_hz
-        per_image = mapping.calls / s.batch  # calls per image = groups
-        dram_bytes = (call.ddr_read_bytes + call.ddr_written_bytes) * per_image
-        mac_s = call.phase_cycles["mac"] * per_image / self.clock_hz
-        busy_s = call.cycles * per_image / self.clock_hz
-        counts = {
-            Action("static", "board"): latency_s,
-            Action("mac", "datapath"): mac_s,
-            Action("sram", "buffers"): busy_s,
-            Action("dram", "bit"): dram_bytes * 8,
-        }
-        costs = {
-            Action("static", "board"): s.power.static_w * _PJ_PER_J,
-            Action("mac", "datapath"): s.power.cu_datapath_w * _PJ_PER_J,
-            Action("sram", "buffers"): s.power.cu_buffer_w * _PJ_PER_J,
-            Action("dram", "bit"): self.energy.dram_pj_per_bit(s.dram.kind),
-        }
+        calls = mapping.calls
+        pcie = self._pcie_cycles(layer)
         t = mapping.tiling
-        slots = t.burstchannels * t.ytile * t.xtile_pad  # tiles per burst and output channel
-        iters = math.ceil(slots / s.tiles_per_cu)
-        result = self.result(
-            work,
-            macs_issued=round(call.multiplies * per_image),
-            cycles=cycles,
-            stall_cycles=0,  # DDR waits are part of the memcpy phases (nothing overlaps)
-            imbalance=run.imbalance,
-            idle_fraction=run.idle_fraction,
-            dram_bytes=dram_bytes,
-            sram_bytes=self._sram_bytes(call) * per_image,
-            folds=mapping.calls * t.rpo,
-            mapping_efficiency=t.mac_stage_utilization * slots / (iters * s.tiles_per_cu),
-            mapping=mapping.describe(s.tiles_per_cu)
-            + (f"; PCIe {pcie_cycles} cycles" if pcie_cycles else ""),
-            energy_pj=energy_breakdown(counts, costs),
+        tiles = t.burstchannels * t.ytile * t.xtile_pad  # tiles per burst and output channel
+        iters = math.ceil(tiles / s.tiles_per_cu)
+        closed = (
+            "memcpy time inside each call: bytes / port width"
+            if s.ddr_gb_per_s is None
+            else "memcpy time inside each call: max(port words, bytes / (DDR bandwidth / units with work))"
         )
-        return result, run.timeline.frame(run.makespan)
+        return LayerPlan(
+            units=self.units,
+            items=[WorkItem(SHARED_QUEUE, call.cycles, wait=call.wait) for _ in range(calls)],
+            busy=self._busy_slots(mapping, call),
+            energy=self._fpga_actions(call, calls),
+            leakage_mw=s.power.static_w * 1e3,
+            macs_issued=call.multiplies * calls,
+            dram_bytes=(call.ddr_read_bytes + call.ddr_written_bytes) * calls,
+            sram_bytes=self._sram_bytes(call) * calls,
+            folds=calls * t.rpo,
+            mapping_efficiency=t.mac_stage_utilization * tiles / (iters * s.tiles_per_cu),
+            mapping=mapping.describe() + (f"; PCIe {pcie} cycles" if pcie else ""),
+            tail=Extension(pcie * s.batch, "memory_stall", "PCIe host <-> board copies") if pcie else None,
+            batch=s.batch,
+            closed_form=closed + ("; PCIe copies: bytes / pcie_gb_per_s after the calls" if pcie else ""),
+        )
+
+    def _fpga_actions(self, call: CallModel, calls: int) -> list[ActionEnergy]:
+        """Power x time: a unit's datapath power through its MAC loops, its buffer power through its
+        calls; DDR bits (docs/assumptions.md WG7). The board's static power is the leakage."""
+        s = self.spec
+        pj_per_w_cycle = _PJ_PER_J / self.clock_hz
+        ddr_bits = (call.ddr_read_bytes + call.ddr_written_bytes) * calls * 8
+        of = ActionEnergy.of
+        return [
+            of("mac", "datapath", call.phase_cycles["mac"] * calls, s.power.cu_datapath_w * pj_per_w_cycle),
+            of("sram", "buffers", call.cycles * calls, s.power.cu_buffer_w * pj_per_w_cycle),
+            of("dram", "bit", ddr_bits, self.energy.dram_pj_per_bit(s.dram.kind)),
+        ]
+
+    def _busy_slots(self, mapping: WinogradMapping, call: CallModel) -> Slots:
+        """The tiles x 16 multipliers of a unit through the non-memcpy cycles of its calls: in the MAC
+        loop's iterations each drives its multipliers, on a product a real output needs (effectual when
+        both transformed operands are non-zero, else ineffectual) or on nothing a real output needs
+        (padding tiles, the unused row or column of a partial tile, empty lanes of the last iteration:
+        unmapped); the loops' fill and the tiling, accumulator set-up, unpack and merge loops around
+        each MAC loop are fill / drain (the multipliers wait for them)."""
+        calls, batch = mapping.calls, self.spec.batch
+        issued = call.multiplies * calls
+        needed = mapping.used_products * batch
+        effectual = mapping.effectual_products * batch
+        busy = (call.cycles - call.wait) * calls * self.units.multipliers
+        return Slots(
+            effectual=effectual,
+            ineffectual=needed - effectual,
+            unmapped=issued - needed,
+            fill_drain=busy - issued,
+        )
 
     def _pcie_cycles(self, layer: Layer) -> int:
-        """Host <-> board copies of the layer's input and (padded) output, if PCIe is modelled."""
+        """Host <-> board copies of the layer's input and (padded) output per image, if PCIe is modelled."""
         if self.spec.pcie_gb_per_s is None:
             return 0
         out_w = -(-layer.out_w // 16) * 16
@@ -163,7 +204,7 @@ class WinogradFpga(Accelerator):
         iteration tiles + 1 two-column input slices (8 words each), one float16 filter (16 words) and
         the accumulators of tiles x 4 outputs, read and written."""
         tiles = self.spec.tiles_per_cu
-        iterations = call.multiplies // (tiles * 16)
+        iterations = call.multiplies // (tiles * MULTS_PER_TILE)
         words_per_iteration = 8 * (tiles + 1) + 16 + 2 * 4 * tiles
         return call.ddr_read_bytes + call.ddr_written_bytes + iterations * words_per_iteration * _FP32_BYTES
 
@@ -174,32 +215,25 @@ class WinogradFpga(Accelerator):
         nbytes = _FP32_BYTES * (layer.input_elems + layer.weights + layer.output_elems)
         return max(flops / (h.peak_gflops * h.efficiency * 1e9), nbytes / (h.memory_gb_per_s * 1e9))
 
-    def _cpu_layer(self, work: LayerWorkload, why: str) -> tuple[LayerResult, pd.DataFrame]:
+    def _cpu_plan(self, work: LayerWorkload, why: str) -> LayerPlan:
+        """The host CPU runs the layer (one image) while every FPGA multiplier stands idle: a tail."""
         s, layer = self.spec, work.layer
         seconds = self.cpu_seconds(layer)
         cycles = max(1, math.ceil(seconds * self.clock_hz))
-        latency_s = cycles / self.clock_hz
-        counts = {Action("static", "board"): latency_s, Action("mac", "host_cpu"): latency_s}
-        costs = {
-            Action("static", "board"): s.power.static_w * _PJ_PER_J,
-            Action("mac", "host_cpu"): s.host.power_w * _PJ_PER_J,
-        }
-        result = self.result(
-            work,
+        host = f"host CPU ({s.host.name})"
+        return LayerPlan(
+            units=self.units,
+            items=[],
+            busy=Slots(),
+            energy=[ActionEnergy.of("mac", "host_cpu", cycles, s.host.power_w / self.clock_hz * _PJ_PER_J)],
+            leakage_mw=s.power.static_w * 1e3,
             macs_issued=0,
-            cycles=cycles,
-            stall_cycles=0,
-            imbalance=1.0,
-            idle_fraction=1.0,
             dram_bytes=0.0,
             sram_bytes=0.0,
             folds=0,
             mapping_efficiency=float("nan"),
-            mapping=f"host CPU ({s.host.name}): {2 * layer.macs / seconds / 1e9:.1f} GFLOPS roofline",
-            fallback=f"ran on the host CPU ({s.host.name}), not the FPGA: {why}",
-            energy_pj=energy_breakdown(counts, costs),
+            mapping=f"{host}: {2 * layer.macs / seconds / 1e9:.1f} GFLOPS roofline",
+            tail=Extension(cycles, "unmapped", host),
+            closed_form=f"{host} roofline: max(FLOPs / sustained rate, fp32 bytes / memory bandwidth)",
+            fallback=f"ran on the {host}, not the FPGA: {why}",
         )
-        timeline = pd.DataFrame(
-            {"unit": np.arange(s.compute_units), "state": "idle", "start": 0, "end": cycles}
-        )
-        return result, timeline

@@ -12,8 +12,8 @@ counts every pass exactly.
 
 Search: every strip width e = ceil(E / n) <= cols (the six widest), q and p at their spad limits and
 balanced over C and K (plus 1, 2, 4 channels), both unit orders, and images per pass n =
-ceil(N / j) for j = 1..N; the mapping with the fewest
-cycles wins, ties broken by the on-chip plus filter-DRAM energy of its counts (docs/assumptions.md).
+ceil(N / j) for j = 1..N; the mapping with the fewest cycles wins, ties broken by the on-chip plus
+filter-DRAM energy of its counts (the hardware's `cost`; docs/assumptions.md).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.kernels.eyeriss_v1 import (
+    COMPUTE_CYCLES,
     CYCLES,
+    FILL_DRAIN_CYCLES,
     IFMAP_SHARING,
     MACS,
     N_COUNTS,
@@ -36,13 +38,38 @@ from accelsim.kernels.eyeriss_v1 import (
     rs_layer_counts,
 )
 from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks
 
 ORDER_NAMES = {IFMAP_SHARING: "filters innermost", WEIGHT_SHARING: "strips innermost"}
 
 
+@dataclass(frozen=True)
+class MappingCost:
+    """How the search ranks mappings: pJ and DRAM bytes per kernel count, fixed DRAM bytes, bandwidth."""
+
+    pj_per_count: np.ndarray
+    dram_bytes_per_count: np.ndarray
+    fixed_dram_bytes: float = 0.0
+    dram_bytes_per_cycle: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("pj_per_count", "dram_bytes_per_count"):
+            if len(getattr(self, name)) != N_COUNTS:
+                raise ValueError(f"{name} needs {N_COUNTS} entries (one per kernel count)")
+
+    def key(self, counts: np.ndarray) -> tuple[float, float]:
+        """(cycles bound, energy) of one mapping's counts; smaller is better."""
+        cycles = float(counts[CYCLES])
+        if self.dram_bytes_per_cycle is not None:
+            dram = self.fixed_dram_bytes + float(np.dot(counts, self.dram_bytes_per_count))
+            cycles = max(cycles, dram / self.dram_bytes_per_cycle)
+        return cycles, float(np.dot(counts, self.pj_per_count))
+
+
 @dataclass(frozen=True, slots=True)
 class RsHardware:
-    """What the mapping needs to know of the hardware: array, spads and bus words per cycle."""
+    """What the mapping needs to know of the hardware: array, spads and bus words per cycle; the
+    batch it maps for and how it ranks mappings that tie on cycles."""
 
     rows: int
     cols: int
@@ -53,6 +80,11 @@ class RsHardware:
     bw_filter: int
     bw_psum_in: int
     bw_psum_out: int
+    batch: int = 1
+    """Images in the batch (N); the search tries blocks of n <= N images per pass."""
+    cost: Callable[[Layer, int], MappingCost] | None = None
+    """cost(layer, n): pJ and DRAM bytes per kernel count with n images per pass (the search's DRAM
+    cycle bound and energy tie-break); None ranks by array cycles alone (first candidate wins ties)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +108,16 @@ class RsMapping:
     def cycles(self) -> int:
         """Array cycles of the whole layer over the batch (NoC / compute bound, DRAM stalls not included)."""
         return int(self.counts[CYCLES])
+
+    @property
+    def busy_cycles(self) -> int:
+        """Array cycles the PEs compute or the pipeline fills and drains."""
+        return int(self.counts[COMPUTE_CYCLES] + self.counts[FILL_DRAIN_CYCLES])
+
+    @property
+    def wait_cycles(self) -> int:
+        """Array cycles the PEs wait for a bus: filter loads, deliveries and drains between columns."""
+        return self.cycles - self.busy_cycles
 
     @property
     def passes(self) -> int:
@@ -124,14 +166,11 @@ def _balanced(total: int, limit: int) -> set[int]:
     return {limit, math.ceil(total / math.ceil(total / limit))}
 
 
-class RowStationary:
+class RowStationary(Dataflow[RsHardware, RsMapping]):
     """The RS dataflow with a per-layer mapping search."""
 
     family = "eyeriss_v1"
     name = "row_stationary"
-
-    def __repr__(self) -> str:
-        return "RowStationary()"
 
     def unsupported(self, layer: Layer, hw: RsHardware) -> str | None:
         """Why the PE cannot hold one window of the layer, or None."""
@@ -169,49 +208,25 @@ class RowStationary:
         slots = (hw.rows // r_chunk) * (hw.cols // e)
         return RsMapping(e, q, p, order, r_chunk, slots, counts, batch, n)
 
-    def map(
-        self, layer: Layer, hw: RsHardware, cost: Callable[[int], MappingCost], batch: int = 1
-    ) -> RsMapping:
+    def map(self, layer: Layer, hardware: RsHardware, masks: OperandMasks | None = None) -> RsMapping:
         """The candidate with the fewest batch cycles (array cycles, or DRAM transfer time when
-        longer), then the least energy; `cost(n)` ranks mappings with n images per pass."""
+        longer), then the least energy (`hardware.cost`). A dense array: `masks` are not used."""
+        hw = hardware
         reason = self.unsupported(layer, hw)
         if reason:
             raise ValueError(f"layer {layer.name!r} cannot be mapped: {reason}")
         best: RsMapping | None = None
         best_key = (0.0, 0.0)
-        for n in images_per_pass(batch):
-            rank = cost(n)
+        for n in images_per_pass(hw.batch):
+            rank = hw.cost(layer, n) if hw.cost is not None else None
             for e, q, p, order in self.candidates(layer, hw):
-                m = self.run(layer, hw, e, q, p, order, batch, n)
-                key = rank.key(m.counts)
+                m = self.run(layer, hw, e, q, p, order, hw.batch, n)
+                key = rank.key(m.counts) if rank is not None else (float(m.cycles), 0.0)
                 if best is None or key < best_key:
                     best, best_key = m, key
         if best is None:
             raise ValueError(f"layer {layer.name!r}: no RS mapping fits the spads")
         return best
-
-
-@dataclass(frozen=True)
-class MappingCost:
-    """How the search ranks mappings: pJ and DRAM bytes per kernel count, fixed DRAM bytes, bandwidth."""
-
-    pj_per_count: np.ndarray
-    dram_bytes_per_count: np.ndarray
-    fixed_dram_bytes: float = 0.0
-    dram_bytes_per_cycle: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("pj_per_count", "dram_bytes_per_count"):
-            if len(getattr(self, name)) != N_COUNTS:
-                raise ValueError(f"{name} needs {N_COUNTS} entries (one per kernel count)")
-
-    def key(self, counts: np.ndarray) -> tuple[float, float]:
-        """(cycles bound, energy) of one mapping's counts; smaller is better."""
-        cycles = float(counts[CYCLES])
-        if self.dram_bytes_per_cycle is not None:
-            dram = self.fixed_dram_bytes + float(np.dot(counts, self.dram_bytes_per_count))
-            cycles = max(cycles, dram / self.dram_bytes_per_cycle)
-        return cycles, float(np.dot(counts, self.pj_per_count))
 
 
 ROW_STATIONARY = register_dataflow("eyeriss_v1", "row_stationary")(RowStationary())

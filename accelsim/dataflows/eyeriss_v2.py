@@ -7,6 +7,8 @@ Tiles are spread statically over the PEs in order (tile i on PE i mod PEs); thei
 are added in the GLB psum banks. Operands go in CSC unless they are dense (or the PE is a dense
 one, Eyeriss v1.5, that never takes CSC), and iacts of depthwise layers always go uncompressed:
 with one input and one output channel per column, CSC creates no skippable cycles (paper §V-A2).
+The densities that choose CSC and size the tiles are those of the layer's exact operand masks (the
+mapper sees the data it maps).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +82,21 @@ def _tiles(n: int, size: int) -> np.ndarray:
     return np.array([*range(0, n, size), n], dtype=np.int64)
 
 
-class RowStationaryPlus:
+class RowStationaryPlus(Dataflow[PeGeometry, PeTiling]):
     """The RS+ tiling of Eyeriss v2."""
 
     family = "eyeriss_v2"
     name = "rs_plus"
 
-    def tile(self, layer: Layer, weight_density: float, act_density: float, geom: PeGeometry) -> PeTiling:
-        """Tile one group of `layer` for `geom` PEs; densities choose CSC or raw operands."""
+    def map(self, layer: Layer, hardware: PeGeometry, masks: OperandMasks | None = None) -> PeTiling:
+        """The tiling of one group of `layer` (every group is tiled alike) for `hardware`'s PEs; the
+        densities of `masks` (None: dense operands) choose CSC or raw operands and the tile size."""
+        if masks is None:
+            return self._tile(layer, 1.0, 1.0, hardware)
+        return self._tile(layer, _density(masks.weights), _density(masks.activations), hardware)
+
+    def _tile(self, layer: Layer, weight_density: float, act_density: float, geom: PeGeometry) -> PeTiling:
+        """Tile one group of `layer` for `geom` PEs at the given operand densities."""
         depthwise = layer.kind is LayerKind.DEPTHWISE
         taps = layer.r * layer.s
         weights_compressed = geom.sparse and weight_density < geom.compress_below
@@ -115,6 +125,11 @@ class RowStationaryPlus:
             iacts_compressed=iacts_compressed,
             weights_compressed=weights_compressed,
         )
+
+
+def _density(mask: np.ndarray) -> float:
+    """Fraction of non-zero entries."""
+    return np.count_nonzero(mask) / mask.size if mask.size else 1.0
 
 
 RS_PLUS = register_dataflow("eyeriss_v2", "rs_plus")(RowStationaryPlus())

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.kernels.imce import dpu_latency, schedule
 from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,23 @@ class ImceTiming:
     t_write: int
     """Cycles of one row write."""
     dpu_cycles_per_level: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImceHardware:
+    """The sub-arrays as one layer uses them: geometry, timing, the widths the layer runs at, the
+    weight encoding, and whether the layer writes its weight rows (they are not resident)."""
+
+    geometry: ImceGeometry
+    timing: ImceTiming
+    m: int
+    """Weight bits (planes) of the layer."""
+    n: int
+    """Activation bits (planes) of the layer."""
+    signed: bool
+    """DoReFa's symmetric weights: correction senses of the activation planes."""
+    load_weights: bool
+    """The layer writes its weight rows per inference (not resident)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,9 @@ class ImceMapping:
     weights_written: bool
     """The layer writes its weight rows (reloaded per inference, or blocks taking turns in rounds)."""
     busy: np.ndarray
-    """Busy cycles of every sub-array."""
+    """Busy cycles of every sub-array (row writes included)."""
+    written: np.ndarray
+    """Of those, the cycles every sub-array spends writing rows (activation planes, weights)."""
     counts: np.ndarray
     """Action counts, indexed by the constants of accelsim.kernels.imce."""
     dpu_cycles: int
@@ -89,14 +109,12 @@ def layer_extents(layer: Layer) -> tuple[int, int, int, int]:
     return layer.groups, layer.k_per_group, layer.out_h * layer.out_w, layer.r * layer.s * layer.c_per_group
 
 
-class BitwiseDataflow:
+@register_dataflow("imce", "bitwise")
+class BitwiseDataflow(Dataflow[ImceHardware, ImceMapping]):
     """Weight-block-stationary mapping with output pixels streamed through the copies."""
 
     family = "imce"
     name = "bitwise"
-
-    def __repr__(self) -> str:
-        return "BitwiseDataflow()"
 
     def blocks(self, layer: Layer, geom: ImceGeometry, m: int, n: int) -> int:
         """Weight blocks the layer needs (0 when a sub-array cannot hold one filter)."""
@@ -130,24 +148,17 @@ class BitwiseDataflow:
             rows[idx * copies : (idx + 1) * copies] = per_block[(idx // q_chunks) % len(per_block)]
         return rows
 
-    def map(
-        self,
-        layer: Layer,
-        geom: ImceGeometry,
-        m: int,
-        n: int,
-        timing: ImceTiming,
-        signed: bool,
-        load_weights: bool,
-    ) -> ImceMapping:
-        """Place the layer and count its actions with the schedule kernel."""
+    def map(self, layer: Layer, hardware: ImceHardware, masks: OperandMasks | None = None) -> ImceMapping:
+        """Place the layer and count its actions with the schedule kernel (a dense engine: the masks do
+        not change the mapping)."""
+        geom, timing, m, n = hardware.geometry, hardware.timing, hardware.m, hardware.n
         why = self.unsupported(layer, geom, m, n)
         if why:
             raise ValueError(f"layer {layer.name!r}: {why}")
         groups, k_g, pixels, length = layer_extents(layer)
-        busy, counts = schedule(
+        busy, written, counts = schedule(
             k_g, groups, pixels, length, m, n, geom.rows, geom.cols, geom.subarrays,
-            timing.t_and, timing.t_write, signed, load_weights,
+            timing.t_and, timing.t_write, hardware.signed, hardware.load_weights,
         )  # fmt: skip
         blocks = self.blocks(layer, geom, m, n)
         chunks = math.ceil(length / geom.cols)
@@ -164,11 +175,9 @@ class BitwiseDataflow:
             blocks=blocks,
             rounds=rounds,
             copies=geom.subarrays // min(blocks, geom.subarrays),
-            weights_written=load_weights or rounds > 1,
+            weights_written=hardware.load_weights or rounds > 1,
             busy=busy,
+            written=written,
             counts=counts,
             dpu_cycles=dpu_latency(geom.cols, chunks) * timing.dpu_cycles_per_level,
         )
-
-
-BITWISE = register_dataflow("imce", "bitwise")(BitwiseDataflow())

@@ -59,7 +59,7 @@ def register_dataflow(family: str, name: str) -> Callable[[T], T]:
         if name in found:  # a clash is a bug: raise, never warn
             raise ValueError(f"dataflow {family}/{name} already registered by {found[name]!r}")
         instance = obj() if isinstance(obj, type) else obj
-        if isinstance(instance, Dataflow) and instance.family != family:
+        if not isinstance(instance, Dataflow) or instance.family != family:
             raise TypeError(f"{instance!r} is not a Dataflow of family {family!r}")
         found[name] = instance
         return obj

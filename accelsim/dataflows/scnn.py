@@ -26,7 +26,8 @@ How a layer is cut:
   outputs, and the PEs reduce them after each group. Each activation meets its F weights alone, so
   at most F of the F x I multipliers work: the 25 % of peak the paper reports (§6.3 item 5).
 
-The mapping is plain arithmetic; the operand lists are CSR arrays the numba kernel consumes.
+`map` cuts the layer (plain arithmetic), builds the operand lists (CSR arrays) and runs the numba
+kernel on them: the mapping it returns holds every PE's exact cycles in every output-channel group.
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
-from accelsim.kernels.scnn import zero_run_entries
+from accelsim.dataflows.registry import Dataflow, register_dataflow
+from accelsim.kernels.scnn import (
+    STAT_CONFLICT,
+    STAT_ISSUED,
+    STAT_STEPS,
+    STAT_VALID,
+    bank_table,
+    planar_layer,
+    zero_run_entries,
+)
 from accelsim.kernels.scnn_lists import (
     WEIGHT_ORDERS,
     act_zero_run_entries,
@@ -46,6 +55,7 @@ from accelsim.kernels.scnn_lists import (
     weight_zero_run_entries,
 )
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +75,20 @@ class PlanarGeometry:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanarMapping:
+class PlanarHardware:
+    """The array a layer maps onto and the mapping options: accumulator banks (and whether their
+    conflicts are modelled), the weight order, and the temporal bands the layer is cut into (sized by
+    the accelerator from its RAMs and the layer's footprint)."""
+
+    geometry: PlanarGeometry
+    banks: int = 32
+    conflicts: bool = True
+    weight_order: str = "krs"
+    bands: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlanarTiling:
     """How one layer is cut: tiles, bands, output-channel groups, halos."""
 
     fc: bool
@@ -151,20 +174,82 @@ def _repeat_counts(ptr: np.ndarray, shape: tuple[int, int, int], times: int) -> 
     return _ptr(np.repeat(counts, times, axis=1).ravel())
 
 
-class PlanarTiledCP:
+@dataclass(frozen=True)
+class PlanarMapping:
+    """One layer on the array: its tiling, operand lists, which PEs hold a tile, and the kernel's exact
+    cycles and counters of every PE in every output-channel group (`kernels.scnn.planar_layer`)."""
+
+    tiling: PlanarTiling
+    ops: OperandLists
+    busy: np.ndarray
+    """int64[groups, pes]: compute cycles of each PE in each output-channel group."""
+    strict: np.ndarray
+    """int64[groups]: each group's compute cycles under a barrier after every input channel."""
+    stats: np.ndarray
+    """int64[N_STATS]: the kernel's layer counters (kernels.scnn.STAT_*)."""
+    tiled: np.ndarray
+    """bool[bands, pes]: whether each PE holds an output tile (FC: input channels) in each band."""
+
+    @property
+    def groups(self) -> int:
+        """Output-channel groups of the layer (all bands)."""
+        return int(self.busy.shape[0])
+
+    @property
+    def issued(self) -> int:
+        """Products the multipliers formed."""
+        return int(self.stats[STAT_ISSUED])
+
+    @property
+    def valid(self) -> int:
+        """Products accumulated inside the output plane (0 for dense lists: no product is examined)."""
+        return int(self.stats[STAT_VALID])
+
+    @property
+    def steps(self) -> int:
+        """Cartesian-product steps (one F-vector x one I-vector each)."""
+        return int(self.stats[STAT_STEPS])
+
+    @property
+    def conflict_cycles(self) -> int:
+        """Cycles steps spent waiting for a busy accumulator bank."""
+        return int(self.stats[STAT_CONFLICT])
+
+    def describe(self) -> str:
+        """One line for the results table."""
+        return self.tiling.describe()
+
+
+class PlanarTiledCP(Dataflow[PlanarHardware, PlanarMapping]):
     """PT-IS-CP: `sparse` lists only non-zero operands (SCNN), dense lists all of them (DCNN)."""
 
-    def __init__(self, sparse: bool) -> None:
+    family = "scnn"
+
+    def __init__(self, name: str, sparse: bool) -> None:
+        self.name = name
         self.sparse = sparse
 
-    def __repr__(self) -> str:
-        return f"PlanarTiledCP(sparse={self.sparse})"
+    def map(self, layer: Layer, hardware: PlanarHardware, masks: OperandMasks | None = None) -> PlanarMapping:
+        """Cut `layer` into `hardware.bands` bands, list each PE's operands (the non-zeros of `masks`
+        when sparse; dense lists need no masks) and run every PE of every output-channel group."""
+        if self.sparse and masks is None:
+            raise ValueError(f"{self!r} lists the non-zero operands of the exact masks; none given")
+        geom = hardware.geometry
+        m = self.tiling(layer, geom, hardware.bands)
+        ops = self.operand_lists(layer, geom, m, masks, hardware.weight_order)
+        busy, strict, stats = planar_layer(
+            ops.a_ptr, ops.a_x, ops.a_y, ops.w_ptr, ops.w_k, ops.w_r, ops.w_s,
+            ops.og_band, ops.og_wgroup, ops.og_chan0, ops.og_oy0, ops.og_oy1,
+            layer.c, layer.c_per_group, geom.pes, m.phases, m.stride, 1 if m.fc else layer.out_w,
+            geom.f, geom.i, bank_table(hardware.banks), hardware.conflicts, self.sparse,
+        )  # fmt: skip
+        return PlanarMapping(m, ops, busy, strict, stats, self.tiled_pes(layer, geom, m))
 
-    def plan(self, layer: Layer, geom: PlanarGeometry, bands: int = 1) -> PlanarMapping:
+    def tiling(self, layer: Layer, geom: PlanarGeometry, bands: int = 1) -> PlanarTiling:
         """Tiles, Kc, halos and `bands` temporal bands of output rows for `layer`."""
         if layer.kind is LayerKind.FC:
             kc = min(layer.k, geom.accumulator_entries)
-            return PlanarMapping(True, 1, 1, 1, 1, kc, ((0, 1),), (0, 0), (0, 0), 1, _ceil(layer.k, kc))
+            return PlanarTiling(True, 1, 1, 1, 1, kc, ((0, 1),), (0, 0), (0, 0), 1, _ceil(layer.k, kc))
         st = layer.stride
         bands = max(1, min(bands, layer.out_h))
         band_h = _ceil(layer.out_h, bands)
@@ -172,7 +257,7 @@ class PlanarTiledCP:
         tile_h = _ceil(band_h, geom.pe_rows)
         tile_w = _ceil(layer.out_w, geom.pe_cols)
         kc = max(1, min(layer.k_per_group, geom.accumulator_entries // (tile_h * tile_w)))
-        return PlanarMapping(
+        return PlanarTiling(
             fc=False,
             stride=st,
             phases=st * st,
@@ -186,23 +271,35 @@ class PlanarTiledCP:
             kc_blocks=_ceil(layer.k_per_group, kc),
         )
 
+    def tiled_pes(self, layer: Layer, geom: PlanarGeometry, m: PlanarTiling) -> np.ndarray:
+        """bool[bands, pes]: PEs whose output tile in each band is not empty (FC: PEs holding input
+        channels). The others get no operand: `_act_lists` anchors every activation inside these tiles."""
+        pe = np.arange(geom.pes)
+        if m.fc:
+            return (pe * _ceil(layer.c, geom.pes) < layer.c)[None, :]
+        py, px = pe // geom.pe_cols, pe % geom.pe_cols
+        rows = np.array([o1 - o0 for o0, o1 in m.bands], dtype=np.int64)[:, None]
+        th = -(-rows // geom.pe_rows)  # each band's own tile height, as `_act_lists` deals its rows
+        return (py[None, :] * th < rows) & (px[None, :] * m.tile_w < layer.out_w)
+
     def operand_lists(
         self,
         layer: Layer,
         geom: PlanarGeometry,
-        mapping: PlanarMapping,
-        weights: np.ndarray,
-        acts: np.ndarray,
+        mapping: PlanarTiling,
+        masks: OperandMasks | None,
         weight_order: str = "krs",
     ) -> OperandLists:
-        """CSR lists of the operands each PE multiplies (only non-zeros when sparse).
+        """CSR lists of the operands each PE multiplies (only the non-zeros of `masks` when sparse).
 
         `weight_order` (one of WEIGHT_ORDERS) orders each weight list; dense lists are only counted.
         """
         og = self._groups(layer, mapping)
         if self.sparse:
-            w = self._weight_lists(layer, mapping, weights, weight_order)
-            a_ptr, a_x, a_y, per_band = self._act_lists(layer, geom, mapping, acts)
+            if masks is None:
+                raise ValueError("sparse operand lists need the operand masks")
+            w = self._weight_lists(layer, mapping, masks.weights, weight_order)
+            a_ptr, a_x, a_y, per_band = self._act_lists(layer, geom, mapping, masks.activations)
             return OperandLists(a_ptr, a_x, a_y, w[0], w[1], w[2], w[3], *og, band_act_entries=per_band)
         # Dense: every channel has the same lists, so count one channel and repeat the counts;
         # the kernel needs only the list lengths (no product is examined).
@@ -225,7 +322,7 @@ class PlanarTiledCP:
         )
 
     def _weight_lists(
-        self, layer: Layer, m: PlanarMapping, weights: np.ndarray, weight_order: str
+        self, layer: Layer, m: PlanarTiling, weights: np.ndarray, weight_order: str
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (weight group, input channel, phase): non-zeros in `weight_order`, k local to the group.
 
@@ -235,7 +332,7 @@ class PlanarTiledCP:
         return weight_lists(wm, layer.k_per_group, m.kc, m.kc_blocks, m.stride, _k_outer(weight_order))
 
     def _act_lists(
-        self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray, chans: int | None = None
+        self, layer: Layer, geom: PlanarGeometry, m: PlanarTiling, acts: np.ndarray, chans: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (band, channel, PE, phase): activations in row-major order, padded coordinates."""
         c, y, x = (v.astype(np.int64) for v in np.nonzero(np.asarray(acts, dtype=bool)))
@@ -266,7 +363,7 @@ class PlanarTiledCP:
         return ptr, np.concatenate(xs)[order], np.concatenate(ys)[order], np.array(per_band, dtype=np.int64)
 
     def _groups(
-        self, layer: Layer, m: PlanarMapping
+        self, layer: Layer, m: PlanarTiling
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Output-channel groups in execution order: band, convolution group, channel block."""
         rows = []
@@ -279,7 +376,7 @@ class PlanarTiledCP:
         band, wgroup, chan0, oy0, oy1, kcs = (np.ascontiguousarray(cols[:, j]) for j in range(6))
         return band, wgroup, chan0, oy0, oy1, kcs
 
-    def compressed_entries(self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray,
+    def compressed_entries(self, layer: Layer, geom: PlanarGeometry, m: PlanarTiling, acts: np.ndarray,
                            weights: np.ndarray, max_run: int,
                            weight_order: str = "krs") -> tuple[int, int]:  # fmt: skip
         """(activation entries, weight entries) of SCNN's zero-run format with `max_run`-zero indices.
@@ -294,7 +391,7 @@ class PlanarTiledCP:
         return self.compressed_act_entries(layer, geom, m, acts, max_run), int(w_entries)
 
     def compressed_act_entries(
-        self, layer: Layer, geom: PlanarGeometry, m: PlanarMapping, acts: np.ndarray, max_run: int
+        self, layer: Layer, geom: PlanarGeometry, m: PlanarTiling, acts: np.ndarray, max_run: int
     ) -> int:
         """Activation entries of SCNN's zero-run format: per input channel and PE tile, row-major."""
         if m.fc:
@@ -319,11 +416,11 @@ class PlanarTiledCP:
         )
 
 
-register_dataflow("scnn", "pt_is_cp_sparse")(PlanarTiledCP(sparse=True))
-register_dataflow("scnn", "pt_is_cp_dense")(PlanarTiledCP(sparse=False))
+register_dataflow("scnn", "pt_is_cp_sparse")(PlanarTiledCP("pt_is_cp_sparse", sparse=True))
+register_dataflow("scnn", "pt_is_cp_dense")(PlanarTiledCP("pt_is_cp_dense", sparse=False))
 
 
-def halo_cycles(m: PlanarMapping, kc: int, pes: int) -> int:
+def halo_cycles(m: PlanarTiling, kc: int, pes: int) -> int:
     """Cycles to exchange one group's halo (or, for FC, to reduce its partial sums across PEs).
 
     Conv: a PE sends its halo regions (up to eight: sides and corners) to its neighbours in parallel,
@@ -337,7 +434,7 @@ def halo_cycles(m: PlanarMapping, kc: int, pes: int) -> int:
     return region * kc
 
 
-def halo_psums(m: PlanarMapping, kc: int, pes: int) -> int:
+def halo_psums(m: PlanarTiling, kc: int, pes: int) -> int:
     """Partial sums sent between PEs for one group (all PEs): halos, or the FC reduction."""
     if m.fc:
         return kc * (pes - 1)

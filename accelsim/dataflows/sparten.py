@@ -20,11 +20,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accelsim.dataflows.registry import register_dataflow
+from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.kernels.sparten import EMPTY, chunk_layout, pack_chunks
 from accelsim.workload.layer import Layer
+from accelsim.workload.masks import OperandMasks, weight_shape
 
 BALANCING = ("none", "gb_s", "gb_h")
+
+
+@dataclass(frozen=True, slots=True)
+class SpartenHardware:
+    """The clusters a layer maps onto: geometry, SparseMap chunk size and the greedy balancing scheme."""
+
+    clusters: int
+    cus: int
+    """Compute units per cluster (one filter each per pass)."""
+    chunk_bits: int
+    balancing: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,11 @@ class SpartenMapping:
     def occupied_slots(self) -> int:
         """(CU, chunk) slots that hold a filter chunk over all passes of one output position."""
         return int(np.count_nonzero(self.assign >= 0))
+
+    @property
+    def held(self) -> np.ndarray:
+        """bool (passes, cus): whether a CU holds a filter (for some chunk) in a pass."""
+        return np.asarray((self.assign >= 0).any(axis=1), dtype=bool)
 
     def describe(self) -> str:
         """One line: passes, chunks per window, cluster blocks and balancing."""
@@ -125,18 +142,28 @@ def position_blocks(positions: int, clusters: int) -> np.ndarray:
 
 
 @register_dataflow("sparten", "filter_per_cu")
-@dataclass(frozen=True)
-class FilterPerCu:
+class FilterPerCu(Dataflow[SpartenHardware, SpartenMapping]):
     """SparTen's only dataflow: one filter per CU, input windows broadcast per cluster."""
 
+    family = "sparten"
+    name = "filter_per_cu"
+
     def map(
-        self, layer: Layer, weights: np.ndarray, clusters: int, cus: int, chunk_bits: int, balancing: str
+        self, layer: Layer, hardware: SpartenHardware, masks: OperandMasks | None = None
     ) -> SpartenMapping:
-        """The mapping of `layer` given its weight mask (k, c/groups, r, s)."""
-        assign, pass_group = filter_passes(weights, layer.groups, cus, chunk_bits, balancing)
-        _, _, widths = chunk_layout(layer.c_per_group, chunk_bits)
-        pos_start = position_blocks(layer.out_h * layer.out_w, clusters)
-        return SpartenMapping(assign, pass_group, pos_start, widths, balancing)
+        """The mapping of `layer` on the clusters; greedy balancing sorts by the weight mask of `masks`
+        (without masks, only `balancing: none` can place the filters)."""
+        h = hardware
+        if masks is not None:
+            weights = masks.weights
+        elif h.balancing == "none":  # filters in their natural order: only the shape matters
+            weights = np.ones(weight_shape(layer), dtype=bool)
+        else:
+            raise ValueError(f"balancing {h.balancing!r} sorts filters by their weight masks; none given")
+        assign, pass_group = filter_passes(weights, layer.groups, h.cus, h.chunk_bits, h.balancing)
+        _, _, widths = chunk_layout(layer.c_per_group, h.chunk_bits)
+        pos_start = position_blocks(layer.out_h * layer.out_w, h.clusters)
+        return SpartenMapping(assign, pass_group, pos_start, widths, h.balancing)
 
 
 def packed_operands(

@@ -11,14 +11,20 @@ REFERENCE §10.6), implemented verbatim, integer division included:
 - rpo = C_in / burstchannels; rburst = H * burstchannels.
 
 The host enqueues one kernel call per (image, group); calls go to whichever compute unit is free.
+The mapping also counts the Winograd-domain products the layer needs and, from the operand masks,
+those whose transformed operands are both non-zero (`accelsim.kernels.winograd`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelsim.dataflows.registry import register_dataflow
+import numpy as np
+
+from accelsim.dataflows.registry import Dataflow, register_dataflow
+from accelsim.kernels.winograd import effectual_products, used_products
 from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.masks import OperandMasks
 
 INBUF_SLOTS = 128 * 128
 """Two-column tile slices `inbuf` holds (`float inbuf[128*128][4][2]`, REFERENCE §10.5)."""
@@ -132,38 +138,61 @@ def fpga_rejection(layer: Layer) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class WinogradHardware:
+    """What the mapping needs of the engine: MAC-loop width and the images of one forward pass."""
+
+    tiles_per_cu: int
+    """4x4 tiles one MAC-loop iteration processes."""
+    batch: int
+    """Images per forward pass (one call per image and group)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WinogradMapping:
-    """One layer on the engine: the host tiling and the kernel calls it enqueues."""
+    """One layer on the engine: the host tiling, the kernel calls it enqueues and the products it needs."""
 
     tiling: HostTiling
     calls: int
     """Kernel calls: images x groups; each runs whole on one compute unit."""
+    tiles: int
+    """4x4 tiles per MAC-loop iteration."""
+    used_products: int
+    """Winograd products of one image that feed a real output (padding tiles and the unused row or
+    column of a partial tile excluded)."""
+    effectual_products: int
+    """Of those, the ones whose transformed operands are both non-zero."""
 
-    def describe(self, tiles: int) -> str:
+    def describe(self) -> str:
         """One line for the results table."""
         t = self.tiling
         return (
             f"F(2x2,3x3): {self.calls} call(s) (image x group); ytile {t.ytile}, xtile_pad {t.xtile_pad}, "
-            f"burstchannels {t.burstchannels}, rpo {t.rpo}; {tiles} tiles/iteration; "
+            f"burstchannels {t.burstchannels}, rpo {t.rpo}; {self.tiles} tiles/iteration; "
             f"MAC-stage utilisation {t.mac_stage_utilization:.3f}"
         )
 
 
-class WinogradF2x2Dataflow:
+@register_dataflow("winograd_fpga", "f2x2_3x3")
+class WinogradF2x2Dataflow(Dataflow[WinogradHardware, WinogradMapping]):
     """The only mapping the engine has: host tiling, one call per (image, group)."""
 
     family = "winograd_fpga"
     name = "f2x2_3x3"
 
-    def __repr__(self) -> str:
-        return "WinogradF2x2Dataflow()"
-
-    def map(self, layer: Layer, images: int) -> WinogradMapping:
-        """Tile `layer` for `images` images; the layer must be one the engine takes."""
+    def map(
+        self, layer: Layer, hardware: WinogradHardware, masks: OperandMasks | None = None
+    ) -> WinogradMapping:
+        """Tile `layer` for the batch and count its products (`masks` None: dense operands); the layer
+        must be one the engine takes."""
         why = fpga_rejection(layer)
         if why is not None:
             raise ValueError(f"layer {layer.name!r} cannot run on the Winograd engine: {why}")
-        return WinogradMapping(host_tiling(layer), images * layer.groups)
-
-
-F2X2_3X3 = register_dataflow("winograd_fpga", "f2x2_3x3")(WinogradF2x2Dataflow())
+        used = used_products(layer.out_h, layer.out_w) * layer.k * layer.c_per_group
+        if masks is None:  # every channel pair alike: only the zero padding makes transformed zeros
+            one = effectual_products(np.ones((1, layer.h, layer.w), bool), np.ones((1, 1, 3, 3), bool), 1)
+            effectual = one * layer.k * layer.c_per_group
+        else:
+            effectual = effectual_products(masks.activations, masks.weights, layer.groups)
+        return WinogradMapping(
+            host_tiling(layer), hardware.batch * layer.groups, hardware.tiles_per_cu, used, effectual
+        )

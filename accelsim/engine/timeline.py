@@ -38,17 +38,44 @@ class Timeline:
         """The intervals as a table (unit, state, start, end), idle gaps included; every unit appears
         (a unit that never worked has one idle row over [0, makespan))."""
         rows = sorted(self._rows, key=lambda r: (r[0], r[2]))
-        out: list[tuple[int, str, int, int]] = []
+        out: list[tuple[int, int, int, int]] = []
         cursor = dict.fromkeys(range(self.units), 0)
         for unit, state, start, end in rows:
             if start > cursor[unit]:
-                out.append((unit, "idle", cursor[unit], start))
-            out.append((unit, STATES[state], start, end))
+                out.append((unit, IDLE, cursor[unit], start))
+            out.append((unit, state, start, end))
             cursor[unit] = max(cursor[unit], end)
         for unit, at in cursor.items():
             if makespan > at:
-                out.append((unit, "idle", at, makespan))
-        return pd.DataFrame(out, columns=["unit", "state", "start", "end"])
+                out.append((unit, IDLE, at, makespan))
+        table = np.array(out, dtype=np.int64).reshape(-1, 4)
+        return timeline_frame(table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+
+
+STATE_DTYPE = pd.CategoricalDtype(list(STATES))
+"""The dtype of a timeline's `state` column."""
+
+BUSY, STALLED, IDLE = range(len(STATES))
+"""State codes (indices into STATES)."""
+
+
+def timeline_frame(unit: np.ndarray, state: np.ndarray, start: np.ndarray, end: np.ndarray) -> pd.DataFrame:
+    """A timeline table from arrays of intervals (`state` holds codes into STATES): empty intervals are
+    dropped and the rows put in unit, then time order."""
+    unit = np.asarray(unit, dtype=np.int64)
+    start = np.asarray(start, dtype=np.int64)
+    end = np.asarray(end, dtype=np.int64)
+    state = np.asarray(state, dtype=np.int8)
+    keep = end > start
+    order = np.lexsort((start[keep], unit[keep]))
+    return pd.DataFrame(
+        {
+            "unit": unit[keep][order],
+            "state": pd.Categorical.from_codes(state[keep][order], dtype=STATE_DTYPE),
+            "start": start[keep][order],
+            "end": end[keep][order],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -112,7 +139,12 @@ class TimelineMetrics:
 
 def timeline_metrics(frame: pd.DataFrame, units: int, cycles: int) -> TimelineMetrics:
     """The metrics of a timeline of `units` units over a layer of `cycles` cycles."""
-    act = unit_activity(frame, units)
+    return activity_metrics(unit_activity(frame, units), cycles)
+
+
+def activity_metrics(act: UnitActivity, cycles: int) -> TimelineMetrics:
+    """The metrics of a layer of `cycles` cycles whose units did `act`."""
+    units = act.busy.size
     mean = float(act.busy.mean()) if units else 0.0
     imbalance = float(act.busy.max()) / mean if mean > 0 else 1.0
     span = units * cycles
@@ -122,7 +154,7 @@ def timeline_metrics(frame: pd.DataFrame, units: int, cycles: int) -> TimelineMe
 
 def _state_codes(state: pd.Series) -> np.ndarray:
     """0 busy, 1 stalled, 2 idle for every row."""
-    if isinstance(state.dtype, pd.CategoricalDtype) and list(state.cat.categories) == list(STATES):
+    if state.dtype == STATE_DTYPE:
         return state.cat.codes.to_numpy(dtype=np.int8)
     codes = pd.Categorical(state, categories=list(STATES)).codes
     if (codes < 0).any():

@@ -21,6 +21,12 @@ exclusive):
     Cs[x] = max(De[x], Os[x-1]);   Ce[x] = Cs[x] + c
     Os[x] = max(Ce[x], Oe[x-1]);   Oe[x] = Os[x] + o        pass = load + Oe[F-1]
 
+Where a pass's cycles go (the slot partition): the compute stage runs n F c cycles; the pipeline fills
+before the first compute (De[0]) and drains after the last one (Oe[last] - Ce[last]); every other
+cycle (the filter load, and the compute stage waiting for a delivery or a drain) the array waits for a
+bus. Mapped PEs (the pass's segments) compute c cycles per column, with as many MACs as their own
+filters and channels give.
+
 The golden reference `accelsim.kernels.reference.eyeriss_v1` steps the same array cycle by cycle on
 real data.
 """
@@ -34,7 +40,7 @@ IFMAP_SHARING, WEIGHT_SHARING = 0, 1
 """Unit orders: filter blocks innermost (consecutive units share ifmap rows) or strips innermost
 (consecutive units share filter rows)."""
 
-N_COUNTS = 13
+N_COUNTS = 16
 (
     CYCLES,
     PASSES,
@@ -49,8 +55,12 @@ N_COUNTS = 13
     PE_PASS_CYCLES,
     LOAD_CYCLES,
     COMPUTE_CYCLES,
+    FILL_DRAIN_CYCLES,
+    PE_COMPUTE_CYCLES,
+    PE_FILL_DRAIN_CYCLES,
 ) = range(N_COUNTS)
-"""Indices of the array `rs_layer_counts` returns."""
+"""Indices of the array `rs_layer_counts` returns. COMPUTE_CYCLES / FILL_DRAIN_CYCLES: array cycles
+of the compute stage / of pipeline fill and drain; PE_*: the same cycles times the mapped PEs."""
 
 
 @njit(cache=True)
@@ -72,6 +82,14 @@ def pipeline_cycles(
 ) -> int:
     """Cycles of the deliver / compute / drain pipeline over `columns` output columns of each of
     `images` images, one image after the other (module docstring)."""
+    return pipeline_phases(columns, d_first, d_next, compute, drain, images)[0]
+
+
+@njit(cache=True)
+def pipeline_phases(
+    columns: int, d_first: int, d_next: int, compute: int, drain: int, images: int = 1
+) -> tuple[int, int]:
+    """(cycles, drain tail) of the pipeline: the tail is the cycles after the last compute ends."""
     de = d_first
     cs = de
     ce = cs + compute
@@ -84,7 +102,7 @@ def pipeline_cycles(
         ce = cs + compute
         os_ = max(ce, oe)
         oe = os_ + drain
-    return oe
+    return oe, oe - ce
 
 
 @njit(cache=True)
@@ -108,7 +126,8 @@ def _flush(
     load = _ceil_div(wgt, bw_w)
     d_first = max(_ceil_div(d0, bw_i), _ceil_div(pin, bw_pi))
     d_next = max(_ceil_div(dx, bw_i), _ceil_div(pin, bw_pi))
-    cycles = load + pipeline_cycles(f, d_first, d_next, cmax, _ceil_div(pout, bw_po), nn)
+    pipeline, tail = pipeline_phases(f, d_first, d_next, cmax, _ceil_div(pout, bw_po), nn)
+    cycles = load + pipeline
     out[CYCLES] += cycles
     out[PASSES] += 1
     out[IFMAP_READS] += (d0 + (f - 1) * dx) * nn
@@ -118,6 +137,9 @@ def _flush(
     out[PE_PASS_CYCLES] += pes * cycles
     out[LOAD_CYCLES] += load
     out[COMPUTE_CYCLES] += cmax * f * nn
+    out[FILL_DRAIN_CYCLES] += d_first + tail
+    out[PE_COMPUTE_CYCLES] += pes * cmax * f * nn
+    out[PE_FILL_DRAIN_CYCLES] += pes * (d_first + tail)
 
 
 @njit(cache=True)

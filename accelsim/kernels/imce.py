@@ -4,8 +4,9 @@ schedule of one layer on the computational sub-arrays (REFERENCE §9.4-§9.6).
 `bitwise_conv` computes a layer's integer result the way the engine does: for every output, every
 column chunk of its receptive field and every (weight plane i, activation plane j) pair it ANDs the
 two bit rows, counts the ones and adds the count shifted by i + j. `schedule` counts, per layer, the
-sense, write, bit-count and add actions and each sub-array's busy cycles for the mapping described
-in `accelsim/dataflows/imce.py`. Both have a cycle-by-cycle golden reference in
+sense, write, bit-count and add actions, each sub-array's busy cycles and, of those, the cycles it
+spends writing rows (waiting for its operands) for the mapping described in
+`accelsim/dataflows/imce.py`. Both have a cycle-by-cycle golden reference in
 `accelsim/kernels/reference/imce.py`.
 """
 
@@ -123,8 +124,9 @@ def schedule(
     t_write: int,
     signed: bool,
     load_weights: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Busy cycles of each sub-array and the layer's action counts (docs/imce.md, "Mapping").
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Busy cycles of each sub-array, the cycles of those it spends writing rows, and the layer's action
+    counts (docs/imce.md, "Mapping").
 
     A weight block is up to f = (rows - n) // m filters of one column chunk of one group (m rows
     each); the G * B * Q blocks are taken in (group, filter block, chunk) order. They run in
@@ -135,9 +137,10 @@ def schedule(
     (filter, i, j) row pair. With `load_weights`, or when the layer needs more than one round, each
     copy first writes its block's f * m weight rows. A sub-array runs its rounds back to back.
     An output whose chunks fall in r rounds keeps its partial sum in the buffer r - 1 times.
-    Returns (busy[subarrays], counts[NCOUNTS]).
+    Returns (busy[subarrays], written[subarrays], counts[NCOUNTS]); busy includes the written cycles.
     """
     busy = np.zeros(subarrays, dtype=np.int64)
+    written = np.zeros(subarrays, dtype=np.int64)
     counts = np.zeros(NCOUNTS, dtype=np.int64)
     f = min(k_g, (rows - n) // m)
     q_chunks = (length + cols - 1) // cols
@@ -158,13 +161,16 @@ def schedule(
         for copy in range(per):
             tasks = pixels // per + (1 if copy < pixels % per else 0)
             cycles = tasks * task_cycles
+            writes = tasks * n * t_write
             if write_weights:
                 cycles += fb * m * t_write
+                writes += fb * m * t_write
                 counts[WRITE_ROWS] += fb * m
                 counts[WRITE_BITS] += fb * m * width
                 counts[WEIGHT_ROWS] += fb * m
                 counts[WEIGHT_BITS] += fb * m * width
             busy[first_unit + copy] += cycles
+            written[first_unit + copy] += writes
             counts[TASKS] += tasks
             counts[AND_OPS] += tasks * fb * m * n
             counts[AND_BITS] += tasks * fb * m * n * width
@@ -182,7 +188,7 @@ def schedule(
     outputs = groups * k_g * pixels
     corr = groups * pixels if signed else 0
     counts[ADDS] += (q_chunks - 1) * (outputs + corr) + (2 * outputs if signed else 0)
-    return busy, counts
+    return busy, written, counts
 
 
 @njit(cache=True)

@@ -18,13 +18,15 @@ import numpy as np
 from numba import njit, prange
 
 STAT_ISSUED = 0
-"""Products formed by the multipliers (both operands non-zero, same phase)."""
+"""Products formed by the multipliers (sparse lists: both operands non-zero, same phase)."""
 STAT_VALID = 1
-"""Products landing inside the output window: accumulator updates."""
+"""Products landing inside the output window: accumulator updates (the rest are discarded)."""
 STAT_STEPS = 2
-"""Cartesian-product steps (one F-vector x one I-vector)."""
+"""Cartesian-product steps (one F-vector x one I-vector); each fires the F x I lanes once, so
+steps x F x I - issued lanes formed no product (short vectors: fragmentation)."""
 STAT_CONFLICT = 3
-"""Extra cycles spent by steps waiting for a busy accumulator bank."""
+"""Extra cycles spent by steps waiting for a busy accumulator bank (no lane forms a product in them).
+The busy cycles of all PEs add up to steps + conflict cycles."""
 STAT_ACT_READS = 4
 """Activations read from the IARAM (each held while all the group's weights stream past)."""
 STAT_WEIGHT_READS = 5

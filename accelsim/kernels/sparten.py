@@ -14,7 +14,10 @@ a CU `max(work, min_chunk_cycles)` cycles, where work is, by mode:
 
 Chunks follow the stored SparseMap layout: the channels of one input pixel (and of one filter tap)
 cut into chunks of `chunk_bits`; a window of an r x s filter is r * s * ceil(c / chunk_bits) chunks.
-The golden reference `accelsim.kernels.reference.sparten` steps the same clusters cycle by cycle.
+Besides the cycles, the kernel counts the products each mode issues and, of those, the effectual ones
+(both operands non-zero: popcount(filter AND input) in every mode), which divide a CU's busy cycles
+into effectual products, ineffectual ones and the cycles a chunk costs beyond its products. The golden
+reference `accelsim.kernels.reference.sparten` steps the same clusters cycle by cycle.
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ def layer_counts(
     mode: int,
     min_chunk_cycles: int,
     input_buffer_chunks: int = 1,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cycles and MACs of every (filter pass, cluster) of one layer.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles, per-CU busy cycles and MACs (issued, effectual) of every (filter pass, cluster) of a layer.
 
     a_words: uint64 (groups, padded h, padded w, chunks, words), input SparseMaps per pixel.
     w_words: uint64 (k, r, s, chunks, words), filter SparseMaps per tap.
@@ -89,7 +92,10 @@ def layer_counts(
     to the cluster: chunk n is broadcast at S_n = max(S_{n-1}, max_u F_u(n - b)), CU u joins it from
     max(S_n, F_u(n - 1)) to F_u(n) (a CU without a filter chunk takes no time); the pass lasts
     max_u F_u(last). The one-sided and dense modes give every CU the same work, so b changes nothing.
-    Returns cycles (passes, clusters), per-CU busy cycles (passes, clusters, cus), MACs (passes, clusters).
+    a_words and w_words are the operands' real SparseMaps in every mode (the one-sided and dense modes
+    read the filter map only to count their effectual products).
+    Returns cycles (passes, clusters), per-CU busy cycles (passes, clusters, cus), MACs issued (passes,
+    clusters) and, of those, the effectual ones (passes, clusters).
     """
     passes, taps_chunks, cus = assign.shape
     chunks, words = a_words.shape[3], a_words.shape[4]
@@ -98,6 +104,7 @@ def layer_counts(
     cycles = np.zeros((passes, clusters), dtype=np.int64)
     busy = np.zeros((passes, clusters, cus), dtype=np.int64)
     macs = np.zeros((passes, clusters), dtype=np.int64)
+    effectual = np.zeros((passes, clusters), dtype=np.int64)
     depth = input_buffer_chunks
     finish = np.zeros((depth, cus), dtype=np.int64)  # finish[n % b, u] = F_u(n - b) before chunk n
     last = np.zeros(cus, dtype=np.int64)  # F_u(n - 1)
@@ -106,6 +113,7 @@ def layer_counts(
         for j in range(clusters):
             total = 0
             issued = 0
+            useful = 0
             finish[:] = 0
             last[:] = 0
             sent = 0  # S_n: when the chunk is broadcast
@@ -151,14 +159,20 @@ def layer_counts(
                         c = max(m, min_chunk_cycles)
                         held = 0
                         for u in range(cus):
-                            if assign[f, t, u] >= 0:
+                            k = assign[f, t, u]
+                            if k >= 0:
                                 busy[f, j, u] += c
                                 held += 1
+                                for w in range(words):  # of the CU's products, the effectual ones
+                                    useful += _popcount(
+                                        w_words[k, r, s, cb, w] & a_words[g, y0 + r, x0 + s, cb, w]
+                                    )
                         issued += m * held
                         total += c if held else 0
             cycles[f, j] = total
             macs[f, j] = issued
-    return cycles, busy, macs
+            effectual[f, j] = issued if mode == TWO_SIDED else useful
+    return cycles, busy, macs, effectual
 
 
 @njit(cache=True)

@@ -13,9 +13,18 @@ one port word per cycle unless the DDR share of this compute unit is slower. The
 milli-bytes per cycle (an integer, 0 = unlimited) so that the count is exact. A pipelined loop of N
 iterations takes `fill + N` cycles (II = 1). The golden reference in
 `accelsim.kernels.reference.winograd` steps the same call cycle by cycle.
+
+For the slot partition, `used_products` and `effectual_products` count the Winograd-domain products
+a layer needs: those that feed a real output (A^T takes product rows 0-2 into output row 0 and rows
+1-3 into output row 1, so a tile whose second output row or column falls outside the map leaves a
+row or column of its products unused), and of those the ones whose transformed operands are both
+non-zero: B^T d B and G g G^T mix fixed taps of the input tile and filter, so a transformed element
+is zero exactly when every element it mixes is zero (for real-valued data, short of exact cancellation).
 """
 
 from __future__ import annotations
+
+from functools import reduce
 
 import numpy as np
 from numba import njit
@@ -34,6 +43,9 @@ PHASES = (
 )
 """Phase names, in the order of the arrays `call_phase_cycles` returns."""
 
+TRANSFER_PHASES = ("bias_load", "input_read", "weight_load", "psum_read", "psum_write")
+"""The DDR memcpy phases of PHASES: the compute unit waits for data."""
+
 MULTS_PER_TILE = 16
 """Element-wise multiplies of one F(2x2,3x3) tile: (m + r - 1)^2 = 4^2 (REFERENCE §10.3)."""
 
@@ -48,6 +60,12 @@ G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np
 
 AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float32)
 """Output transform A^T (`out_trans_p` / `out_trans_m`, REFERENCE §10.3)."""
+
+INPUT_TAPS = tuple(tuple(int(a) for a in np.flatnonzero(row)) for row in BT)
+"""Rows (and columns) of a 4x4 input tile that row (column) i of B^T d B mixes."""
+
+FILTER_TAPS = tuple(tuple(int(a) for a in np.flatnonzero(row)) for row in G)
+"""Rows (and columns) of a 3x3 filter that row (column) i of G g G^T mixes."""
 
 
 def transform_filters(w: np.ndarray) -> np.ndarray:
@@ -83,6 +101,80 @@ def winograd_conv2d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     y = transform_output_tile(m)  # (k, ty, tx, 2, 2)
     out = y.transpose(0, 1, 3, 2, 4).reshape(w.shape[0], 2 * ty, 2 * tx)
     return out[:, :h, :wd]
+
+
+def used_products(ydim: int, xdim: int) -> int:
+    """Products of one (output channel, input channel) pair that feed a real output of a ydim x xdim
+    map: per tile row 4 product rows, 3 in the last tile row of an odd map; columns alike."""
+    rows = 4 * ((ydim + 1) // 2) - ydim % 2
+    cols = 4 * ((xdim + 1) // 2) - xdim % 2
+    return rows * cols
+
+
+def effectual_products(act: np.ndarray, wt: np.ndarray, groups: int) -> int:
+    """Products that feed a real output with both transformed operands non-zero, of a 3x3 stride-1
+    pad-1 convolution of the non-zero masks `act` (C, H, W) and `wt` (K, C / groups, 3, 3)."""
+    tiles = _input_nonzeros(act).reshape(groups, -1, 4, 4)
+    return int((tiles * _filter_nonzeros(wt, groups)).sum())
+
+
+def _any(parts: list[np.ndarray]) -> np.ndarray:
+    """Element-wise OR of equally shaped boolean arrays (a new array)."""
+    if len(parts) == 1:
+        return parts[0].copy()
+    return reduce(np.logical_or, parts[2:], np.logical_or(parts[0], parts[1]))
+
+
+def _input_nonzeros(act: np.ndarray) -> np.ndarray:
+    """int64 (C, 4, 4): per input channel, the tiles whose transformed element (i, j) is non-zero and
+    used by a real output (row / column 3 of the last tile of an odd map is not).
+
+    Tile (y, x) covers padded rows 2y..2y+3 and columns 2x..2x+3 (the map at rows and columns 1..);
+    the padded map is kept as its even and odd columns, so that column tap b of every tile is one
+    contiguous slice."""
+    c, h, w = act.shape
+    ty, tx = (h + 1) // 2, (w + 1) // 2
+    halves = (np.zeros((c, 2 * ty + 2, tx + 1), dtype=bool), np.zeros((c, 2 * ty + 2, tx + 1), dtype=bool))
+    odd, even = act[:, :, 1::2], act[:, :, 0::2]  # padded column 2m is map column 2m - 1
+    halves[0][:, 1 : h + 1, 1 : 1 + odd.shape[2]] = odd
+    halves[1][:, 1 : h + 1, : even.shape[2]] = even
+    rows: dict[tuple[tuple[int, ...], bool], tuple[np.ndarray, ...]] = {}  # (taps, last row unused)
+    counts: dict[tuple[tuple[tuple[int, ...], bool], tuple[tuple[int, ...], bool]], np.ndarray] = {}
+    out = np.empty((c, 4, 4), dtype=np.int64)
+    for i, row_taps in enumerate(INPUT_TAPS):
+        row_key = (row_taps, i == 3 and h % 2 == 1)
+        if row_key not in rows:
+            rows[row_key] = tuple(_any([half[:, a : a + 2 * ty : 2] for a in row_taps]) for half in halves)
+            if row_key[1]:
+                for half in rows[row_key]:
+                    half[:, -1] = False
+        for j, col_taps in enumerate(INPUT_TAPS):
+            col_key = (col_taps, j == 3 and w % 2 == 1)
+            if (row_key, col_key) not in counts:
+                v = _any([rows[row_key][b % 2][:, :, b // 2 : b // 2 + tx] for b in col_taps])  # (c, ty, tx)
+                if col_key[1]:
+                    v[:, :, -1] = False
+                bits = np.packbits(v.reshape(c, -1), axis=1)
+                counts[row_key, col_key] = np.bitwise_count(bits).sum(axis=1, dtype=np.int64)
+            out[:, i, j] = counts[row_key, col_key]
+    return out
+
+
+def _filter_nonzeros(wt: np.ndarray, groups: int) -> np.ndarray:
+    """int64 (groups, C', 4, 4): per group and input channel, the filters whose transformed element
+    (i, j) of G g G^T is non-zero."""
+    k, cg = wt.shape[:2]
+    taps_first = np.ascontiguousarray(wt.transpose(2, 3, 0, 1))  # (3, 3, K, C')
+    rows = {taps: _any([taps_first[a] for a in taps]) for taps in set(FILTER_TAPS)}  # (3, K, C')
+    counts: dict[tuple[tuple[int, ...], tuple[int, ...]], np.ndarray] = {}
+    out = np.empty((groups, cg, 4, 4), dtype=np.int64)
+    for i, row_taps in enumerate(FILTER_TAPS):
+        for j, col_taps in enumerate(FILTER_TAPS):
+            if (row_taps, col_taps) not in counts:
+                u = _any([rows[row_taps][b] for b in col_taps])  # (K, C')
+                counts[row_taps, col_taps] = u.reshape(groups, k // groups, cg).sum(axis=1, dtype=np.int64)
+            out[:, :, i, j] = counts[row_taps, col_taps]
+    return out
 
 
 @njit(cache=True)

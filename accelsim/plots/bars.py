@@ -48,11 +48,9 @@ def _partial_coverage(rows: pd.DataFrame) -> str:
     """' (13/16 layers)' for an accelerator that ran fewer layers than the network has, else ''."""
     if not {"layers", "network_layers"} <= set(rows.columns):
         return ""
-    partial = [
-        f"{int(r.layers)}/{int(r.network_layers)}"
-        for r in rows.itertuples()
-        if int(r.layers) < int(r.network_layers)
-    ]
+    ran = rows["layers"].astype(int).tolist()
+    of = rows["network_layers"].astype(int).tolist()
+    partial = [f"{a}/{b}" for a, b in zip(ran, of, strict=True) if a < b]
     return f" ({', '.join(partial)} layers)" if partial else ""
 
 

@@ -7,7 +7,8 @@ uses (a batch in blocks of n images that share each pass: the columns of the blo
 one image after the other), sets of ifmap words per segment (so multicast and sliding-window reuse
 are counted from the words themselves, not from a formula), steps the load phase and the deliver /
 compute / drain pipeline one cycle at a time, and computes the layer's output so that the RS
-schedule is checked numerically too.
+schedule is checked numerically too. Each pipeline cycle is classified as it is stepped: compute (the
+compute stage works), fill (no compute has started yet), drain (every compute has ended) or a bubble.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class ReferenceRun:
     pe_pass_cycles: int = 0
     load_cycles: int = 0
     compute_cycles: int = 0
+    fill_drain_cycles: int = 0
+    """Pipeline cycles before the first compute of a pass or after its last one."""
+    pe_compute_cycles: int = 0
+    """Compute-stage cycles times the PEs the pass maps."""
+    pe_fill_drain_cycles: int = 0
+    """Fill and drain cycles times the PEs the pass maps."""
+    bubble_cycles: int = 0
+    """Pipeline cycles in which the compute stage waits for a delivery or a drain between columns."""
     output: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
@@ -196,6 +205,7 @@ def _run_pass(
     de, cs, ce, os_ = ([-1] * n_cols for _ in range(4))  # stage start / end (exclusive) per column
     column_sums: dict[int, dict[tuple[int, int, int, int], int]] = {}
     pe_psums: dict[tuple[int, int, int, int], int] = {}
+    mapped = sum(u.rr * u.ee for u in units)
     while x_o < n_cols or drain_left > 0:
         if drain_left == 0 and x_o < n_cols and 0 <= ce[x_o] <= t:
             os_[x_o] = t
@@ -212,18 +222,24 @@ def _run_pass(
             deliver_left = [len(new[x_d]), pin]
             run.ifmap_reads += len(new[x_d])
             x_d += 1
-        # One cycle of work for every active stage.
+        # One cycle of work for every active stage; the cycle is compute, fill / drain or a bubble.
         if deliver_left is not None:
             deliver_left = [max(0, deliver_left[0] - bw_i), max(0, deliver_left[1] - bw_pi)]
             if deliver_left == [0, 0]:
                 de[x_d - 1] = t + 1
                 deliver_left = None
         if compute_left > 0:
+            run.pe_compute_cycles += mapped
             _mac_step(units, work - compute_left, columns[x_c - 1], x_pad, w, geo, pe_psums, run)
             compute_left -= 1
             if compute_left == 0:
                 ce[x_c - 1] = t + 1
                 column_sums[x_c - 1] = _vertical_sums(units, pe_psums, columns[x_c - 1], geo, run)
+        elif x_c in (0, n_cols):  # no compute has started yet, or the last one has ended
+            run.fill_drain_cycles += 1
+            run.pe_fill_drain_cycles += mapped
+        else:  # the compute stage waits for the next column's delivery or for a drain
+            run.bubble_cycles += 1
         if drain_left > 0:
             drain_left = max(0, drain_left - bw_po)
         t += 1

@@ -46,11 +46,16 @@ def csc_encode(columns: Sequence[Sequence[int]], compressed: bool = True) -> Csc
 
 def csc_positions(csc: Csc, j: int) -> list[int]:
     """Row index of every stored entry of column j, decoded from the zero counts."""
-    rows, at = [], -1
-    for zeros, _ in csc.column(j):
+    return [row for row, _ in csc_entries(csc, j)]
+
+
+def csc_entries(csc: Csc, j: int) -> list[tuple[int, int]]:
+    """(row index, value) of every stored entry of column j, the rows decoded from the zero counts."""
+    out, at = [], -1
+    for zeros, value in csc.column(j):
         at += zeros + 1
-        rows.append(at)
-    return rows
+        out.append((at, value))
+    return out
 
 
 def pe_tile_stats_ref(
@@ -68,7 +73,8 @@ def pe_tile_stats_ref(
     empty_column_cycles: int,
     fill_cycles: int,
 ) -> list:
-    """[m-group][c-group][block] -> [cycles, mac slots, iacts entered, empty look-ups], cycle by cycle.
+    """[m-group][c-group][block] -> [cycles, mac slots, iacts entered, empty look-ups, effectual MACs,
+    empty SIMD lanes], cycle by cycle.
 
     `weights`: nested (K, C // groups, R, S) 0/1 lists; `acts`: nested zero-padded (C, H', W') lists.
     A depthwise layer has one m-group; filter c serves channel c.
@@ -115,33 +121,34 @@ def _run_item(
     fill_cycles: int,
 ) -> list[int]:
     """Step one work item: the iact stream of every window, looked up and multiplied cycle by cycle."""
-    stream: list[int] = []  # the weight-column index of every iact entering the pipeline, in order
+    stream: list[tuple[int, int]] = []  # (weight-column index, iact value) of every iact entering, in order
     for p in pixels:
         y0, x0 = (p // out_w) * stride, (p % out_w) * stride
         window = [int(acts[c][y0 + r][x0 + s]) for c, r, s in taps]
         icsc = csc_encode([window], iacts_compressed)
-        stream.extend(csc_positions(icsc, 0))  # the iact's row in the window = its weight column
-    cycle = slots = empty = 0
+        stream.extend(csc_entries(icsc, 0))  # the iact's row in the window = its weight column
+    cycle = slots = empty = effectual = idle_lanes = 0
     if stream:
         for _ in range(fill_cycles):  # pipeline fill
             cycle += 1
     queue = list(stream)
-    remaining = 0
+    column: list[int] = []  # weight values of the column being multiplied
+    iact = 0
     bubble = 0
-    while queue or remaining or bubble:
-        if remaining == 0 and bubble == 0:
-            col = queue.pop(0)  # look-up (pipelined: its result is ready for this cycle)
-            n = len(wcsc.column(col))
-            if n == 0:
+    while queue or column or bubble:
+        if not column and bubble == 0:
+            col, iact = queue.pop(0)  # look-up (pipelined: its result is ready for this cycle)
+            column = [value for _, value in wcsc.column(col)]
+            if not column:
                 empty += 1
                 bubble = empty_column_cycles
                 continue
-            remaining = n
         cycle += 1
         if bubble:
             bubble -= 1
             continue
-        take = min(simd, remaining)  # two weights per cycle with SIMD 2; the missing one is gated
-        slots += take
-        remaining -= take
-    return [cycle, slots, len(stream), empty]
+        taken, column = column[:simd], column[simd:]  # two weights per cycle with SIMD 2
+        slots += len(taken)
+        idle_lanes += simd - len(taken)  # the missing one is a padded zero, gated
+        effectual += sum(1 for w in taken if w and iact)
+    return [cycle, slots, len(stream), empty, effectual, idle_lanes]

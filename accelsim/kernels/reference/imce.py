@@ -11,6 +11,10 @@ writes its next block's weight rows and runs that block's pixels; the partial su
 chunks fall in several rounds waits in the buffer in between (counted, the arithmetic is the same).
 After the last operation the digital periphery finishes: an adder tree over the sensed columns, the
 shift-and-add, an adder tree across column chunks and the quantiser, one cycle per level.
+
+For the slot partition the model also counts, as it goes, the cycles each sub-array spends writing
+rows, the sensed columns beyond a chunk's width, and the AND-sensed columns whose weight code and
+activation code (all their planes in the array at the time of the sense) are both non-zero.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class _Op:
     row: int = -1  # destination row (write) or activation row (read / and)
     bits: list[int] = field(default_factory=list)  # data of a write
     weight_row: int = -1  # the weight row of an AND
+    weight_base: int = -1  # the first plane row of that weight's filter
     shift: int = 0
     width: int = 0  # columns of the chunk a sense reads
     target: tuple[str | int, ...] = ()  # ("out", k, p, q) or ("xsum", g, p, q); () for writes
@@ -46,6 +51,12 @@ class ReferenceRun:
     counts: dict[str, int]
     busy: list[int]
     """Cycles each sub-array spent on an operation."""
+    written: list[int]
+    """Of those, the cycles each sub-array spent writing rows."""
+    unused_lane_senses: int
+    """Columns of a sub-array a sense drives beyond the chunk's width (cols - width per sense)."""
+    effectual_lane_senses: int
+    """AND-sensed columns whose weight and activation codes are both non-zero."""
     cycles: int
     """Cycles until the last quantised output leaves the periphery."""
     rounds: int
@@ -149,8 +160,9 @@ def run_layer(
                         for i in range(m):
                             for j in range(n):
                                 senses.append(
-                                    _Op("and", t_and, row=act_row + j, weight_row=fl * m + i, shift=i + j,
-                                        width=hi - lo, target=("out", kk, p, q))
+                                    _Op("and", t_and, row=act_row + j, weight_row=fl * m + i,
+                                        weight_base=fl * m, shift=i + j, width=hi - lo,
+                                        target=("out", kk, p, q))
                                 )  # fmt: skip
                     for sense in senses:
                         op_round[id(sense)] = rnd
@@ -158,6 +170,8 @@ def run_layer(
     rounds_of: dict[tuple[str | int, ...], set[int]] = {}  # output -> rounds that sensed for it
     partial: dict[tuple[str | int, ...], int] = {}
     busy = [0] * subarrays
+    written = [0] * subarrays
+    unused_lanes = effectual_lanes = 0
     current: list[_Op | None] = [None] * subarrays
     left = [0] * subarrays
     last_end = 0
@@ -171,6 +185,8 @@ def run_layer(
             if op is None:
                 continue
             busy[sa] += 1
+            if op.kind == "write":
+                written[sa] += 1
             left[sa] -= 1
             if left[sa] > 0:
                 continue
@@ -183,6 +199,7 @@ def run_layer(
                 counts["write_rows"] += 1
                 counts["write_bits"] += len(op.bits)
                 continue
+            unused_lanes += cols - width
             if op.kind == "read":
                 sensed = row[:width]
                 counts["read_ops"] += 1
@@ -190,6 +207,13 @@ def run_layer(
             else:
                 wrow = memory[sa][op.weight_row]
                 sensed = [a & b for a, b in zip(wrow[:width], row[:width], strict=True)]
+                planes = memory[sa]
+                effectual_lanes += sum(
+                    1
+                    for col in range(width)
+                    if any(planes[op.weight_base + i][col] for i in range(m))
+                    and any(planes[act_row + j][col] for j in range(n))
+                )
                 counts["and_ops"] += 1
                 counts["and_bits"] += width
             partial[op.target] = partial.get(op.target, 0) + (sum(sensed) << op.shift)  # bit-count, shift-add
@@ -217,4 +241,6 @@ def run_layer(
     # A partial sum whose output is sensed in r rounds waits in the buffer r - 1 times
     counts["psum_spills"] = sum(len(seen) - 1 for seen in rounds_of.values())
     tail = _tree_levels(cols) + 1 + _tree_levels(len(chunks)) + 1
-    return ReferenceRun(out, xsum, signed_out, counts, busy, last_end + tail, rounds)
+    return ReferenceRun(
+        out, xsum, signed_out, counts, busy, written, unused_lanes, effectual_lanes, last_end + tail, rounds
+    )

@@ -2,7 +2,9 @@
 
 Written for clarity, not speed. `run_pe` steps one PE: each Cartesian-product step puts its valid
 products into per-bank queues, and every cycle each accumulator bank retires one product; the next
-step starts when every queue is empty. `run_layer` walks the raw masks with plain loops, assigns
+step starts when every queue is empty. Every cycle it also counts the multiplier lanes that formed no
+product (the F x I lanes less the products of a step's first cycle; all of them while a step waits
+for a bank): the slot partition's packing. `run_layer` walks the raw masks with plain loops, assigns
 every activation to its band, PE tile and stride phase by the rules of `accelsim.dataflows.scnn`,
 runs every PE of every output-channel group and applies the barrier. `encode_entries` runs the
 zero-run encoder element by element.
@@ -26,6 +28,9 @@ class PeRun:
     issued: int = 0
     valid: int = 0
     conflict_cycles: int = 0
+    steps: int = 0
+    packing_slots: int = 0
+    """Lane-cycles in which a multiplier formed no product."""
 
 
 def run_pe(
@@ -45,10 +50,13 @@ def run_pe(
     run = PeRun()
     for a0 in range(0, len(acts), i):
         for w0 in range(0, len(weights), f):
+            run.steps += 1
+            formed = 0
             queues: dict[int, int] = {}
             for k, r, s in weights[w0 : w0 + f]:
                 for y, x in acts[a0 : a0 + i]:
                     run.issued += 1
+                    formed += 1
                     if (y - r) % stride or (x - s) % stride:
                         raise ValueError("a product of mismatched stride phases was formed")
                     oy, ox = (y - r) // stride, (x - s) // stride
@@ -60,6 +68,7 @@ def run_pe(
             step = 0
             while True:  # one cycle: the multipliers fire (first cycle), every bank retires one product
                 step += 1
+                run.packing_slots += f * i - (formed if step == 1 else 0)
                 for bank in list(queues):
                     queues[bank] -= 1
                     if queues[bank] <= 0:
@@ -80,6 +89,8 @@ class LayerRun:
     issued: int = 0
     valid: int = 0
     conflict_cycles: int = 0
+    steps: int = 0
+    packing_slots: int = 0
 
 
 def run_layer(
@@ -162,6 +173,8 @@ def run_layer(
                             out.issued += run.issued
                             out.valid += run.valid
                             out.conflict_cycles += run.conflict_cycles
+                            out.steps += run.steps
+                            out.packing_slots += run.packing_slots
                     for pe in range(pes):
                         busy[pe] += per_pe[pe]
                     strict += max(per_pe)

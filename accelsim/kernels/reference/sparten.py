@@ -9,7 +9,8 @@ into its accumulator. A CU is done with a chunk when no match is left and it has
 `min_chunk_cycles` cycles on it. Each CU buffers up to `input_buffer_chunks` received chunks (the one
 it is joining included); the next chunk is broadcast when every CU of the cluster has a free slot, so
 with one slot the broadcast waits for every CU to be done with the current chunk (a barrier per chunk).
-The output collector drops zero outputs and packs the rest into SparseMap chunks.
+The output collector drops zero outputs and packs the rest into SparseMap chunks. A product is
+effectual when the two values multiplied are both non-zero (the baselines also multiply zeros).
 
 This is written for clarity: it performs the real multiplications on real values, so that its
 results can be checked against a plain convolution as well as its cycle counts against the kernel.
@@ -50,6 +51,8 @@ class CuState:
     """Cycles the current chunk takes at least (min_chunk_cycles, 0 without a filter chunk)."""
     busy: int = 0
     macs: int = 0
+    effectual: int = 0
+    """Products whose two operand values were both non-zero."""
 
 
 def join_positions(f: SparseChunk, a: SparseChunk, mode: str) -> list[int]:
@@ -86,6 +89,8 @@ class ClusterRun:
     cycles: int
     busy: list[int]
     macs: int
+    effectual: int
+    """Products with both operand values non-zero (the rest multiplied a zero)."""
     outputs: list[list[int]]
     """outputs[window][cu]: the dot product each CU produced for each window (0 for an empty CU)."""
     partials: list[list[list[int]]]
@@ -163,12 +168,20 @@ def run_cluster(
                 assert f_chunk is not None
                 a = windows[w][t]
                 position = cu.todo.pop(0)  # priority encoder: the lowest remaining match
-                partials[w][t][u] += _value(f_chunk, position, mode == "two_sided") * _value(
-                    a, position, mode != "dense"
-                )
+                weight = _value(f_chunk, position, mode == "two_sided")
+                value = _value(a, position, mode != "dense")
+                partials[w][t][u] += weight * value
                 cu.macs += 1
+                cu.effectual += int(weight != 0 and value != 0)
     outputs = [[sum(chunk[u] for chunk in window) for u in range(len(cus))] for window in partials]
-    return ClusterRun(cycles, [cu.busy for cu in cus], sum(cu.macs for cu in cus), outputs, partials)
+    return ClusterRun(
+        cycles,
+        [cu.busy for cu in cus],
+        sum(cu.macs for cu in cus),
+        sum(cu.effectual for cu in cus),
+        outputs,
+        partials,
+    )
 
 
 def collect_outputs(values: list[int], chunk_bits: int) -> list[SparseChunk]:
@@ -184,11 +197,12 @@ def pixel_chunks(vector: np.ndarray, chunk_bits: int) -> list[SparseChunk]:
 
 @dataclass(frozen=True)
 class LayerRun:
-    """cycles and macs (passes, clusters), busy (passes, clusters, cus), outputs (k, oh, ow)."""
+    """cycles, macs and effectual (passes, clusters), busy (passes, clusters, cus), outputs (k, oh, ow)."""
 
     cycles: np.ndarray
     busy: np.ndarray
     macs: np.ndarray
+    effectual: np.ndarray
     outputs: np.ndarray
 
 
@@ -221,6 +235,7 @@ def run_layer(
     cycles = np.zeros((passes, clusters), dtype=np.int64)
     busy = np.zeros((passes, clusters, cus), dtype=np.int64)
     macs = np.zeros((passes, clusters), dtype=np.int64)
+    effectual = np.zeros((passes, clusters), dtype=np.int64)
     outputs = np.zeros((k, oh, ow), dtype=np.int64)
     tap_chunks = [
         [pixel_chunks(weights[kk, :, i, j], chunk_bits) for i in range(r) for j in range(s)]
@@ -248,12 +263,13 @@ def run_layer(
             cycles[f, j] = run.cycles
             busy[f, j] = np.array(run.busy, dtype=np.int64)
             macs[f, j] = run.macs
+            effectual[f, j] = run.effectual
             for p, window in zip(positions, run.partials, strict=True):
                 for t, chunk in enumerate(window):  # the output permutation gathers partial sums
                     for u, kk in enumerate(row[t] for row in held):
                         if kk >= 0:
                             outputs[kk, p // ow, p % ow] += chunk[u]
-    return LayerRun(cycles, busy, macs, outputs)
+    return LayerRun(cycles, busy, macs, effectual, outputs)
 
 
 def _flat(taps: list[list[SparseChunk]]) -> list[SparseChunk]:

@@ -10,7 +10,9 @@ pipelined loop spends `fill` cycles and then one cycle per iteration.
 Given input and weight arrays it also computes the numbers: every 4x4 tile is transformed,
 multiplied element-wise with the pre-transformed filter and transformed back, and the partial sums
 live in a simulated DDR between bursts, exactly as the hardware round-trips them. `direct_conv2d` is
-the plain direct convolution the result is held against.
+the plain direct convolution the result is held against. It also counts, product by product, those
+that feed a real output (through A^T into an output inside the map) and, of these, those whose two
+transformed operands are non-zero.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accelsim.kernels.winograd import PHASES, transform_filters, transform_input_tile, transform_output_tile
+from accelsim.kernels.winograd import (
+    AT,
+    PHASES,
+    transform_filters,
+    transform_input_tile,
+    transform_output_tile,
+)
 
 
 @dataclass
@@ -33,6 +41,10 @@ class CallTrace:
     """Multiplier slots driven: tiles x 16 per MAC-loop iteration."""
     tile_products: int = 0
     """4x4 element-wise products of real tiles (16 multiplies each)."""
+    used_products: int = 0
+    """Multiplies whose product reaches an output inside the map (when data was given)."""
+    effectual_products: int = 0
+    """Of those, the ones with both transformed operands non-zero (when data was given)."""
     output: np.ndarray | None = None
     """(cout, ydim, xdim) result with the host's padding stripped, when data was given."""
 
@@ -130,8 +142,12 @@ def run_call(
                         c, rest = divmod(slot, ytile * xtile_pad)
                         ty, tx = divmod(rest, xtile_pad)
                         d = padded[c, 2 * ty : 2 * ty + 4, 2 * tx : 2 * tx + 4]
-                        prod = u[o, n * burst + c] * transform_input_tile(d)
+                        filt, tile = u[o, n * burst + c], transform_input_tile(d)
+                        prod = filt * tile
                         sums[2 * ty : 2 * ty + 2, 2 * tx : 2 * tx + 2] += transform_output_tile(prod)
+                        used = _used_products(2 * ty, 2 * tx, ydim, xdim)
+                        trace.used_products += int(used.sum())
+                        trace.effectual_products += int((used & (filt != 0) & (tile != 0)).sum())
             ph["merge"] += pipelined_loop_cycles(ytile * fact, fill)
             copy(psum_bytes, wide_port_bytes, "psum_write", read=False)
             if compute:
@@ -139,6 +155,17 @@ def run_call(
     if compute:
         trace.output = np.stack([ddr_sums[o][:, :xdim] for o in range(cout)])  # host strips the padding
     return trace
+
+
+def _used_products(y0: int, x0: int, ydim: int, xdim: int) -> np.ndarray:
+    """4x4 mask of the products of the tile whose outputs start at (y0, x0) that some output inside
+    the ydim x xdim map takes through A^T (output (a, b) = sum of AT[a, i] AT[b, j] m[i, j])."""
+    used = np.zeros((4, 4), dtype=bool)
+    for a in range(2):
+        for b in range(2):
+            if y0 + a < ydim and x0 + b < xdim:
+                used |= np.outer(AT[a] != 0, AT[b] != 0)
+    return used
 
 
 def direct_conv2d(x: np.ndarray, w: np.ndarray) -> np.ndarray:
