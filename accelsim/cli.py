@@ -123,9 +123,9 @@ def sweep(
 @app.command("list")
 def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None:
     """List shipped networks, sparsity profiles, accelerator kinds, configs, dataflows or energy tables."""
-    from accelsim.accelerators import ACCELERATORS
+    from accelsim.accelerators import known_kinds
     from accelsim.api import list_configs
-    from accelsim.dataflows import DATAFLOWS
+    from accelsim.dataflows import all_dataflows
     from accelsim.energy import list_energy_tables
     from accelsim.workload.catalog import list_networks, list_profiles
 
@@ -134,11 +134,12 @@ def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None
     elif what is Listing.profiles:
         lines = [f"{net}: {pid}" for net, pid in list_profiles()]
     elif what is Listing.accelerators:
-        lines = sorted(ACCELERATORS)
+        lines = known_kinds()
     elif what is Listing.configs:
         lines = list_configs()
     elif what is Listing.dataflows:
-        lines = [f"{family}: {name}" for family, names in sorted(DATAFLOWS.items()) for name in sorted(names)]
+        found = all_dataflows()
+        lines = [f"{family}: {name}" for family, names in sorted(found.items()) for name in sorted(names)]
     else:
         lines = list_energy_tables()
     for line in lines:
