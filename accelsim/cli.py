@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +18,7 @@ from accelsim.errors import AccelsimError
 
 if TYPE_CHECKING:
     from accelsim.report.result import RunResult
+    from accelsim.workload.network import Network
 
 app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
 console = Console(soft_wrap=True)  # long paths stay on one line; tables still fit the terminal
@@ -50,7 +52,10 @@ def run(
 ) -> None:
     """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
     from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
+    from accelsim.report.outputs import check_output_folder
+    from accelsim.report.result import RUN_FILES
 
+    check_output_folder(out, files=RUN_FILES.values(), what="--out")  # before any work
     net = resolve_network(network)
     n = len(net.compute_layers)
     with _progress() as bar:
@@ -83,13 +88,17 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes of the local cluster (default: one per core)")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace another sweep's sweep.json and results.parquet in --out")
+    ] = False,
 ) -> None:
     """Run every point of the sweep SPEC on Dask; a rerun on the same --out skips finished points."""
     from accelsim.config.sweep_spec import load_sweep
-    from accelsim.sweep.executor import run_sweep
+    from accelsim.sweep.executor import check_sweep_folder, run_sweep
     from accelsim.sweep.points import expand
     from accelsim.sweep.store import finished
 
+    check_sweep_folder(out, what="--out")  # before any work
     sweep_spec = load_sweep(spec)
     points = expand(sweep_spec)  # every point validated before any runs
     manifest = {"name": sweep_spec.name, "source": str(sweep_spec.path), "spec": sweep_spec.model_dump()}
@@ -102,7 +111,9 @@ def sweep(
                 scheduler=scheduler,
                 workers=workers,
                 manifest=manifest,
-                progress=lambda _pid, _status: bar.advance(task),
+                progress=lambda _pid, status: bar.advance(task),
+                notify=lambda message: bar.console.print(Text(message, style="yellow")),
+                force=force,
             )
         except KeyboardInterrupt:
             kept = len(finished(out) & {p.point_id for p in points})
@@ -161,10 +172,26 @@ def compare(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
 ) -> None:
     """Run CONFIGS on the same network, profile and seed; print and write speedup and energy tables."""
+    from accelsim.api import resolve_config, resolve_network
+    from accelsim.compare import COMPARISON_FILES, output_folders
     from accelsim.compare import compare as compare_configs
+    from accelsim.report.outputs import check_output_folder
 
-    with console.status(f"simulating {len(configs)} accelerators on {network}"):
-        result = compare_configs(configs, network, profile, seed, iso=iso, baseline=baseline)
+    names = [resolve_config(c)[0].name for c in configs]  # the run folders' names, before any work
+    check_output_folder(
+        out, files=COMPARISON_FILES.values(), folders=output_folders(names).values(), what="--out"
+    )
+    net = resolve_network(network)
+    with _progress() as bar:
+        result = compare_configs(
+            configs,
+            net,
+            profile,
+            seed,
+            iso=iso,
+            baseline=baseline,
+            progress=_compare_progress(bar, net, len(configs)),
+        )
     result.write(out)
     records = result.network.to_dict("records")
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
@@ -198,6 +225,10 @@ def compare(
     console.print(Text(f"wrote {out}/comparison_layers.{{parquet,csv}}, comparison_network.csv, run folders"))
 
 
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".tif", ".tiff", ".eps", ".ps", ".svgz")
+"""Image files `accelsim plot` writes (matplotlib draws each without outside programs)."""
+
+
 @app.command()
 def plot(
     kind: Annotated[str, typer.Argument(help="speedup | energy | utilization | load-balance | sweep")],
@@ -215,8 +246,10 @@ def plot(
 ) -> None:
     """Draw a plot of KIND from written results; reads results only, never simulates."""
     from accelsim.plots import check_kind, figure_for, load_results
+    from accelsim.report.outputs import check_output_file, write_set
 
     check_kind(kind)
+    check_output_file(out, suffixes=IMAGE_SUFFIXES, what="--out")  # before any work
     fig = figure_for(
         kind,
         [load_results(p) for p in results],
@@ -226,44 +259,76 @@ def plot(
         series=series,
         metric=metric,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
+    with write_set(out.parent) as tmp:
+        fig.savefig(tmp / out.name, dpi=150)
     console.print(Text(f"wrote {out}"))
 
 
 @app.command()
 def validate(
     path: Annotated[
-        Path, typer.Argument(help="Accelerator config (.yaml, SCALE-Sim .cfg), network or profile YAML")
+        Path,
+        typer.Argument(
+            help="Config (.yaml, SCALE-Sim .cfg), network (.yaml, SCALE-Sim .csv), profile or sweep spec"
+        ),
     ],
 ) -> None:
-    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network or a profile."""
-    from accelsim.accelerators import build
+    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network, a sparsity
+    profile or a sweep spec (every point, as a sweep would before running)."""
     from accelsim.api import resolve_config, resolve_network
     from accelsim.config.yaml_io import read_yaml
-    from accelsim.workload.sparsity import load_profile
 
     data = read_yaml(path) if path.suffix in (".yaml", ".yml") else None
-    if isinstance(data, dict) and "kind" not in data and "layers" in data and "network" in data:
+    about = data if isinstance(data, dict) and "kind" not in data else {}
+    if "base" in about:
+        from accelsim.config.sweep_spec import load_sweep
+        from accelsim.sweep.points import expand
+
+        sweep_spec = load_sweep(path)
+        points = expand(sweep_spec)
+        console.print(f"{path}: ok (sweep {sweep_spec.name}, {len(points)} points)", highlight=False)
+    elif "layers" in about and "network" in about:
+        from accelsim.workload.sparsity import load_profile
+
         profile = load_profile(
-            str(data["network"]), path, check_against=resolve_network(str(data["network"]))
+            str(about["network"]), path, check_against=resolve_network(str(about["network"]))
         )
         console.print(
             f"{path}: ok (sparsity profile {profile.id!r} of {profile.network}, {len(profile.layers)} layers)"
         )
-    elif isinstance(data, dict) and "kind" not in data and "layers" in data:
+    elif "layers" in about or path.suffix == ".csv":
         net = resolve_network(path)
         console.print(f"{path}: ok (network {net.name}, {len(net)} layers, {net.macs:,} MACs)")
     else:
+        from accelsim.accelerators import build
+
         spec, source = resolve_config(path)
         accel = build(spec, source)
         console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
 
 
 def _progress() -> Progress:
-    """The progress bar of every long command (on stderr, gone when done)."""
+    """The progress bar of every long command (on stderr, gone when done; only on a terminal, so that a
+    pipe or a log gets the messages alone)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=errors, transient=True)
+    return Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal)
+
+
+def _compare_progress(bar: Progress, net: Network, configs: int) -> Callable[[str, str | None], None]:
+    """Show which accelerator (of how many) and which layer `compare` is simulating."""
+    layers = len(net.compute_layers)
+    task = bar.add_task(f"compare on {net.name}", total=configs * layers)
+    started: list[str] = []
+
+    def step(accelerator: str, layer: str | None) -> None:
+        if layer is None:
+            started.append(accelerator)
+            where = f"{accelerator} ({len(started)}/{configs})"
+            bar.update(task, completed=(len(started) - 1) * layers, description=where)
+        else:
+            bar.update(task, advance=1, description=f"{accelerator} ({len(started)}/{configs}): {layer}")
+
+    return step
 
 
 def _print_layers(result: RunResult) -> None:
@@ -294,24 +359,32 @@ def _cells(r: dict[str, Any]) -> list[str]:
     ]
 
 
-def main() -> None:
-    """Entry point: bad input becomes a message and exit code 2, never a traceback."""
+def run_cli(args: Sequence[str] | None = None) -> int:
+    """Run the command line on `args` (default: the process's); returns the exit code.
+
+    Bad input becomes one message on stderr and exit code 2, never a traceback.
+    """
     try:
-        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of exiting
+        code = app(args=None if args is None else list(args), prog_name="accelsim", standalone_mode=False)
     except AccelsimError as e:
         errors.print(Text("error: ", style="bold red") + Text(str(e)), highlight=False)
-        sys.exit(2)
+        return 2
     except typer.Abort:  # Ctrl-C outside a command's own handler
         errors.print("aborted")
-        sys.exit(130)
+        return 130
     except typer.TyperException as e:  # usage errors: unknown option, missing argument
         show = getattr(e, "show", None)
         if callable(show):
             show()
         else:
             errors.print(Text(f"error: {e}"))
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """Entry point: bad input becomes a message and exit code 2, never a traceback."""
+    sys.exit(run_cli())
 
 
 if __name__ == "__main__":
