@@ -66,9 +66,12 @@ def environment(source: Path) -> dict[str, str]:
     return env
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str], repeat: int) -> list[float]:
+def timed(args: list[str], cwd: Path, env: dict[str, str], repeat: int) -> list[float] | int:
+    """Wall times of `repeat` runs after a warm-up; the exit code instead if the command fails."""
     cmd = [sys.executable, "-m", "accelsim.cli", *args]
-    subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=True)  # warm-up: caches written
+    warm = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)  # caches written
+    if warm.returncode != 0:
+        return warm.returncode
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -131,10 +134,11 @@ def main() -> None:
         print("| command | median s | min s | max s |\n|---|---|---|---|")
         for name, cmd in commands.items():
             times = timed(cmd, folder, env, args.repeat)
-            print(
-                f"| {name} | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} |",
-                flush=True,
-            )
+            if isinstance(times, int):
+                print(f"| {name} | fails (exit {times}) | | |", flush=True)
+                continue
+            median, low, high = statistics.median(times), min(times), max(times)
+            print(f"| {name} | {median:.3f} | {low:.3f} | {high:.3f} |", flush=True)
         print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         run = imported(commands["run SCALE-Sim AlexNet (scale.cfg)"], folder, env)
         ours = [m for m in run if m == "accelsim" or m.startswith("accelsim.")]
