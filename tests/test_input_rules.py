@@ -3,6 +3,7 @@ a file that is not text where text is expected is one message naming the file.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from copy import deepcopy
 from pathlib import Path
@@ -11,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from accelsim.api import resolve_config, resolve_network
-from accelsim.config.arch import load_arch
+from accelsim.accelerators import build
+from accelsim.api import list_configs, resolve_config, resolve_network
+from accelsim.config.arch import load_arch, parse_arch
 from accelsim.config.sweep_spec import load_sweep
 from accelsim.config.yaml_io import read_yaml
 from accelsim.energy import load_energy_table
@@ -20,7 +22,9 @@ from accelsim.energy.table import TABLES_DIR
 from accelsim.errors import ConfigError
 from accelsim.sweep.points import expand
 from accelsim.workload.catalog import data_dir
-from accelsim.workload.sparsity import load_profile
+from accelsim.workload.instance import LayerWorkload
+from accelsim.workload.layer import Layer, LayerKind
+from accelsim.workload.sparsity import LayerDensity, SparsityProfile, load_profile
 
 ARCH = sorted(data_dir("arch_configs").glob("*.yaml"))
 NETWORKS = sorted(data_dir("workloads").glob("*.yaml"))
@@ -164,3 +168,31 @@ def test_a_folder_where_a_file_is_expected(tmp_path):
     (tmp_path / "config.yaml").mkdir()
     with pytest.raises(ConfigError, match=r"config\.yaml: is a folder; expected a YAML file"):
         resolve_config(tmp_path / "config.yaml")
+
+
+SMALL_LAYER = Layer("small", LayerKind.CONV, h=14, w=14, c=32, k=32, r=3, s=3, pad=1)
+HALF = SparsityProfile(id="half", network="t", source="test", layers={"small": LayerDensity(0.5, 0.5)})
+
+
+@pytest.mark.parametrize("name", list_configs())
+def test_the_smallest_values_a_config_allows_never_divide_by_zero(name):
+    """Each number of a shipped config set to 0 or 1 in turn: refused (as a config, or the layer as
+    unsupported), or a finite result."""
+    data = read_yaml(data_dir("arch_configs") / f"{name}.yaml")
+    for at, value in numbers(data):
+        for small in (0, 1):
+            copy = deepcopy(data)
+            node = copy
+            for part in at[:-1]:
+                node = node[part]
+            node[at[-1]] = small if isinstance(value, int) else float(small)
+            try:
+                accel = build(parse_arch(copy, name), name)
+            except ConfigError:
+                continue
+            if accel.unsupported(SMALL_LAYER) is not None:  # `simulate` refuses it with that reason
+                continue
+            result, _ = accel.simulate_layer(LayerWorkload("t", SMALL_LAYER, HALF, seed=0))
+            row = result.to_row()
+            numeric = {k: v for k, v in row.items() if isinstance(v, float) and k != "mapping_efficiency"}
+            assert all(math.isfinite(v) for v in numeric.values()), (at, small, numeric)
