@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -104,6 +105,13 @@ def sweep(
     manifest = {"name": sweep_spec.name, "source": str(sweep_spec.path), "spec": sweep_spec.model_dump()}
     with _progress() as bar:
         task = bar.add_task(f"sweep {sweep_spec.name}", total=len(points))
+        seen: Counter[str] = Counter()
+
+        def step(_point_id: str, status: str) -> None:
+            seen[status] += 1
+            counts = ", ".join(f"{n} {what}" for what, n in sorted(seen.items()))
+            bar.update(task, advance=1, description=f"sweep {sweep_spec.name}: {counts}")
+
         try:
             summary = run_sweep(
                 points,
@@ -111,7 +119,7 @@ def sweep(
                 scheduler=scheduler,
                 workers=workers,
                 manifest=manifest,
-                progress=lambda _pid, status: bar.advance(task),
+                progress=step,
                 notify=lambda message: bar.console.print(Text(message, style="yellow")),
                 force=force,
             )
