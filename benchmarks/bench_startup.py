@@ -7,8 +7,10 @@ tests/data/scalesim_parity.csv), each as a fresh `python -m accelsim.cli` proces
 the accelsim modules a small run imported, and whether --help and validate imported numpy, pandas or
 numba. The load average is printed too: on a shared machine it explains a slow median.
 
-`--source DIR` times another source tree of accelsim instead of this one, e.g. the commit before a
-change: `git archive <commit> | tar -x -C /tmp/before` then `--source /tmp/before`.
+`--against DIR` times another source tree of accelsim too, e.g. the commit before a change
+(`git archive <commit> | tar -x -C /tmp/before`, then `--against /tmp/before`): the two trees run
+alternately, one process each in turn, so that a load that comes and goes weighs on both alike.
+`--source DIR` times another tree instead of this one.
 """
 
 from __future__ import annotations
@@ -66,18 +68,27 @@ def environment(source: Path) -> dict[str, str]:
     return env
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str], repeat: int) -> list[float] | int:
-    """Wall times of `repeat` runs after a warm-up; the exit code instead if the command fails."""
+def timed(args: list[str], cwd: Path, envs: list[dict[str, str]], repeat: int) -> list[list[float] | int]:
+    """Per environment: wall times of `repeat` runs after a warm-up (environments taking turns), or
+    the exit code if the command fails there."""
     cmd = [sys.executable, "-m", "accelsim.cli", *args]
-    warm = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)  # caches written
-    if warm.returncode != 0:
-        return warm.returncode
-    times = []
+    results: list[list[float] | int] = []
+    for env in envs:  # warm-up: bytecode and numba caches written
+        warm = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+        results.append([] if warm.returncode == 0 else warm.returncode)
     for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - started)
-    return times
+        for env, times in zip(envs, results, strict=True):
+            if isinstance(times, list):
+                started = time.perf_counter()
+                subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=True)
+                times.append(time.perf_counter() - started)
+    return results
+
+
+def cell(times: list[float] | int) -> str:
+    if isinstance(times, int):
+        return f"fails (exit {times}) | | "
+    return f"{statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f}"
 
 
 def imported(args: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
@@ -99,9 +110,11 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--source", type=Path, default=ROOT, help="source tree of accelsim to time")
+    parser.add_argument("--against", type=Path, default=None, help="another source tree, timed in turn")
     args = parser.parse_args()
     source = args.source.resolve()
     env = environment(source)
+    trees = [source] + ([args.against.resolve()] if args.against else [])
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         folder = Path(tmp)
         (folder / "scale.cfg").write_text(SCALE_CFG)
@@ -127,19 +140,19 @@ def main() -> None:
                 "out",
             ],
         }
-        print(
-            f"source: {source}   python {sys.version.split()[0]}   repeat {args.repeat} (after one warm-up)"
-        )
+        print(f"python {sys.version.split()[0]}, {args.repeat} runs of each after one warm-up")
+        for i, tree in enumerate(trees):
+            print(f"tree {'AB'[i]}: {tree}")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print("| command | median s | min s | max s |\n|---|---|---|---|")
+        head = " | ".join(
+            f"{'AB'[i]} median s | {'AB'[i]} min s | {'AB'[i]} max s" for i in range(len(trees))
+        )
+        print(f"| command | {head} |\n|---|{'---|---|---|' * len(trees)}")
         for name, cmd in commands.items():
-            times = timed(cmd, folder, env, args.repeat)
-            if isinstance(times, int):
-                print(f"| {name} | fails (exit {times}) | | |", flush=True)
-                continue
-            median, low, high = statistics.median(times), min(times), max(times)
-            print(f"| {name} | {median:.3f} | {low:.3f} | {high:.3f} |", flush=True)
+            results = timed(cmd, folder, [environment(t) for t in trees], args.repeat)
+            print(f"| {name} | {' | '.join(cell(r) for r in results)} |", flush=True)
         print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"\nimports of tree A ({source}):")
         run = imported(commands["run SCALE-Sim AlexNet (scale.cfg)"], folder, env)
         ours = [m for m in run if m == "accelsim" or m.startswith("accelsim.")]
         print(f"\naccelsim modules a small run imported ({len(ours)}):")
