@@ -41,7 +41,7 @@ from accelsim.workload.catalog import data_dir
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "scalesim_small"
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-EXAMPLES = int(os.environ.get("ACCELSIM_PROPERTY_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("ACCELSIM_PROPERTY_EXAMPLES", "1000"))
 
 ARCH = sorted(data_dir("arch_configs").glob("*.yaml"))
 NETWORKS = sorted(data_dir("workloads").glob("*.yaml"))

@@ -102,13 +102,13 @@ def cluster() -> Iterator[str]:
     try:
         yield address
     finally:
-        for p in procs:
+        for p in reversed(procs):  # the worker first: without its scheduler it would wait to reconnect
             p.terminate()
-        for p in procs:
             try:
-                p.wait(10)
+                p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
 
 
 def test_every_readme_command_runs(tmp_path, cluster):
