@@ -296,11 +296,15 @@ def validate(
         points = expand(sweep_spec)
         console.print(f"{path}: ok (sweep {sweep_spec.name}, {len(points)} points)", highlight=False)
     elif "layers" in about and "network" in about:
-        from accelsim.workload.sparsity import load_profile
+        from accelsim.errors import ConfigError
+        from accelsim.workload.sparsity import check_profile, load_profile
 
-        profile = load_profile(
-            str(about["network"]), path, check_against=resolve_network(str(about["network"]))
-        )
+        profile = load_profile(str(about["network"]), path)  # the file's own checks first
+        try:
+            net = resolve_network(profile.network)
+        except AccelsimError as e:
+            raise ConfigError(f"{path}: network: {e}") from None
+        check_profile(profile, net)
         console.print(
             f"{path}: ok (sparsity profile {profile.id!r} of {profile.network}, {len(profile.layers)} layers)"
         )

@@ -3,6 +3,8 @@ a file that is not text where text is expected is one message naming the file.""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections.abc import Iterator
 from copy import deepcopy
@@ -14,6 +16,7 @@ import yaml
 
 from accelsim.accelerators import build
 from accelsim.api import list_configs, resolve_config, resolve_network
+from accelsim.cli import run_cli
 from accelsim.config.arch import load_arch, parse_arch
 from accelsim.config.sweep_spec import load_sweep
 from accelsim.config.yaml_io import read_yaml
@@ -196,3 +199,18 @@ def test_the_smallest_values_a_config_allows_never_divide_by_zero(name):
             row = result.to_row()
             numeric = {k: v for k, v in row.items() if isinstance(v, float) and k != "mapping_efficiency"}
             assert all(math.isfinite(v) for v in numeric.values()), (at, small, numeric)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [("1.5", "network: Input should be a valid string"), ("resnet", "network: unknown network 'resnet'")],
+)
+def test_validate_of_a_profile_for_no_known_network_names_the_file(tmp_path, network, message):
+    """Found by the bad-input property: the profile's network was resolved before the file was checked."""
+    text = (data_dir("workloads") / "profiles" / "alexnet" / "pruned.yaml").read_text()
+    (tmp_path / "p.yaml").write_text(text.replace("network: alexnet", f"network: {network}"))
+    err = io.StringIO()
+    with contextlib.chdir(tmp_path), contextlib.redirect_stderr(err):
+        assert run_cli(["validate", "p.yaml"]) == 2
+    assert err.getvalue().startswith("error: p.yaml: ")
+    assert message in err.getvalue()
