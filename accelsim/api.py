@@ -11,27 +11,25 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-import pandas as pd
-
-from accelsim import __version__
-from accelsim.accelerators import Accelerator, build
-from accelsim.config.arch import load_arch
-from accelsim.config.scalesim_cfg import load_scalesim_cfg
+from accelsim.accelerators import build
 from accelsim.errors import ConfigError, UnknownNameError, UnsupportedLayerError
-from accelsim.report.result import RunResult
-from accelsim.report.schema import LayerResult
-
-__all__ = ["DEFAULT_CONFIG", "RunResult", "list_configs", "resolve_config", "resolve_network", "simulate"]
 from accelsim.workload.catalog import data_dir, looks_like_path
-from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 from accelsim.workload.loaders import load_network
 from accelsim.workload.network import Network
 from accelsim.workload.scalesim_csv import load_scalesim_topology
 from accelsim.workload.sparsity import SparsityProfile, check_profile, load_profile
+
+if TYPE_CHECKING:  # these pull in numpy and pandas: imported where a simulation needs them
+    import pandas as pd
+
+    from accelsim.accelerators.base import Accelerator
+    from accelsim.report.result import RunResult
+    from accelsim.report.schema import LayerResult
+
+__all__ = ["DEFAULT_CONFIG", "RunResult", "list_configs", "resolve_config", "resolve_network", "simulate"]
 
 DEFAULT_CONFIG = "systolic_ws_32x32"
 """The shipped config `accelsim run` uses when none is given."""
@@ -44,6 +42,9 @@ def list_configs() -> list[str]:
 
 def resolve_config(config: str | Path | Any) -> tuple[Any, str]:
     """A spec from a shipped name, a YAML path or a SCALE-Sim .cfg path; returns (spec, source)."""
+    from accelsim.config.arch import load_arch  # here: building every kind's spec model takes a while
+    from accelsim.config.scalesim_cfg import load_scalesim_cfg
+
     if not isinstance(config, str | Path):
         return config, f"<{type(config).__name__}>"
     path = Path(config)
@@ -86,6 +87,8 @@ def simulate(
     that many worker processes; the result is identical to a serial run (each layer's masks depend
     only on its name, the profile and the seed).
     """
+    from accelsim.report.result import RunResult
+
     if jobs < 1:
         raise ConfigError(f"jobs must be at least 1, got {jobs}")
     started = time.perf_counter()
@@ -113,13 +116,15 @@ def simulate(
     return RunResult.from_rows(rows, timelines, provenance)
 
 
-LayerRun = tuple[LayerResult, pd.DataFrame]
+LayerRun: TypeAlias = "tuple[LayerResult, pd.DataFrame]"
 
 
 def _run_layers(
     accel: Accelerator, net: Network, prof: SparsityProfile, seed: int, todo: list[Layer], jobs: int
 ) -> Iterator[LayerRun]:
     """Each layer's (result, timeline) in network order: here, or in `jobs` worker processes."""
+    from accelsim.workload.instance import LayerWorkload
+
     context = tuple(todo)  # what a model may need of the whole network travels with each layer
     if jobs == 1 or len(todo) < 2:
         for layer in todo:
@@ -146,6 +151,8 @@ def _start_worker(
 
 
 def _worker_layer(layer: Layer) -> LayerRun:
+    from accelsim.workload.instance import LayerWorkload
+
     work = LayerWorkload(_WORKER["network"], layer, _WORKER["profile"], _WORKER["seed"], _WORKER["context"])
     result: LayerRun = _WORKER["accel"].simulate_layer(work)
     return result
@@ -162,6 +169,14 @@ def network_hash(net: Network) -> str:
     return hashlib.sha256(json.dumps(shapes, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def __getattr__(name: str) -> Any:
+    if name == "RunResult":  # re-exported on demand (it imports pandas)
+        from accelsim.report.result import RunResult
+
+        return RunResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _provenance(
     accel: Accelerator,
     spec: Any,
@@ -172,6 +187,8 @@ def _provenance(
     skipped: dict[str, str],
     wall_s: float,
 ) -> dict[str, Any]:
+    from accelsim import __version__
+
     return {
         "accelsim_version": __version__,
         "accelerator": accel.name,
@@ -188,5 +205,11 @@ def _provenance(
         "skipped_layers": skipped,
         "wall_time_s": wall_s,
         "python": platform.python_version(),
-        "numpy": np.__version__,
+        "numpy": _numpy_version(),
     }
+
+
+def _numpy_version() -> str:
+    import numpy as np
+
+    return str(np.__version__)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +20,7 @@ from accelsim.errors import AccelsimError
 if TYPE_CHECKING:
     from accelsim.compare import Comparison
     from accelsim.report.result import RunResult
+    from accelsim.workload.network import Network
 
 app = typer.Typer(no_args_is_help=False, add_completion=False, help=__doc__)
 console = Console(soft_wrap=True)  # long paths stay on one line; tables still fit the terminal
@@ -51,7 +54,10 @@ def run(
 ) -> None:
     """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
     from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
+    from accelsim.report.outputs import check_output_folder
+    from accelsim.report.result import RUN_FILES
 
+    check_output_folder(out, files=RUN_FILES.values(), what="--out")  # before any work
     net = resolve_network(network)
     n = len(net.compute_layers)
     with _progress() as bar:
@@ -84,18 +90,29 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes of the local cluster (default: one per core)")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace another sweep's sweep.json and results.parquet in --out")
+    ] = False,
 ) -> None:
     """Run every point of the sweep SPEC on Dask; a rerun on the same --out skips finished points."""
     from accelsim.config.sweep_spec import load_sweep
-    from accelsim.sweep.executor import run_sweep
+    from accelsim.sweep.executor import check_sweep_folder, run_sweep
     from accelsim.sweep.points import expand
     from accelsim.sweep.store import finished
 
+    check_sweep_folder(out, what="--out")  # before any work
     sweep_spec = load_sweep(spec)
     points = expand(sweep_spec)  # every point validated before any runs
     manifest = {"name": sweep_spec.name, "source": str(sweep_spec.path), "spec": sweep_spec.model_dump()}
     with _progress() as bar:
         task = bar.add_task(f"sweep {sweep_spec.name}", total=len(points))
+        seen: Counter[str] = Counter()
+
+        def step(_point_id: str, status: str) -> None:
+            seen[status] += 1
+            counts = ", ".join(f"{n} {what}" for what, n in sorted(seen.items()))
+            bar.update(task, advance=1, description=f"sweep {sweep_spec.name}: {counts}")
+
         try:
             summary = run_sweep(
                 points,
@@ -103,7 +120,9 @@ def sweep(
                 scheduler=scheduler,
                 workers=workers,
                 manifest=manifest,
-                progress=lambda _pid, _status: bar.advance(task),
+                progress=step,
+                notify=lambda message: bar.console.print(Text(message, style="yellow")),
+                force=force,
             )
         except KeyboardInterrupt:
             kept = len(finished(out) & {p.point_id for p in points})
@@ -124,9 +143,9 @@ def sweep(
 @app.command("list")
 def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None:
     """List shipped networks, sparsity profiles, accelerator kinds, configs, dataflows or energy tables."""
-    from accelsim.accelerators import ACCELERATORS
+    from accelsim.accelerators import known_kinds
     from accelsim.api import list_configs
-    from accelsim.dataflows import DATAFLOWS
+    from accelsim.dataflows import all_dataflows
     from accelsim.energy import list_energy_tables
     from accelsim.workload.catalog import list_networks, list_profiles
 
@@ -135,11 +154,12 @@ def list_(what: Annotated[Listing, typer.Argument(help="What to list")]) -> None
     elif what is Listing.profiles:
         lines = [f"{net}: {pid}" for net, pid in list_profiles()]
     elif what is Listing.accelerators:
-        lines = sorted(ACCELERATORS)
+        lines = known_kinds()
     elif what is Listing.configs:
         lines = list_configs()
     elif what is Listing.dataflows:
-        lines = [f"{family}: {name}" for family, names in sorted(DATAFLOWS.items()) for name in sorted(names)]
+        found = all_dataflows()
+        lines = [f"{family}: {name}" for family, names in sorted(found.items()) for name in sorted(names)]
     else:
         lines = list_energy_tables()
     for line in lines:
@@ -161,10 +181,26 @@ def compare(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
 ) -> None:
     """Run CONFIGS on the same network, profile and seed; print and write speedup and energy tables."""
+    from accelsim.api import resolve_config, resolve_network
+    from accelsim.compare import COMPARISON_FILES, output_folders
     from accelsim.compare import compare as compare_configs
+    from accelsim.report.outputs import check_output_folder
 
-    with console.status(f"simulating {len(configs)} accelerators on {network}"):
-        result = compare_configs(configs, network, profile, seed, iso=iso, baseline=baseline)
+    names = [resolve_config(c)[0].name for c in configs]  # the run folders' names, before any work
+    check_output_folder(
+        out, files=COMPARISON_FILES.values(), folders=output_folders(names).values(), what="--out"
+    )
+    net = resolve_network(network)
+    with _progress() as bar:
+        result = compare_configs(
+            configs,
+            net,
+            profile,
+            seed,
+            iso=iso,
+            baseline=baseline,
+            progress=_compare_progress(bar, net, len(configs)),
+        )
     result.write(out)
     _print_comparison(result, f"{network}, profile {profile}, seed {seed}")
     console.print(Text(result.held_equal, style="green" if result.iso else "yellow"))
@@ -175,6 +211,10 @@ def compare(
     else:
         console.print(Text("skipped (not run natively): none"))
     console.print(Text(f"wrote {out}/comparison_layers.{{parquet,csv}}, comparison_network.csv, run folders"))
+
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".tif", ".tiff", ".eps", ".ps", ".svgz")
+"""Image files `accelsim plot` writes (matplotlib draws each without outside programs)."""
 
 
 @app.command()
@@ -196,8 +236,10 @@ def plot(
 ) -> None:
     """Draw a plot of KIND from written results; reads results only, never simulates."""
     from accelsim.plots import check_kind, figure_for, load_results
+    from accelsim.report.outputs import check_output_file, write_set
 
     check_kind(kind)
+    check_output_file(out, suffixes=IMAGE_SUFFIXES, what="--out")  # before any work
     fig = figure_for(
         kind,
         [load_results(p) for p in results],
@@ -207,35 +249,53 @@ def plot(
         series=series,
         metric=metric,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
+    with write_set(out.parent) as tmp:
+        fig.savefig(tmp / out.name, dpi=150)
     console.print(Text(f"wrote {out}"))
 
 
 @app.command()
 def validate(
     path: Annotated[
-        Path, typer.Argument(help="Accelerator config (.yaml, SCALE-Sim .cfg), network or profile YAML")
+        Path,
+        typer.Argument(
+            help="Config (.yaml, SCALE-Sim .cfg), network (.yaml, SCALE-Sim .csv), profile or sweep spec"
+        ),
     ],
 ) -> None:
-    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network or a profile."""
-    from accelsim.accelerators import build
+    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network, a sparsity
+    profile or a sweep spec (every point, as a sweep would before running)."""
     from accelsim.api import resolve_config, resolve_network
     from accelsim.config.yaml_io import read_yaml
-    from accelsim.workload.sparsity import load_profile
 
     data = read_yaml(path) if path.suffix in (".yaml", ".yml") else None
-    if isinstance(data, dict) and "kind" not in data and "layers" in data and "network" in data:
-        profile = load_profile(
-            str(data["network"]), path, check_against=resolve_network(str(data["network"]))
-        )
+    about = data if isinstance(data, dict) and "kind" not in data else {}
+    if "base" in about:
+        from accelsim.config.sweep_spec import load_sweep
+        from accelsim.sweep.points import expand
+
+        sweep_spec = load_sweep(path)
+        points = expand(sweep_spec)
+        console.print(f"{path}: ok (sweep {sweep_spec.name}, {len(points)} points)", highlight=False)
+    elif "layers" in about and "network" in about:
+        from accelsim.errors import ConfigError
+        from accelsim.workload.sparsity import check_profile, load_profile
+
+        profile = load_profile(str(about["network"]), path)  # the file's own checks first
+        try:
+            net = resolve_network(profile.network)
+        except AccelsimError as e:
+            raise ConfigError(f"{path}: network: {e}") from None
+        check_profile(profile, net)
         console.print(
             f"{path}: ok (sparsity profile {profile.id!r} of {profile.network}, {len(profile.layers)} layers)"
         )
-    elif isinstance(data, dict) and "kind" not in data and "layers" in data:
+    elif "layers" in about or path.suffix == ".csv":
         net = resolve_network(path)
         console.print(f"{path}: ok (network {net.name}, {len(net)} layers, {net.macs:,} MACs)")
     else:
+        from accelsim.accelerators import build
+
         spec, source = resolve_config(path)
         accel = build(spec, source)
         console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
@@ -287,9 +347,27 @@ def _print_comparison(result: Comparison, title: str) -> None:
 
 
 def _progress() -> Progress:
-    """The progress bar of every long command (on stderr, gone when done)."""
+    """The progress bar of every long command (on stderr, gone when done; only on a terminal, so that a
+    pipe or a log gets the messages alone)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    return Progress(*columns, console=errors, transient=True)
+    return Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal)
+
+
+def _compare_progress(bar: Progress, net: Network, configs: int) -> Callable[[str, str | None], None]:
+    """Show which accelerator (of how many) and which layer `compare` is simulating."""
+    layers = len(net.compute_layers)
+    task = bar.add_task(f"compare on {net.name}", total=configs * layers)
+    started: list[str] = []
+
+    def step(accelerator: str, layer: str | None) -> None:
+        if layer is None:
+            started.append(accelerator)
+            where = f"{accelerator} ({len(started)}/{configs})"
+            bar.update(task, completed=(len(started) - 1) * layers, description=where)
+        else:
+            bar.update(task, advance=1, description=f"{accelerator} ({len(started)}/{configs}): {layer}")
+
+    return step
 
 
 def _print_layers(result: RunResult) -> None:
@@ -320,24 +398,32 @@ def _cells(r: dict[str, Any]) -> list[str]:
     ]
 
 
-def main() -> None:
-    """Entry point: bad input becomes a message and exit code 2, never a traceback."""
+def run_cli(args: Sequence[str] | None = None) -> int:
+    """Run the command line on `args` (default: the process's); returns the exit code.
+
+    Bad input becomes one message on stderr and exit code 2, never a traceback.
+    """
     try:
-        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of exiting
+        code = app(args=None if args is None else list(args), prog_name="accelsim", standalone_mode=False)
     except AccelsimError as e:
         errors.print(Text("error: ", style="bold red") + Text(str(e)), highlight=False)
-        sys.exit(2)
+        return 2
     except typer.Abort:  # Ctrl-C outside a command's own handler
         errors.print("aborted")
-        sys.exit(130)
+        return 130
     except typer.TyperException as e:  # usage errors: unknown option, missing argument
         show = getattr(e, "show", None)
         if callable(show):
             show()
         else:
             errors.print(Text(f"error: {e}"))
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """Entry point: bad input becomes a message and exit code 2, never a traceback."""
+    sys.exit(run_cli())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ accelerator could not run natively, so that a speedup is never read without its 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,30 @@ from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network, simulate
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
+from accelsim.report.outputs import check_output_folder, write_set
 from accelsim.report.result import SHARE_COLUMNS, RunResult, network_totals, slot_shares
 from accelsim.report.schema import SLOT_COLUMNS
 from accelsim.report.writers import write_json, write_table
 from accelsim.workload.network import Network
 from accelsim.workload.sparsity import SparsityProfile
 
-__all__ = ["COMPARISON_LAYER_COLUMNS", "COMPARISON_NETWORK_COLUMNS", "Comparison", "SkippedLayer", "compare"]
+__all__ = [
+    "COMPARISON_FILES",
+    "COMPARISON_LAYER_COLUMNS",
+    "COMPARISON_NETWORK_COLUMNS",
+    "Comparison",
+    "SkippedLayer",
+    "compare",
+    "output_folders",
+]
+
+COMPARISON_FILES = {
+    "layers_parquet": "comparison_layers.parquet",
+    "layers_csv": "comparison_layers.csv",
+    "network_csv": "comparison_network.csv",
+    "summary": "comparison.json",
+}
+"""The files `Comparison.write` puts in its folder (key -> name), besides one run folder per accelerator."""
 
 COMPARISON_LAYER_COLUMNS = [
     "network",
@@ -111,23 +128,19 @@ class Comparison:
     """Layers some accelerator could not run natively (not in its rows or totals)."""
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write comparison_layers.{parquet,csv}, comparison_network.csv, comparison.json, run folders."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "layers_parquet": out / "comparison_layers.parquet",
-            "layers_csv": out / "comparison_layers.csv",
-            "network_csv": out / "comparison_network.csv",
-            "summary": out / "comparison.json",
-        }
-        write_table(self.layers, paths["layers_parquet"])
-        write_table(self.layers, paths["layers_csv"])
-        write_table(self.network, paths["network_csv"])
-        write_json(self.summary(), paths["summary"])
-        for name, run in self.runs.items():
-            run.write(out / _folder_name(name))
-            paths[f"run:{name}"] = out / _folder_name(name)
-        return paths
+        """Write comparison_layers.{parquet,csv}, comparison_network.csv, comparison.json and the run
+        folders as one set (see `accelsim.report.outputs.write_set`)."""
+        folders = output_folders(list(self.runs))
+        out = check_output_folder(out_dir, files=COMPARISON_FILES.values(), folders=folders.values())
+        with write_set(out) as tmp:
+            write_table(self.layers, tmp / COMPARISON_FILES["layers_parquet"])
+            write_table(self.layers, tmp / COMPARISON_FILES["layers_csv"])
+            write_table(self.network, tmp / COMPARISON_FILES["network_csv"])
+            write_json(self.summary(), tmp / COMPARISON_FILES["summary"])
+            for name, run in self.runs.items():
+                run.write(tmp / folders[name])
+        paths = {key: out / name for key, name in COMPARISON_FILES.items()}
+        return paths | {f"run:{name}": out / folder for name, folder in folders.items()}
 
     def summary(self) -> dict[str, Any]:
         """The conditions of the comparison as plain data (written to comparison.json)."""
@@ -151,6 +164,7 @@ def compare(
     *,
     iso: bool = True,
     baseline: str | Path | Any | None = None,
+    progress: Callable[[str, str | None], None] | None = None,
 ) -> Comparison:
     """Run every config on the same network, profile and seed; tabulate speedup and energy per layer.
 
@@ -159,7 +173,8 @@ def compare(
     without it they may differ and `held_equal` says what differed (compare `latency_s` then, since
     cycles of different clocks are not the same time). `baseline` is one of `configs` (as given, or
     its accelerator name); the first config by default. Layers an accelerator cannot run natively
-    are skipped and listed in `skipped`.
+    are skipped and listed in `skipped`. `progress(accelerator, None)` is called as an accelerator
+    starts and `progress(accelerator, layer)` after each of its layers.
     """
     if len(configs) < 2:
         raise ConfigError(f"compare needs at least two configs, got {len(configs)}")
@@ -181,10 +196,10 @@ def compare(
     base = names[_baseline_index(baseline, configs, resolved, names)]
 
     net = resolve_network(network)
-    runs = {
-        accel.name: simulate(spec, net, profile, seed, skip_unsupported=True)
-        for accel, (spec, _source) in zip(accels, resolved, strict=True)
-    }
+    runs = {}
+    for accel, (spec, _source) in zip(accels, resolved, strict=True):
+        step = None if progress is None else _reporter(progress, accel.name)
+        runs[accel.name] = simulate(spec, net, profile, seed, skip_unsupported=True, progress=step)
     skipped = [
         SkippedLayer(name, layer, reason)
         for name, run in runs.items()
@@ -291,6 +306,17 @@ def _speedup(base_layers: pd.DataFrame, mine: pd.DataFrame) -> float:
     """Baseline cycles / own cycles over the layers of `mine` (NaN when there are none)."""
     own = float(mine["cycles"].sum())
     return float(base_layers.loc[mine["layer"], "cycles"].sum()) / own if own else float("nan")
+
+
+def _reporter(progress: Callable[[str, str | None], None], name: str) -> Callable[[str], None]:
+    """Tell `progress` that accelerator `name` starts; the callback `simulate` calls per layer."""
+    progress(name, None)
+    return lambda layer: progress(name, layer)
+
+
+def output_folders(names: Sequence[str]) -> dict[str, str]:
+    """Accelerator name -> the run folder `Comparison.write` gives it."""
+    return {name: _folder_name(name) for name in names}
 
 
 def _folder_name(name: str) -> str:

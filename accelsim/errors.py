@@ -28,3 +28,11 @@ class UnknownNameError(AccelsimError, KeyError):
 
 class UnsupportedLayerError(AccelsimError):
     """An accelerator cannot run a layer natively and no fallback was requested."""
+
+
+class OutputError(AccelsimError):
+    """An output cannot be written there: a file in the way, no permission, a name too long."""
+
+
+class ResultsError(AccelsimError, ValueError):
+    """A results file (a table, a sweep's point or manifest) cannot be read."""

@@ -160,8 +160,18 @@ def build_from(path: Path) -> None:
         (lambda s: s.replace("ArrayHeight:    8\n", ""), "ArrayHeight: missing"),
         (
             lambda s: s.replace("ArrayWidth:     16", "ArrayWidth: wide"),
-            "ArrayWidth: expected a number, got 'wide'",
+            "ArrayWidth: expected an integer, got 'wide'",
         ),
+        (
+            lambda s: s.replace("CALC", "USER").replace("Bandwidth : 10", "Bandwidth : ten"),
+            "Bandwidth: expected an integer, got 'ten'",
+        ),
+        (lambda s: s.replace("IfmapSramSzkB:   64", "IfmapSramSzkB: inf"), "Input should be a finite number"),
+        (
+            lambda s: s.replace("IfmapSramSzkB:   64", "IfmapSramSzkB: 6%4"),
+            "IfmapSramSzkB: expected a number,",
+        ),
+        (lambda s: s.replace("ArrayHeight:    8", "ArrayHeight: 0"), "rows: Input should be greater than 0"),
         (lambda s: s.replace("Dataflow : os", "Dataflow : rs"), "unknown systolic dataflow 'rs'"),
         (lambda s: s.replace("[architecture_presets]", "[arch]"), "missing section [architecture_presets]"),
         (lambda s: s.replace("CALC", "FAST"), "InterfaceBandwidth: expected CALC or USER"),

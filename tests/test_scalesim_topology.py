@@ -44,7 +44,9 @@ def test_gemm_rows_map_as_scalesim_gemm_mode(tmp_path):
     ("body", "message"),
     [
         ("Conv1, 224, 224, 11,\n", ":2: expected 7 numbers"),
-        ("Conv1, 224, x, 11, 11, 3, 96, 4,\n", ":2: column 'IFMAP Width': expected an integer, got 'x'"),
+        ("Conv1, 224, x, 11, 11, 3, 96, 4,\n", ":2: column 'IFMAP Width': expected a positive integer"),
+        ("Conv1, 8, 8, 3, 3, 5, 7, 0,\n", ":2: column 'Strides': expected a positive integer, got '0'"),
+        ("Conv1, 8, 8, 3, 3, -5, 7, 1,\n", ":2: column 'Channels': expected a positive integer, got '-5'"),
         ("Conv1, 5, 5, 7, 7, 3, 96, 1,\n", ":2: layer 'Conv1': kernel 7x7 is larger than the padded input"),
         ("", "no layers"),
     ],
@@ -56,6 +58,13 @@ def test_malformed_topology(tmp_path, body, message):
         load_scalesim_topology(path)
     assert message in str(e.value)
     assert str(path) in str(e.value)
+
+
+def test_binary_file_is_named_not_a_traceback(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(HEADER.encode() + b"Conv1, 8, \xff\xfe, 3,\n")
+    with pytest.raises(ConfigError, match=r"t\.csv: not a text file .*expected a SCALE-Sim topology"):
+        load_scalesim_topology(path)
 
 
 def test_missing_and_empty_file(tmp_path):

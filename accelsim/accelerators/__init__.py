@@ -1,22 +1,18 @@
-"""Accelerator models, one module per family, found through the kind registry."""
+"""Accelerator models, one module per family, found through the kind registry.
+
+A family's module (and with it its dataflow and numba kernels) is imported when a config first names
+one of its kinds (`registry.BUILTIN`), so a run imports only the family it uses.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accelsim.accelerators import (  # noqa: F401  (each module registers its kinds)
-    eyeriss_v1,
-    eyeriss_v2,
-    imce,
-    phantom,
-    scnn,
-    sparten,
-    systolic,
-    winograd,
-)
-from accelsim.accelerators.base import Accelerator
-from accelsim.accelerators.registry import ACCELERATORS, get, register
+from accelsim.accelerators.registry import ACCELERATORS, BUILTIN, get, known_kinds, register
 from accelsim.errors import ConfigError, UnknownNameError
+
+if TYPE_CHECKING:
+    from accelsim.accelerators.base import Accelerator
 
 
 def build(spec: Any, source: str = "<spec>") -> Accelerator:
@@ -32,4 +28,12 @@ _KEYS = {"dataflow": "dataflow", "energy table": "technology.energy_table", "DRA
 """What an UnknownNameError names -> the config key that chose it."""
 
 
-__all__ = ["ACCELERATORS", "Accelerator", "build", "get", "register"]
+def __getattr__(name: str) -> Any:
+    if name == "Accelerator":  # on demand: the base class imports pandas and numpy
+        from accelsim.accelerators.base import Accelerator
+
+        return Accelerator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ACCELERATORS", "BUILTIN", "Accelerator", "build", "get", "known_kinds", "register"]

@@ -1,10 +1,10 @@
-"""Registry of accelerator kinds: `kind:` in a config -> model class."""
+"""Registry of accelerator kinds: `kind:` in a config -> model class, each family imported on first use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from accelsim.errors import UnknownNameError
 
@@ -12,6 +12,22 @@ if TYPE_CHECKING:
     from accelsim.accelerators.base import Accelerator
 
 ACCELERATORS: dict[str, type[Accelerator]] = {}
+"""The kinds registered so far (a family registers its kinds when its module is imported)."""
+
+BUILTIN: dict[str, str] = {
+    "systolic": "accelsim.accelerators.systolic",
+    "phantom2d": "accelsim.accelerators.phantom",
+    "scnn": "accelsim.accelerators.scnn",
+    "dcnn": "accelsim.accelerators.scnn",
+    "sparten": "accelsim.accelerators.sparten",
+    "eyeriss_v1": "accelsim.accelerators.eyeriss_v1",
+    "eyeriss_v2": "accelsim.accelerators.eyeriss_v2",
+    "imce": "accelsim.accelerators.imce",
+    "winograd_fpga": "accelsim.accelerators.winograd",
+}
+"""The kinds shipped with accelsim -> the module that registers them, imported when the kind is first
+used, so that a run imports only its own family (and its kernels)."""
+
 _ENTRY_POINT_GROUP = "accelsim.accelerators"
 
 
@@ -29,11 +45,27 @@ def register(kind: str) -> Callable[[type[Accelerator]], type[Accelerator]]:
 
 
 def get(kind: str) -> type[Accelerator]:
-    """The model class of `kind`; third-party kinds come from the `accelsim.accelerators` entry points."""
+    """The model class of `kind`: a shipped family's module is imported now if need be; third-party
+    kinds come from the `accelsim.accelerators` entry points."""
+    if kind not in ACCELERATORS and kind in BUILTIN:
+        import_module(BUILTIN[kind])
     if kind not in ACCELERATORS:
-        for ep in entry_points(group=_ENTRY_POINT_GROUP):
+        for ep in _entry_points():
             if ep.name == kind:
                 ep.load()
     if kind not in ACCELERATORS:
-        raise UnknownNameError("accelerator kind", kind, list(ACCELERATORS))
+        raise UnknownNameError("accelerator kind", kind, known_kinds())
     return ACCELERATORS[kind]
+
+
+def known_kinds() -> list[str]:
+    """Every kind a config may name (shipped, registered, or offered by an entry point), sorted;
+    nothing is imported to list them."""
+    offered = {ep.name for ep in _entry_points()}
+    return sorted(set(BUILTIN) | set(ACCELERATORS) | offered)
+
+
+def _entry_points() -> Any:
+    from importlib.metadata import entry_points  # here: importing it costs startup time
+
+    return entry_points(group=_ENTRY_POINT_GROUP)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.config.arch import SystolicSpec, parse_arch
+from accelsim.config.text import read_text
 from accelsim.errors import ConfigError
 
 DEFAULT_CLOCK_MHZ = 1000.0
@@ -34,11 +35,10 @@ _REQUIRED = {
 def load_scalesim_cfg(path: Path) -> SystolicSpec:
     """Translate SCALE-Sim's architecture presets into a SystolicSpec."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    parser = configparser.ConfigParser()
+    text = read_text(path, "a SCALE-Sim config (.cfg, INI text)")
+    parser = configparser.ConfigParser(interpolation=None)  # a "%" in a value is text, not a reference
     try:
-        parser.read_string(path.read_text())
+        parser.read_string(text)
     except configparser.Error as e:
         raise ConfigError(f"{path}: not a valid SCALE-Sim config: {e}") from None
     for section, keys in _REQUIRED.items():
@@ -49,13 +49,14 @@ def load_scalesim_cfg(path: Path) -> SystolicSpec:
                 raise ConfigError(f"{path}: [{section}] {key}: missing (required keys: {', '.join(keys)})")
     arch = parser["architecture_presets"]
 
-    def number(key: str, kind: type = int) -> Any:
-        raw = arch.get(key, "").strip()
+    def number(key: str, kind: type = int, raw: str | None = None) -> Any:
+        raw = arch.get(key, "").strip() if raw is None else raw.strip()
         try:
             return kind(raw)
         except ValueError:
+            expected = "an integer" if kind is int else "a number"
             raise ConfigError(
-                f"{path}: [architecture_presets] {key}: expected a number, got {raw!r}"
+                f"{path}: [architecture_presets] {key}: expected {expected}, got {raw!r}"
             ) from None
 
     mode = parser.get("run_presets", "InterfaceBandwidth", fallback="CALC").strip().upper()
@@ -67,7 +68,7 @@ def load_scalesim_cfg(path: Path) -> SystolicSpec:
             raise ConfigError(
                 f"{path}: [architecture_presets] Bandwidth: required with InterfaceBandwidth USER"
             )
-        bandwidth = float(min(int(x) for x in arch["Bandwidth"].split(",")))
+        bandwidth = float(min(number("Bandwidth", raw=x) for x in arch["Bandwidth"].split(",")))
     data = {
         "kind": "systolic",
         "name": parser.get("general", "run_name", fallback=path.stem).strip(),

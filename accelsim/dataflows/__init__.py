@@ -1,15 +1,25 @@
-"""Dataflows: layer + hardware geometry -> how the work is folded and placed on units."""
+"""Dataflows: layer + hardware geometry -> how the work is folded and placed on units.
 
-from accelsim.dataflows import (  # noqa: F401  (each module registers its dataflows)
-    eyeriss_v1,
-    eyeriss_v2,
-    imce,
-    phantom,
-    scnn,
-    sparten,
-    systolic,
-    winograd,
+Each family's module registers its dataflows when imported; `get_dataflow` imports a shipped family's
+module on first use (`registry.BUILTIN`).
+"""
+
+from accelsim.dataflows.registry import (
+    BUILTIN,
+    DATAFLOWS,
+    Dataflow,
+    Mapping,
+    all_dataflows,
+    get_dataflow,
+    register_dataflow,
 )
-from accelsim.dataflows.registry import DATAFLOWS, Dataflow, Mapping, get_dataflow, register_dataflow
 
-__all__ = ["DATAFLOWS", "Dataflow", "Mapping", "get_dataflow", "register_dataflow"]
+__all__ = [
+    "BUILTIN",
+    "DATAFLOWS",
+    "Dataflow",
+    "Mapping",
+    "all_dataflows",
+    "get_dataflow",
+    "register_dataflow",
+]

@@ -2,18 +2,23 @@
 
 Every dataflow is a `Dataflow`: one entry point, `map(layer, hardware, masks)`, that turns a layer
 (and, for the sparse designs, its exact operand masks) into the family's mapping, which can describe
-itself in one line. `get_dataflow` returns it typed as the family's class.
+itself in one line. `get_dataflow` returns it typed as the family's class. A shipped family's dataflow
+module is imported when the family is first asked for (`BUILTIN`), so a run imports only the dataflows
+(and kernels) of the family it uses.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from accelsim.errors import UnknownNameError
-from accelsim.workload.layer import Layer
-from accelsim.workload.masks import OperandMasks
+
+if TYPE_CHECKING:
+    from accelsim.workload.layer import Layer
+    from accelsim.workload.masks import OperandMasks
 
 
 class Mapping(Protocol):
@@ -46,7 +51,19 @@ class Dataflow(ABC, Generic[HardwareT, MappingT]):
 
 
 DATAFLOWS: dict[str, dict[str, Dataflow[Any, Any]]] = {}
-"""family -> name -> dataflow object."""
+"""family -> name -> dataflow object (the families imported so far)."""
+
+BUILTIN: dict[str, str] = {
+    "systolic": "accelsim.dataflows.systolic",
+    "phantom2d": "accelsim.dataflows.phantom",
+    "scnn": "accelsim.dataflows.scnn",
+    "sparten": "accelsim.dataflows.sparten",
+    "eyeriss_v1": "accelsim.dataflows.eyeriss_v1",
+    "eyeriss_v2": "accelsim.dataflows.eyeriss_v2",
+    "imce": "accelsim.dataflows.imce",
+    "winograd_fpga": "accelsim.dataflows.winograd",
+}
+"""The families shipped with accelsim -> the module that registers their dataflows."""
 
 T = TypeVar("T")
 
@@ -70,6 +87,8 @@ def register_dataflow(family: str, name: str) -> Callable[[T], T]:
 def get_dataflow(family: str, name: str, kind: type[D]) -> D:
     """The dataflow registered as `name` for `family`, checked to be a `kind`; unknown names list the
     known ones."""
+    if name not in DATAFLOWS.get(family, {}) and family in BUILTIN:
+        import_module(BUILTIN[family])
     known = DATAFLOWS.get(family, {})
     if name not in known:
         raise UnknownNameError(f"{family} dataflow", name, list(known))
@@ -77,3 +96,10 @@ def get_dataflow(family: str, name: str, kind: type[D]) -> D:
     if not isinstance(found, kind):
         raise TypeError(f"dataflow {family}/{name} is a {type(found).__name__}, not a {kind.__name__}")
     return found
+
+
+def all_dataflows() -> dict[str, dict[str, Dataflow[Any, Any]]]:
+    """Every dataflow: family -> name -> dataflow (imports every shipped family's module)."""
+    for module in sorted(set(BUILTIN.values())):
+        import_module(module)
+    return DATAFLOWS

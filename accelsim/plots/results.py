@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,12 +9,7 @@ from typing import Any
 import pandas as pd
 
 from accelsim.plots.figure import PlotError
-
-_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".parquet": pd.read_parquet,
-    ".csv": pd.read_csv,
-    ".json": pd.read_json,
-}
+from accelsim.report.readers import READERS, read_json_file, read_table
 
 
 @dataclass(frozen=True)
@@ -54,9 +47,9 @@ def load_results(path: str | Path) -> ResultTables:
         return _load_folder(path)
     if not path.is_file():
         raise PlotError(f"{path}: no such results folder or file")
-    if path.suffix not in _READERS:
-        raise PlotError(f"{path}: unsupported table format; use one of {sorted(_READERS)}")
-    df = _READERS[path.suffix](path)
+    if path.suffix not in READERS:
+        raise PlotError(f"{path}: unsupported table format; use one of {sorted(READERS)}")
+    df = read_table(path)
     columns = set(df.columns)
     if {"unit", "state", "start", "end"} <= columns:
         return ResultTables(path, timeline=df)
@@ -68,7 +61,7 @@ def load_results(path: str | Path) -> ResultTables:
 def _load_folder(folder: Path) -> ResultTables:
     if (folder / "comparison_network.csv").is_file():
         summary = (
-            json.loads((folder / "comparison.json").read_text())
+            read_json_file(folder / "comparison.json", "a comparison summary (JSON)")
             if (folder / "comparison.json").is_file()
             else {}
         )
@@ -78,7 +71,7 @@ def _load_folder(folder: Path) -> ResultTables:
         return ResultTables(
             folder,
             layers=_read(folder / "comparison_layers.parquet"),
-            network=pd.read_csv(folder / "comparison_network.csv"),
+            network=read_table(folder / "comparison_network.csv"),
             runs={name: folder / sub for name, sub in folders.items()},
             summary=summary,
         )
@@ -97,4 +90,4 @@ def _load_folder(folder: Path) -> ResultTables:
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
+    return read_table(path) if path.is_file() else None

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from accelsim.report.outputs import check_output_folder, write_set
 from accelsim.report.schema import (
     ENERGY_COLUMNS,
     LAYER_COLUMNS,
@@ -17,6 +18,15 @@ from accelsim.report.schema import (
     LayerResult,
 )
 from accelsim.report.writers import write_json, write_table
+
+RUN_FILES = {
+    "csv": "layers.csv",
+    "parquet": "layers.parquet",
+    "json": "layers.json",
+    "timeline": "timeline.parquet",
+    "provenance": "provenance.json",
+}
+"""What `RunResult.write` puts in a run folder (key -> file name)."""
 
 
 @dataclass(frozen=True)
@@ -48,22 +58,19 @@ class RunResult:
         """Network totals derived from the layer rows."""
         return network_totals(self.layers)
 
-    def write(self, out_dir: Path) -> dict[str, Path]:
-        """Write layers.csv, layers.parquet, layers.json, timeline.parquet and provenance.json."""
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "csv": out_dir / "layers.csv",
-            "parquet": out_dir / "layers.parquet",
-            "json": out_dir / "layers.json",
-            "timeline": out_dir / "timeline.parquet",
-            "provenance": out_dir / "provenance.json",
-        }
-        for key in ("csv", "parquet", "json"):
-            write_table(self.layers, paths[key])
-        write_table(self.timeline, paths["timeline"])
-        write_json(self.provenance, paths["provenance"])
-        return paths
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write layers.csv, layers.parquet, layers.json, timeline.parquet and provenance.json as one set.
+
+        They replace an earlier run's files in `out_dir` only once all are written (OutputError if the
+        folder cannot be written; other files in it are left alone).
+        """
+        out_dir = check_output_folder(out_dir, files=RUN_FILES.values())
+        with write_set(out_dir) as tmp:
+            for key in ("csv", "parquet", "json"):
+                write_table(self.layers, tmp / RUN_FILES[key])
+            write_table(self.timeline, tmp / RUN_FILES["timeline"])
+            write_json(self.provenance, tmp / RUN_FILES["provenance"])
+        return {key: out_dir / name for key, name in RUN_FILES.items()}
 
 
 def network_totals(layers: pd.DataFrame) -> pd.Series:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from accelsim.errors import ConfigError
+from accelsim.report.outputs import write_set
 
 WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
     ".csv": lambda df, p: df.to_csv(p, index=False),
@@ -24,14 +24,13 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     if path.suffix not in WRITERS:
         raise ConfigError(f"{path}: unsupported table format; use one of {sorted(WRITERS)}")
-    tmp = path.with_name(path.name + ".part")
-    WRITERS[path.suffix](df, tmp)
-    os.replace(tmp, path)
+    with write_set(path.parent) as tmp:
+        WRITERS[path.suffix](df, tmp / path.name)
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    """Write a JSON document atomically."""
+    """Write a JSON document atomically; a non-finite number is an error (JSON has none)."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=1, sort_keys=True, default=str, allow_nan=False) + "\n"
+    with write_set(path.parent) as tmp:
+        (tmp / path.name).write_text(text)

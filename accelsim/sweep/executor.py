@@ -21,7 +21,9 @@ from typing import Any
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from accelsim.errors import AccelsimError
+from accelsim.report.outputs import check_output_folder, made_folder
 from accelsim.sweep import store
+from accelsim.sweep.lock import LOCK_NAME, sweep_lock
 from accelsim.sweep.points import SweepPoint
 
 CONNECT_TIMEOUT_S = 5.0
@@ -128,6 +130,15 @@ class IgnoreInterrupt(WorkerPlugin):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+SWEEP_FILES = (store.MANIFEST_NAME, store.RESULTS_NAME, LOCK_NAME)
+"""The files a sweep keeps in DIR, besides DIR/points/."""
+
+
+def check_sweep_folder(out_dir: Path, what: str = "sweep folder") -> Path:
+    """`out_dir` if a sweep can be written there (before any work); else OutputError."""
+    return check_output_folder(out_dir, files=SWEEP_FILES, folders=[store.POINTS_NAME], what=what)
+
+
 def run_sweep(
     points: Sequence[SweepPoint],
     out_dir: Path,
@@ -136,30 +147,46 @@ def run_sweep(
     workers: int | None = None,
     manifest: dict[str, Any] | None = None,
     progress: Callable[[str, str], None] | None = None,
+    notify: Callable[[str], None] | None = None,
+    force: bool = False,
     connect_timeout_s: float = CONNECT_TIMEOUT_S,
 ) -> SweepSummary:
     """Run the points without a result file in DIR on Dask, then write DIR/results.parquet.
 
+    Before any point runs: DIR must be writable (OutputError), no other live sweep may hold it
+    (`accelsim.sweep.lock`, SweepLockedError), and it must not hold a different sweep unless `force`
+    (SweepMismatchError). Point files that cannot be read are moved aside and run again.
     `progress(point_id, status)` is called once per point: first for the skipped ones, then as
-    points finish. The scheduler is reached before any point runs (and not at all when every point
-    has finished); failed points are recorded in DIR/points/<id>.error.json and retried next run.
+    points finish; `notify(message)` reports a stale lock taken over or a point file set aside. The
+    scheduler is reached before any point runs (and not at all when every point has finished);
+    failed points are recorded in DIR/points/<id>.error.json and retried next run.
     """
-    out_dir = Path(out_dir).resolve()
-    already = store.finished(out_dir)
-    todo = [p for p in points if p.point_id not in already]
-    done: int = 0
-    errors: dict[str, str] = {}
-    with dask_client(scheduler, workers, connect_timeout_s) if todo else nullcontext() as client:
-        store.points_dir(out_dir).mkdir(parents=True, exist_ok=True)
-        store.write_manifest(out_dir, {**(manifest or {}), "points": [_manifest_entry(p) for p in points]})
-        store.remove_partial(out_dir)  # left by a killed run; this run has not written any yet
-        if progress is not None:
-            for p in points:
-                if p.point_id in already:
-                    progress(p.point_id, SKIPPED)
-        if client is not None:
-            done, errors = _run_points(client, todo, out_dir, progress)
-    results = store.combine(out_dir, [p.point_id for p in points])
+    out_dir = check_sweep_folder(Path(out_dir).resolve())
+    entries = {**(manifest or {}), "points": [_manifest_entry(p) for p in points]}
+    with made_folder(out_dir), sweep_lock(out_dir, notify):
+        store.check_manifest(out_dir, entries, force)
+        store.remove_partial(out_dir)  # left by a killed run; no sweep writes here while we hold the lock
+        unreadable = store.set_aside_unreadable(out_dir, [p.point_id for p in points])
+        for pid, why in unreadable.items():
+            if notify is not None:
+                notify(
+                    f"point {pid[:12]}: its file could not be read ({why}); moved to points/unreadable/, "
+                    "running it again"
+                )
+        already = store.finished(out_dir)
+        todo = [p for p in points if p.point_id not in already]
+        done: int = 0
+        errors: dict[str, str] = {}
+        with dask_client(scheduler, workers, connect_timeout_s) if todo else nullcontext() as client:
+            store.points_dir(out_dir).mkdir(parents=True, exist_ok=True)
+            store.write_manifest(out_dir, entries)
+            if progress is not None:
+                for p in points:
+                    if p.point_id in already:
+                        progress(p.point_id, SKIPPED)
+            if client is not None:
+                done, errors = _run_points(client, todo, out_dir, progress)
+        results = store.combine(out_dir, [p.point_id for p in points])
     skipped = len(points) - len(todo)
     return SweepSummary(done=done, skipped=skipped, failed=len(errors), results=results, errors=errors)
 

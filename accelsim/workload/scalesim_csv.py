@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from accelsim.config.text import read_text
 from accelsim.errors import ConfigError, WorkloadError
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.network import Network
@@ -34,9 +35,8 @@ _CONV_FIELDS = (
 def load_scalesim_topology(path: Path) -> Network:
     """Parse a SCALE-Sim conv or GEMM topology file; errors name the file, line and column."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    lines = [(n, line.strip()) for n, line in enumerate(path.read_text().splitlines(), 1)]
+    text = read_text(path, "a SCALE-Sim topology (.csv text)")
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)]
     lines = [(n, line) for n, line in lines if line]
     if not lines:
         raise ConfigError(f"{path}: empty topology file")
@@ -104,9 +104,12 @@ def _ints(path: Path, lineno: int, cells: list[str], need: int, names: tuple[str
     out = []
     for i, cell in enumerate(cells[:need]):
         try:
-            out.append(int(cell))
+            value = int(cell)
         except ValueError:
+            value = 0
+        if value < 1:  # every column is a size, a count or a stride (a divisor): at least 1
             raise ConfigError(
-                f"{path}:{lineno}: column {names[i]!r}: expected an integer, got {cell!r}"
-            ) from None
+                f"{path}:{lineno}: column {names[i]!r}: expected a positive integer, got {cell!r}"
+            )
+        out.append(value)
     return out

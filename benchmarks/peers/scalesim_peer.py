@@ -32,6 +32,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -192,20 +193,54 @@ def _run_checked(cmd: Sequence[str], what: str, timeout_s: float | None = None) 
     return done.stdout
 
 
+def venv_dir(path: Path | None = None) -> Path:
+    """Where the SCALE-Sim venv lives: ``path``, else ``$ACCELSIM_SCALESIM_VENV``, else
+    ``~/.cache/accelsim/scalesim-3.0.0-venv``."""
+    return Path(path or os.environ.get(VENV_ENV_VAR) or DEFAULT_VENV_DIR).expanduser().absolute()
+
+
+def venv_ready(path: Path | None = None) -> bool:
+    """True when the venv exists with exactly the pinned requirements (nothing to install)."""
+    venv = venv_dir(path)
+    marker = venv / _MARKER
+    return (
+        venv_python(venv).exists() and marker.exists() and marker.read_text() == REQUIREMENTS_PATH.read_text()
+    )
+
+
+def index_unreachable(timeout_s: float = 60.0) -> str | None:
+    """Why the pinned SCALE-Sim cannot be fetched from the package index pip is configured with, or
+    None if it can (``pip download`` of the one pinned wheel, into a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="scalesim-probe-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--dest", tmp, "--retries", "0"]
+        cmd += ["--timeout", "10", f"scalesim=={SCALESIM_VERSION}"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=timeout_s)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"pip download failed: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    network = [
+        line for line in lines if re.search(r"could not fetch|connect|unreachable|timed out", line, re.I)
+    ]
+    errors = [line for line in lines if line.startswith("ERROR")]
+    return (network or errors or lines or [f"pip download exited {done.returncode}"])[-1]
+
+
 def ensure_venv(path: Path | None = None) -> Path:
     """Create (once) the SCALE-Sim venv with the pinned requirements; return its python.
 
-    The location is ``path``, else ``$ACCELSIM_SCALESIM_VENV``, else
-    ``~/.cache/accelsim/scalesim-3.0.0-venv``. A venv whose recorded requirements match
+    The location is `venv_dir(path)`. A venv whose recorded requirements match
     ``scalesim-requirements.txt`` is reused as it is; otherwise it is (re)built. Raises
     :class:`ScaleSimPeerError` (a ``RuntimeError``) when it cannot be built.
     """
-    venv = Path(path or os.environ.get(VENV_ENV_VAR) or DEFAULT_VENV_DIR).expanduser().absolute()
+    venv = venv_dir(path)
     wanted = REQUIREMENTS_PATH.read_text()
     python = venv_python(venv)
     marker = venv / _MARKER
     with _file_lock(venv.parent / f"{venv.name}.lock"):
-        if python.exists() and marker.exists() and marker.read_text() == wanted:
+        if venv_ready(venv):
             return python
         _run_checked([sys.executable, "-m", "venv", "--clear", str(venv)], f"creating venv {venv}")
         _run_checked(

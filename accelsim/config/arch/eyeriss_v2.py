@@ -49,10 +49,11 @@ class EyerissV2Noc(StrictModel):
     iact_routers: int = Field(default=3, gt=0)
     weight_routers: int = Field(default=3, gt=0)
     psum_routers: int = Field(default=4, gt=0)
-    data_port_bits: int = Field(default=24, gt=0)
-    """Iact / weight port width: three 8-bit raw values or two 12-bit CSC words per cycle."""
-    psum_port_bits: int = Field(default=40, gt=0)
-    """Psum port width: two 20-bit psums per cycle."""
+    data_port_bits: int = Field(default=24, ge=12)
+    """Iact / weight port width: three 8-bit raw values or two 12-bit CSC words per cycle (at least one
+    CSC word: the model divides by the words per cycle)."""
+    psum_port_bits: int = Field(default=40, ge=20)
+    """Psum port width: two 20-bit psums per cycle (at least one psum)."""
 
 
 class EyerissV2Memory(StrictModel):
