@@ -294,11 +294,11 @@ def validate(
         net = resolve_network(path)
         console.print(f"{path}: ok (network {net.name}, {len(net)} layers, {net.macs:,} MACs)")
     else:
-        from accelsim.accelerators import build
+        from accelsim.accelerators import check
 
         spec, source = resolve_config(path)
-        accel = build(spec, source)
-        console.print(f"{path}: ok ({accel.kind}, {accel.multipliers} multipliers, {accel.name})")
+        check(spec, source)
+        console.print(f"{path}: ok ({spec.kind}, {spec.multipliers} multipliers, {spec.name})")
 
 
 def _print_comparison(result: Comparison, title: str) -> None:

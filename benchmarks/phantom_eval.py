@@ -24,6 +24,7 @@ from lower_bound import popcount_seconds
 from accelsim.api import resolve_config, simulate
 from accelsim.plots import load_balance
 from accelsim.report.result import RunResult
+from accelsim.report.schema import SLOT_PARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "phantom.md"
@@ -155,6 +156,7 @@ def evaluate(network: str, out: list[str], timeline_sink: dict[str, RunResult]) 
         for speedup, skipped in [same_layer_speedup(phantom, res)]
     )
     out.append(f"Phantom-2D latency speedup over the others, on the layers both ran: {ratios}.\n")
+    where = [slot_row("phantom2d (default)", phantom)]
     ablation = []
     variants = {
         **L1_L2,
@@ -165,9 +167,23 @@ def evaluate(network: str, out: list[str], timeline_sink: dict[str, RunResult]) 
         row = network_row(label, res, dense)
         row["imbalance (cycle-weighted)"] = _weighted_imbalance(res)
         ablation.append(row)
+        if label in L1_L2:
+            where.append(slot_row(label, res))
     table = pd.DataFrame(ablation).drop(columns=["layers run", "multipliers", "per multiplier", "latency ms"])
     out.append("### Load-balancing ablations and the look-ahead window W\n")
     out.append(md(table.rename(columns={"accelerator": "variant"})) + "\n")
+    out.append(
+        "### Where the cycles went (% of the network's multiplier-cycles; the ablations move slots "
+        "between packing, unit idle and imbalance)\n"
+    )
+    out.append(md(pd.DataFrame(where), ".1f") + "\n")
+
+
+def slot_row(label: str, res: RunResult) -> dict[str, Any]:
+    """The network's slot partition in percent of its slots."""
+    layers = res.layers
+    total = float(layers["slots_total"].sum())
+    return {"variant": label, **{p: 100 * float(layers[f"slots_{p}"].sum()) / total for p in SLOT_PARTS}}
 
 
 def _weighted_imbalance(res: RunResult) -> float:

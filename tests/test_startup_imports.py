@@ -62,6 +62,49 @@ def test_validate_of_a_network_imports_no_numerical_library(tmp_path):
     assert not family_modules(modules)
 
 
+@pytest.mark.parametrize(
+    ("config", "multipliers"),
+    [("phantom2d", 1024), ("scnn", 1024), ("sparten", 1024), ("eyeriss_v2", 384), ("winograd_fpga", 128)],
+)
+def test_validate_of_a_config_imports_no_numerical_kernel(tmp_path, config, multipliers):
+    modules, out = modules_after(["validate", str(ROOT / "arch_configs" / f"{config}.yaml")], tmp_path)
+    assert f"ok ({config}, {multipliers} multipliers" in out
+    assert not modules & {"numba", "pandas", "simpy", "pyarrow"}
+    assert not family_modules(modules)
+
+
+def test_check_accepts_and_refuses_exactly_what_build_does():
+    """The static table of shipped dataflows agrees with building the model: for every shipped config,
+    every dataflow of its family and a name nobody registered, and an unknown energy table."""
+    from accelsim.accelerators import SHIPPED_DATAFLOWS, build, check
+    from accelsim.api import list_configs, resolve_config
+    from accelsim.dataflows import all_dataflows
+    from accelsim.errors import ConfigError
+
+    dataflows = all_dataflows()
+    for name in list_configs():
+        spec, source = resolve_config(name)
+        family, shipped = SHIPPED_DATAFLOWS[spec.kind]
+        if "dataflow" in type(spec).model_fields:
+            variants = [{"dataflow": d} for d in [*dataflows[family], "no_such_dataflow"]]
+        else:
+            assert shipped == ()
+            variants = [{}]
+        variants.append({"technology": spec.technology.model_copy(update={"energy_table": "no_such_table"})})
+        for change in variants:
+            variant = spec.model_copy(update=change)
+            outcomes = []
+            for fn in (check, build):
+                try:
+                    fn(variant, source)
+                    outcomes.append("ok")
+                except ConfigError as e:
+                    outcomes.append(str(e))
+            assert outcomes[0] == outcomes[1], (name, change)
+            if "dataflow" in change and outcomes[0] == "ok":
+                assert change["dataflow"] in shipped, (name, change)
+
+
 def test_list_accelerators_lists_every_kind_importing_none(tmp_path):
     modules, out = modules_after(["list", "accelerators"], tmp_path)
     assert out.split() == sorted(BUILTIN)

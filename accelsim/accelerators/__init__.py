@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from accelsim.accelerators.registry import ACCELERATORS, BUILTIN, get, known_kinds, register
+from accelsim.accelerators.registry import (
+    ACCELERATORS,
+    BUILTIN,
+    SHIPPED_DATAFLOWS,
+    get,
+    known_kinds,
+    register,
+)
 from accelsim.errors import ConfigError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -24,6 +31,24 @@ def build(spec: Any, source: str = "<spec>") -> Accelerator:
         raise ConfigError(f"{source}: {spec.kind}.{key}: {e}") from None
 
 
+def check(spec: Any, source: str = "<spec>") -> None:
+    """What `build` checks (the kind, the dataflow, the energy table), without importing the family's
+    numba kernels when the config names a shipped kind and one of its shipped dataflows; any other
+    config is built. A name nobody registered is a ConfigError, as from `build`."""
+    kind = spec.kind
+    shipped = SHIPPED_DATAFLOWS.get(kind)
+    dataflow = getattr(spec, "dataflow", None)
+    if shipped is None or (dataflow is not None and dataflow not in shipped[1]):
+        build(spec, source)  # a third-party kind or dataflow, or a wrong name: the full check names it
+        return
+    from accelsim.energy.table import load_energy_table
+
+    try:
+        load_energy_table(spec.technology.energy_table)
+    except UnknownNameError as e:
+        raise ConfigError(f"{source}: {kind}.technology.energy_table: {e}") from None
+
+
 _KEYS = {"dataflow": "dataflow", "energy table": "technology.energy_table", "DRAM": "dram.kind"}
 """What an UnknownNameError names -> the config key that chose it."""
 
@@ -36,4 +61,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ACCELERATORS", "BUILTIN", "Accelerator", "build", "get", "known_kinds", "register"]
+__all__ = [
+    "ACCELERATORS",
+    "BUILTIN",
+    "SHIPPED_DATAFLOWS",
+    "Accelerator",
+    "build",
+    "check",
+    "get",
+    "known_kinds",
+    "register",
+]

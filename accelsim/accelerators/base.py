@@ -45,9 +45,9 @@ class Accelerator(ABC):
         return str(self.spec.name)
 
     @property
-    @abstractmethod
     def multipliers(self) -> int:
-        """Number of multipliers (the iso-area / iso-multiplier yardstick)."""
+        """Number of multipliers (the iso-area / iso-multiplier yardstick), as the spec describes them."""
+        return int(self.spec.multipliers)
 
     @property
     def clock_hz(self) -> float:

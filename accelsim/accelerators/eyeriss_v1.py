@@ -89,11 +89,6 @@ class EyerissV1(Accelerator):
             cost=self._search_costs,
         )
 
-    @property
-    def multipliers(self) -> int:
-        """One MAC per PE."""
-        return self.spec.array.rows * self.spec.array.cols
-
     def unsupported(self, layer: Layer) -> str | None:
         """Only a filter row wider than a spad cannot run; every conv / depthwise / pointwise / fc can."""
         return self.dataflow.unsupported(layer, self.hardware)

@@ -105,11 +105,6 @@ class EyerissV2(Accelerator):
         """Number of PEs."""
         return self.spec.clusters * self.spec.pes_per_cluster
 
-    @property
-    def multipliers(self) -> int:
-        """PEs x SIMD width."""
-        return self.pes * self.spec.pe.simd
-
     def unsupported(self, layer: Layer) -> str | None:
         """Every conv, depthwise, pointwise and FC layer maps (pooling runs off-chip, paper §V-B)."""
         return None if layer.is_compute else "pooling runs off-chip on Eyeriss v2"

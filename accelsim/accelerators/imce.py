@@ -131,11 +131,6 @@ class Imce(Accelerator):
         self.device = device_energies(spec)
         self._residency: dict[tuple[Layer, ...], Residency] = {}
 
-    @property
-    def multipliers(self) -> int:
-        """One-bit AND lanes sensed in parallel: sub-arrays x columns."""
-        return self.spec.array.subarrays * self.spec.array.cols
-
     def bits(self, layer: Layer) -> tuple[int, int]:
         """(weight bits m, activation bits n) the layer runs at."""
         if layer.name in self.spec.full_precision_layers:

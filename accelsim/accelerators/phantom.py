@@ -65,11 +65,6 @@ class Phantom2D(Accelerator):
         """R x C."""
         return self.spec.mesh.rows * self.spec.mesh.cols
 
-    @property
-    def multipliers(self) -> int:
-        """R x C x P x T multiplier threads."""
-        return self.cores * self.spec.core.pes * self.spec.core.threads
-
     def unsupported(self, layer: Layer) -> str | None:
         """Kernel rows wider than 62 columns do not fit the bit codes of the model."""
         if layer.s > 62 and (layer.r, layer.s) != (1, 1):

@@ -28,6 +28,21 @@ BUILTIN: dict[str, str] = {
 """The kinds shipped with accelsim -> the module that registers them, imported when the kind is first
 used, so that a run imports only its own family (and its kernels)."""
 
+SHIPPED_DATAFLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "systolic": ("systolic", ("os", "ws", "is")),
+    "phantom2d": ("phantom2d", ("phantom",)),
+    "scnn": ("scnn", ("pt_is_cp_sparse",)),
+    "dcnn": ("scnn", ("pt_is_cp_dense",)),
+    "sparten": ("sparten", ()),
+    "eyeriss_v1": ("eyeriss_v1", ("row_stationary",)),
+    "eyeriss_v2": ("eyeriss_v2", ("rs_plus",)),
+    "imce": ("imce", ("bitwise",)),
+    "winograd_fpga": ("winograd_fpga", ("f2x2_3x3",)),
+}
+"""Shipped kind -> (its dataflow family, the shipped dataflows a config of that kind may name; () when
+the kind has no `dataflow` key), so that a config naming one can be checked without importing the
+family's numba kernels (tests hold it equal to what building the model accepts)."""
+
 _ENTRY_POINT_GROUP = "accelsim.accelerators"
 
 

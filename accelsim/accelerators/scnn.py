@@ -22,7 +22,7 @@ from accelsim.accelerators.base import Accelerator
 from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.scnn import DcnnSpec, PlanarTiledSpec, ScnnSpec
-from accelsim.dataflows import get_dataflow
+from accelsim.dataflows import DATAFLOWS, get_dataflow
 from accelsim.dataflows.scnn import (
     PlanarGeometry,
     PlanarHardware,
@@ -36,6 +36,7 @@ from accelsim.dataflows.scnn import (
 from accelsim.energy import ActionEnergy, EnergyModel
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
+from accelsim.errors import UnknownNameError
 from accelsim.kernels.scnn import STAT_ACT_READS, STAT_WEIGHT_READS
 from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
@@ -77,21 +78,16 @@ class PlanarTiledArray(Accelerator):
     def __init__(self, spec: PlanarTiledSpec) -> None:
         super().__init__(spec)
         self.dataflow = get_dataflow("scnn", spec.dataflow, PlanarTiledCP)
-        if self.dataflow.sparse != self.sparse:
-            want = "pt_is_cp_sparse" if self.sparse else "pt_is_cp_dense"
-            raise ValueError(
-                f"{spec.name}: {type(self).__name__} needs dataflow {want}, got {spec.dataflow!r}"
-            )
+        if self.dataflow.sparse != self.sparse:  # build() names the file and the key
+            operands = "compressed" if self.sparse else "dense"
+            raise UnknownNameError(f"{self.kind} dataflow ({operands} operands)", spec.dataflow, [
+                name for name, df in DATAFLOWS["scnn"].items() if getattr(df, "sparse", None) == self.sparse
+            ])  # fmt: skip
         self.geometry = PlanarGeometry(spec.pe_rows, spec.pe_cols, spec.f, spec.i, spec.accumulator_entries)
         self.hardware = PlanarHardware(
             self.geometry, spec.accumulator_banks, self.conflicts, self.weight_order
         )
         self.energy = EnergyModel.from_technology(spec.technology)
-
-    @property
-    def multipliers(self) -> int:
-        """PEs x F x I."""
-        return self.spec.pes * self.spec.f * self.spec.i
 
     @property
     def conflicts(self) -> bool:

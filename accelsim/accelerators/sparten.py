@@ -70,11 +70,6 @@ class Sparten(Accelerator):
         self.hardware = SpartenHardware(spec.clusters, spec.cus_per_cluster, spec.chunk_bits, spec.balancing)
         self.energy = EnergyModel.from_technology(spec.technology)
 
-    @property
-    def multipliers(self) -> int:
-        """clusters x CUs per cluster (one multiplier per CU)."""
-        return self.spec.multipliers
-
     def unsupported(self, layer: Layer) -> str | None:
         """FC layers are left out (REFERENCE §4.1, policy (b)): one window, a single cluster's work."""
         if layer.kind is LayerKind.FC:

@@ -61,11 +61,6 @@ class SystolicArray(Accelerator):
         self.geometry = ArrayGeometry(spec.rows, spec.cols)
         self.energy = EnergyModel.from_technology(spec.technology)
 
-    @property
-    def multipliers(self) -> int:
-        """rows x cols."""
-        return self.spec.rows * self.spec.cols
-
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """Fold the layer; the folds play back to back on the array against the DRAM link.
 

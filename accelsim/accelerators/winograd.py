@@ -82,11 +82,6 @@ class WinogradFpga(Accelerator):
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
-    def multipliers(self) -> int:
-        """compute_units x tiles_per_cu x 16 fp32 multipliers."""
-        return self.spec.multipliers
-
-    @property
     def units(self) -> Units:
         """The compute units, tiles_per_cu x 16 multipliers each."""
         return Units("compute unit", self.spec.compute_units, self.spec.tiles_per_cu * MULTS_PER_TILE)

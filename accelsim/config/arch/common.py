@@ -48,3 +48,8 @@ class CommonSpec(StrictModel):
     technology: Technology
     precision: Precision = Precision()
     dram: Dram = Dram()
+
+    @property
+    def multipliers(self) -> int:
+        """Multipliers of the described hardware (the iso-multiplier yardstick); each kind says how many."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how many multipliers it has")

@@ -84,5 +84,10 @@ class EyerissV1Spec(CommonSpec):
                 raise ValueError(f"{key} = {bits} is narrower than one {word}-bit word; allowed: >= {word}")
         return self
 
+    @property
+    def multipliers(self) -> int:
+        """One MAC per PE."""
+        return self.array.rows * self.array.cols
+
 
 SPECS = (EyerissV1Spec,)

@@ -92,5 +92,10 @@ class EyerissV2Spec(CommonSpec):
             )
         return self
 
+    @property
+    def multipliers(self) -> int:
+        """clusters x PEs per cluster x SIMD width."""
+        return self.clusters * self.pes_per_cluster * self.pe.simd
+
 
 SPECS = (EyerissV2Spec,)

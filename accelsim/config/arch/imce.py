@@ -138,5 +138,10 @@ class ImceSpec(CommonSpec):
             )
         return self
 
+    @property
+    def multipliers(self) -> int:
+        """One-bit AND lanes sensed in parallel: sub-arrays x columns."""
+        return self.array.subarrays * self.array.cols
+
 
 SPECS = (ImceSpec,)

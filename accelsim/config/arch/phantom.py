@@ -58,5 +58,10 @@ class Phantom2DSpec(CommonSpec):
     core: PhantomCore
     buffers: PhantomBuffers
 
+    @property
+    def multipliers(self) -> int:
+        """Mesh rows x cols cores of P PEs x T threads."""
+        return self.mesh.rows * self.mesh.cols * self.core.pes * self.core.threads
+
 
 SPECS = (Phantom2DSpec,)

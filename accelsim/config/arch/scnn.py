@@ -58,6 +58,11 @@ class PlanarTiledSpec(CommonSpec):
         """Partial sums one PE's accumulator holds."""
         return self.accumulator_banks * self.bank_entries
 
+    @property
+    def multipliers(self) -> int:
+        """PEs x F x I."""
+        return self.pes * self.f * self.i
+
 
 class ScnnSpec(PlanarTiledSpec):
     """SCNN: compressed-sparse weights and activations, PT-IS-CP-sparse dataflow."""

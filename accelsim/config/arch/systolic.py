@@ -30,5 +30,10 @@ class SystolicSpec(CommonSpec):
     zero_gating: bool = False
     """Gate the MAC when an operand is zero (saves energy, never cycles)."""
 
+    @property
+    def multipliers(self) -> int:
+        """rows x cols MACs."""
+        return self.rows * self.cols
+
 
 SPECS = (SystolicSpec,)
