@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from accelsim.kernels import imce as k
-from accelsim.kernels.reference.imce import run_layer
+from accelsim.kernels.reference.imce import run_crossbar_layer, run_layer
 from accelsim.workload.loaders import load_network
 
 COUNT_NAMES = {
@@ -75,6 +75,7 @@ def layers(draw):  # type: ignore[no-untyped-def]
         "subarrays": subarrays,
         "t_and": draw(st.integers(1, 3)),
         "t_write": draw(st.integers(1, 3)),
+        "max_copies": draw(st.sampled_from([0, 1, 2, 3])),
     }
     return x, w, m, n, {"stride": stride, "pad": pad, "groups": groups}, hw
 
@@ -102,7 +103,7 @@ def test_golden_model_equals_integer_convolution_and_kernels(layer, signed, load
     ho = (x.shape[1] + 2 * geo["pad"] - r) // geo["stride"] + 1
     busy, written, counts = k.schedule(
         kk // geo["groups"], geo["groups"], ho * ho, cg * r * s, m, n, hw["rows"], hw["cols"],
-        hw["subarrays"], hw["t_and"], hw["t_write"], signed, load_weights,
+        hw["subarrays"], hw["t_and"], hw["t_write"], signed, load_weights, hw["max_copies"],
     )  # fmt: skip
     assert {name: int(counts[i]) for name, i in COUNT_NAMES.items()} == ref.counts
     assert busy.tolist() == ref.busy
@@ -177,7 +178,7 @@ def test_many_rounds_compute_the_integer_convolution():
     np.testing.assert_array_equal(ref.out, integer_conv(x, w, 1, 1, 1))
     np.testing.assert_array_equal(ref.signed_out, integer_conv(x, 2 * w - 255, 1, 1, 1))
     assert ref.counts["psum_spills"] > 0
-    busy, written, counts = k.schedule(6, 1, 25, 27, 8, 4, 36, 10, 2, 1, 1, True, False)
+    busy, written, counts = k.schedule(6, 1, 25, 27, 8, 4, 36, 10, 2, 1, 1, True, False, 0)
     assert {name: int(counts[i]) for name, i in COUNT_NAMES.items()} == ref.counts
     assert busy.tolist() == ref.busy
     assert written.tolist() == ref.written
@@ -203,7 +204,125 @@ def test_counts_follow_the_counting_model_on_alexnet(m, n):
             1,
             True,
             False,
+            0,
         )
         outputs = layer.k * layer.out_h * layer.out_w
         assert counts[k.AND_OPS] == outputs * m * n * math.ceil(length / 256), layer.name
         assert counts[k.AND_BITS] == outputs * m * n * length == layer.macs * m * n, layer.name
+
+
+def test_max_copies_caps_the_copies_of_a_block():
+    """2 blocks on 8 sub-arrays: 4 copies each without a cap, 2 with max_copies 2 (copy c of block b on
+    sub-array b * copies + c: 0-1 and 2-3, the rest idle), and the 16 pixels split over the copies."""
+    x = np.arange(2 * 4 * 4).reshape(2, 4, 4) % 4
+    w = np.ones((1, 2, 1, 1), dtype=np.int64)
+    free = run_layer(x, w, 1, 2, rows=4, cols=1, subarrays=8)
+    capped = run_layer(x, w, 1, 2, rows=4, cols=1, subarrays=8, max_copies=2)
+    np.testing.assert_array_equal(free.out, capped.out)
+    assert [b > 0 for b in free.busy] == [True] * 8
+    assert [b > 0 for b in capped.busy] == [True] * 4 + [False] * 4
+    busy, _, _ = k.schedule(1, 1, 16, 2, 1, 2, 4, 1, 8, 1, 1, True, False, 2)
+    assert busy.tolist() == capped.busy
+    assert max(capped.busy) == 2 * max(free.busy)  # half the copies, twice the pixels each
+
+
+XB_NAMES = {
+    "reads": k.XB_READS,
+    "cells": k.XB_CELLS,
+    "corr_cells": k.XB_CORR_CELLS,
+    "conversions": k.XB_CONVERSIONS,
+    "dac_rows": k.XB_DAC_ROWS,
+    "wait": k.XB_WAIT,
+    "write_rows": k.XB_WRITE_ROWS,
+    "write_bits": k.XB_WRITE_BITS,
+    "adds": k.XB_ADDS,
+    "tasks": k.XB_TASKS,
+    "psum_spills": k.XB_PSUM_SPILLS,
+}
+
+
+@st.composite
+def crossbar_layers(draw):  # type: ignore[no-untyped-def]
+    m = draw(st.sampled_from([1, 2, 4, 8]))
+    n = draw(st.sampled_from([1, 2, 4]))
+    groups = draw(st.integers(1, 2))
+    cg, kg, r = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    pad, stride = draw(st.integers(0, 1)), draw(st.integers(1, 2))
+    h = draw(st.integers(max(1, r - 2 * pad), 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.integers(0, 2**n, size=(groups * cg, h, h))
+    w = rng.integers(0, 2**m, size=(groups * kg, cg, r, r))
+    bits_per_cell = draw(st.sampled_from([1, 2, 4]))
+    slices = -(-m // bits_per_cell)
+    cols = draw(st.integers(slices + 1, 3 * slices + 2))
+    rows = draw(st.integers(1, 12))
+    f = min(kg, (cols - 1) // slices)
+    blocks = groups * math.ceil(cg * r * r / rows) * math.ceil(kg / f)
+    hw = {
+        "rows": rows,
+        "cols": cols,
+        "subarrays": draw(st.integers(1, blocks + 4)),
+        "bits_per_cell": bits_per_cell,
+        "t_read": draw(st.integers(1, 4)),
+        "adcs": draw(st.integers(1, 3)),
+        "conv_milli": draw(st.sampled_from([300, 1000, 1700])),
+        "t_write": draw(st.integers(1, 3)),
+        "max_copies": draw(st.sampled_from([0, 1, 2])),
+    }
+    return x, w, m, n, {"stride": stride, "pad": pad, "groups": groups}, hw
+
+
+@settings(max_examples=40, deadline=None)
+@given(layer=crossbar_layers(), signed=st.booleans(), load_weights=st.booleans())
+def test_crossbar_golden_model_equals_integer_convolution_and_kernel(layer, signed, load_weights):
+    """The analog crossbar (cell currents summed per column, converted, shifted by plane and slice)
+    computes the integer convolution; the schedule kernel's counts, busy and writing cycles equal the
+    cycle-by-cycle model; the slot partition's inputs (unused cell-reads, effectual cell-reads) too."""
+    x, w, m, n, geo, hw = layer
+    assume(x.shape[1] + 2 * geo["pad"] >= w.shape[2])
+    ref = run_crossbar_layer(x, w, m, n, **geo, **hw, signed=signed, load_weights=load_weights)
+    np.testing.assert_array_equal(ref.out, integer_conv(x, w, **geo))
+    if signed:
+        np.testing.assert_array_equal(ref.signed_out, integer_conv(x, 2 * w - (2**m - 1), **geo))
+    assert ref.max_column_sum <= hw["rows"] * (2 ** hw["bits_per_cell"] - 1)
+    kk, cg, r, s = w.shape
+    ho = (x.shape[1] + 2 * geo["pad"] - r) // geo["stride"] + 1
+    slices = -(-m // hw["bits_per_cell"])
+    busy, written, counts = k.crossbar_schedule(
+        kk // geo["groups"], geo["groups"], ho * ho, cg * r * s, slices, n, hw["rows"], hw["cols"],
+        hw["subarrays"], hw["t_read"], hw["adcs"], hw["conv_milli"], hw["t_write"], signed, load_weights,
+        hw["max_copies"],
+    )  # fmt: skip
+    assert {name: int(counts[i]) for name, i in XB_NAMES.items()} == ref.counts
+    assert busy.tolist() == ref.busy
+    assert written.tolist() == ref.written
+    q = math.ceil(cg * r * s / hw["rows"])
+    assert int(busy.max()) + k.dpu_latency(1, q) == ref.cycles
+    lanes = hw["rows"] * hw["cols"]
+    assert int(counts[k.XB_READS]) * lanes - int(counts[k.XB_CELLS]) == ref.unused_cell_reads
+    effectual = int(integer_conv((x != 0).astype(np.int64), (w != 0).astype(np.int64), **geo).sum())
+    assert effectual * slices * n == ref.effectual_cell_reads
+
+
+def test_crossbar_hand_worked_example():
+    """The 1 x 1 filter of `test_hand_worked_example` on one 4 x 2 crossbar (worked by hand).
+
+    u = [1, 0, 1, 1] in rows 0-3 of column 0, ones in column 1; x = [3, 1, 2, 0].
+    Plane 0 drives bits [1, 1, 0, 0]: column 0 sums 1 + 0 = 1, column 1 sums 2; plane 1 drives
+    [1, 0, 1, 0]: column 0 sums 1 + 1 = 2 (x 2), column 1 sums 2 (x 2). u . x = 1 + 4 = 5; sum(x) = 2 + 4
+    = 6; signed 2 x 5 - 6 = 4. Each read: 4 DAC rows, 8 cells, 2 conversions by one ADC of 1.5 cycles
+    each = 3 cycles > t_read 2: 3 cycles per read, 1 waiting; 2 reads = 6 cycles, then shift-add (1),
+    no chunk tree, the quantiser (1)."""
+    x = np.array([3, 1, 2, 0]).reshape(4, 1, 1)
+    w = np.array([1, 0, 1, 1]).reshape(1, 4, 1, 1)
+    ref = run_crossbar_layer(x, w, 1, 2, rows=4, cols=2, subarrays=1, t_read=2, adcs=1, conv_milli=1500)
+    assert (ref.out[0, 0, 0], ref.xsum[0, 0, 0]) == (5, 6)
+    assert ref.signed_out is not None
+    assert ref.signed_out[0, 0, 0] == 4
+    assert ref.counts == {
+        "reads": 2, "cells": 16, "corr_cells": 8, "conversions": 4, "dac_rows": 8, "wait": 2,
+        "write_rows": 0, "write_bits": 0, "adds": 4 + 2, "tasks": 1, "psum_spills": 0,
+    }  # fmt: skip
+    assert ref.busy == [6]
+    assert ref.cycles == 6 + 2
+    assert ref.effectual_cell_reads == 2 * 2  # u_0 x_0 and u_2 x_2 are non-zero, in both planes

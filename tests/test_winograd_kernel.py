@@ -14,6 +14,7 @@ from accelsim.kernels.winograd import (
     MULTS_PER_TILE,
     PHASES,
     call_ddr_bytes,
+    call_fp_adds,
     call_multiplies,
     call_phase_cycles,
     effectual_products,
@@ -225,3 +226,39 @@ def test_product_counts_worked_by_hand():
     # Two groups are two independent convolutions
     both = effectual_products(np.concatenate([act, ~act]), np.concatenate([corner, dense_filter]), 2)
     assert both == 4 + effectual_products(~act, dense_filter, 1)
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    ydim=st.integers(7, 10),
+    xdim=st.integers(7, 18),
+    burst=st.integers(1, 3),
+    rpo=st.integers(1, 2),
+    cout=st.integers(1, 2),
+    tiles=st.integers(1, 7),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_operations_performed_equal_the_reference_datapath(ydim, xdim, burst, rpo, cout, tiles, seed):
+    """The adds the datapath performs, counted by the reference as it transforms real tiles (shared
+    column slices, row transforms, A^T m A, accumulation; a group of tiles running over a tile row's end
+    computes one more slice), equal the closed form; the result is still the direct convolution."""
+    rng = np.random.default_rng(seed)
+    cin = burst * rpo
+    x = rng.standard_normal((cin, ydim, xdim)).astype(np.float32)
+    wt = rng.standard_normal((cout, cin, 3, 3)).astype(np.float32)
+    ytile, xtile_pad = (ydim + 1) // 2, 8 * -(-((xdim + 1) // 2) // 8)
+    trace = run_call(ydim, xdim, ytile, xtile_pad, burst, rpo, cout, tiles, x=x, w=wt)
+    assert trace.output is not None
+    fp32_close(trace.output, direct_conv2d(x, wt), cin)
+    assert call_fp_adds(ytile, xtile_pad, burst, rpo, cout, tiles) == trace.fp_adds
+
+
+def test_an_iteration_of_the_as_built_engine_performs_280_operations():
+    """winograd_pe.c's MAC loop (dicecco1/fpga_caffe @ 6db208db): per iteration of 4 tiles, 104 adds of
+    the input transform (10 column p_transforms on 5 shared slices + 16 row p_transforms), 64
+    multiplies, 96 adds of the output transform and 16 accumulations: 216 adds + 64 multiplies."""
+    layer = conv3x3(16, 16, 1, 1)  # ytile 8, xtile_pad 8, one channel: 16 iterations
+    t = host_tiling(layer)
+    iterations = t.ytile * t.xtile_pad // 4
+    assert call_fp_adds(t.ytile, t.xtile_pad, 1, 1, 1, 4) == 216 * iterations
+    assert call_multiplies(t.ytile, t.xtile_pad, 1, 1, 1, 4) == 64 * iterations

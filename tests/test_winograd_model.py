@@ -12,6 +12,7 @@ from slot_checks import check_layer_run
 
 import accelsim
 from accelsim.accelerators import build
+from accelsim.accelerators.winograd import GFLOPS_DEFINITIONS
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.config.workload_spec import UniformPattern
@@ -108,7 +109,7 @@ def test_energy_is_power_times_time_plus_ddr_bits():
     e = result.energy_pj
     assert e["energy_static_pj"] == pytest.approx(spec.power.static_w * result.latency_s * 1e12)
     assert e["energy_dram_pj"] == pytest.approx(result.dram_bytes * 8 * 70)  # DDR3 (REFERENCE §3.7)
-    assert 0 < e["energy_mac_pj"] < spec.power.cu_datapath_w * result.latency_s * 1e12
+    assert 0 < e["energy_mac_pj"] < spec.compute_units * spec.power.cu_datapath_w * result.latency_s * 1e12
     cpu, _ = run_layer(spec, Layer("f", LayerKind.FC, h=1, w=1, c=4096, k=1000))
     assert cpu.energy_pj["energy_mac_pj"] == pytest.approx(spec.host.power_w * cpu.latency_s * 1e12)
 
@@ -161,7 +162,7 @@ def test_slot_partition_of_a_small_layer_worked_by_hand():
     the other 12 of 16 are padding: 1,536 unmapped); the even map's tiles always mix a real input
     into each transformed element, so all 512 are effectual when dense. Tiling, bias init and merge
     (272 x 64 = 17,408) are fill / drain."""
-    spec = spec_with(compute_units=1, ddr_gb_per_s=None)
+    spec = spec_with(compute_units=1, ddr_gb_per_s=None, batch=1)
     layer = conv3x3(8, 2, 1)
     result, timeline = run_layer(spec, layer)
     check_layer_run(result, timeline)
@@ -179,7 +180,7 @@ def test_sparse_operands_make_ineffectual_products_counted_as_the_reference(weig
     count is the reference's, product by product on values with the workload's zeros."""
     layer = conv3x3(13, 6, 4)
     work = sparse_work(layer, weights, activations, seed=3)
-    result, timeline = build(spec_with()).simulate_layer(work)
+    result, timeline = build(spec_with(batch=1)).simulate_layer(work)
     check_layer_run(result, timeline)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 13, 13)).astype(np.float32) * work.masks.activations
@@ -202,8 +203,8 @@ def test_cpu_layers_leave_every_multiplier_unmapped():
 
 def test_pcie_copies_are_a_memory_stall_tail():
     layer = conv3x3(28, 64, 128)
-    without, _ = run_layer(spec_with(), layer)
-    result, timeline = run_layer(spec_with(pcie_gb_per_s=3.0), layer)
+    without, _ = run_layer(spec_with(batch=1), layer)
+    result, timeline = run_layer(spec_with(pcie_gb_per_s=3.0, batch=1), layer)
     check_layer_run(result, timeline)
     pcie = result.cycles - without.cycles
     assert result.slots.memory_stall - without.slots.memory_stall == pcie * result.multipliers
@@ -236,6 +237,8 @@ OPTIONS = [
     {"memcpy_setup_cycles": 30, "loop_fill_cycles": 20},
     {"pcie_gb_per_s": 6.0},
     {"batch": 2},
+    {"batch": 3},
+    {"batch": 128},
 ]
 
 
@@ -249,7 +252,7 @@ OPTIONS = [
     ],
 )
 def test_every_option_gives_an_exact_slot_partition(changes, layer):
-    spec = spec_with(**changes)
+    spec = spec_with(**{"batch": 1, **changes})
     result, timeline = build(spec).simulate_layer(sparse_work(layer, 0.6, 0.5))
     if spec.batch == 1:
         check_layer_run(result, timeline)
@@ -259,3 +262,51 @@ def test_every_option_gives_an_exact_slot_partition(changes, layer):
         assert result.slots.ineffectual > 0
         assert result.slots.fill_drain > 0
         assert result.slots.memory_stall > 0
+
+
+def test_the_shipped_batch_keeps_both_units_busy():
+    """The benchmark's own batch (convnet-benchmarks: input_dim 128): one call per image, so both CUs
+    work on an ungrouped layer, and any even batch gives the same figures per image; an odd one leaves
+    a CU idle for the last call; batch 1 leaves one idle throughout."""
+    assert spec_with().batch == 128
+    layer = conv3x3(13, 192, 384)  # convnet-benchmarks AlexNet conv3: one group
+    shipped, timeline = run_layer(spec_with(), layer)
+    assert set(timeline[timeline["state"] == "busy"]["unit"]) == {0, 1}
+    assert shipped.imbalance == 1.0
+    two, _ = run_layer(spec_with(batch=2), layer)
+    assert (two.cycles, two.slots) == (shipped.cycles, shipped.slots)
+    three, _ = run_layer(spec_with(batch=3), layer)
+    assert three.imbalance > 1.0
+    assert three.cycles > shipped.cycles
+    one, _ = run_layer(spec_with(batch=1), layer)
+    assert one.cycles > 1.8 * shipped.cycles
+    assert one.slots.unmapped >= one.cycles * one.multipliers // 2  # the idle CU
+
+
+def test_gflops_under_each_definition():
+    """An aligned map (H even, W a multiple of 16) wastes no tile: the engine performs 16 multiplies
+    (Winograd definition) for 36 direct MACs (72 direct FLOP), and 280 operations per 64 multiplies."""
+    accel = build(spec_with())
+    layer = conv3x3(32, 64, 64)
+    ops = accel.flops_per_image(layer)
+    assert set(ops) == set(GFLOPS_DEFINITIONS) == {"direct", "performed", "winograd_mults"}
+    assert ops["direct"] == 2 * layer.macs
+    assert ops["direct"] / ops["winograd_mults"] == 4.5
+    assert ops["performed"] / ops["winograd_mults"] == 280 / 64
+    result, _ = run_layer(spec_with(), layer)
+    rates = accel.gflops(layer, result.latency_s)
+    assert rates["direct"] == pytest.approx(2 * layer.macs / result.latency_s / 1e9)
+    assert rates["winograd_mults"] == pytest.approx(result.macs_issued / result.latency_s / 1e9)
+    assert "FLOP per image: direct" in result.mapping
+    cpu = Layer("f", LayerKind.FC, h=1, w=1, c=64, k=10)
+    assert accel.flops_per_image(cpu) == {"direct": 1280.0, "performed": 1280.0, "winograd_mults": 0.0}
+
+
+def test_batch_is_a_sweep_axis(tmp_path):
+    from accelsim.config.sweep_spec import load_sweep
+    from accelsim.sweep.points import expand
+
+    spec = tmp_path / "batch.yaml"
+    spec.write_text("name: b\nbase: winograd_fpga\naxes:\n  batch: [1, 2, 128]\nnetworks: [alexnet]\n")
+    points = expand(load_sweep(spec))
+    assert [p.spec["batch"] for p in points] == [1, 2, 128]

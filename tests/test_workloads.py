@@ -192,3 +192,80 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_unknown_data_dir() -> None:
     with pytest.raises(UnknownNameError, match="arch_configs"):
         data_dir("weights")
+
+
+# The convnet-benchmarks layer sets the FPGA Winograd engine's paper measured (workloads/convnet_benchmarks/,
+# shapes from soumith/convnet-benchmarks caffe/imagenet_winners/*.prototxt). MACs worked out by hand from
+# the prototxts: out = (h + 2 pad - r) / stride + 1, MACs = out^2 k c r^2 (c per group; no groups here).
+CONVNET_BENCHMARKS = [
+    # (file, total MACs, weights, {layer: (out, MACs)}, MACs of the 3x3 / stride-1 / pad-1 convolutions)
+    (
+        "alexnet_owt",
+        714_188_480,
+        61_090_496,
+        {"conv1": (55, 70_276_800), "conv3": (13, 112_140_288), "conv4": (13, 149_520_384)},
+        361_340_928,
+    ),
+    (
+        "overfeat_fast",
+        2_801_403_904,
+        145_909_792,
+        {"conv1": (56, 109_283_328), "conv2": (24, 353_894_400), "conv5": (12, 1_358_954_496)},
+        2_208_301_056,
+    ),
+    (
+        "vgg_a",
+        7_609_090_048,
+        132_851_392,
+        {"conv1": (224, 86_704_128), "conv4": (56, 1_849_688_064), "conv8": (14, 462_422_016)},
+        7_485_456_384,
+    ),
+]
+
+
+def _convnet_benchmarks(name: str) -> Path:
+    return data_dir("workloads") / "convnet_benchmarks" / f"{name}.yaml"
+
+
+@pytest.mark.parametrize(("name", "macs", "weights", "rows", "macs_3x3"), CONVNET_BENCHMARKS)
+def test_convnet_benchmarks_networks(name, macs, weights, rows, macs_3x3):
+    net = load_network(_convnet_benchmarks(name))
+    assert (net.name, net.macs, net.weights) == (name, macs, weights)
+    for layer, (out, layer_macs) in rows.items():
+        assert (net[layer].out_h, net[layer].macs) == (out, layer_macs)
+    assert all(x.groups == 1 for x in net.compute_layers)  # AlexNet too: the ungrouped "one weird trick"
+    same = [x for x in net.compute_layers if (x.r, x.stride, x.pad) == (3, 1, 1)]
+    assert sum(x.macs for x in same) == macs_3x3
+    assert "soumith/convnet-benchmarks @ " in net.source
+
+
+def test_convnet_benchmarks_alexnet_is_the_one_weird_trick_variant():
+    net = load_network(_convnet_benchmarks("alexnet_owt"))
+    assert [(net[n].c, net[n].k) for n in ("conv3", "conv4", "conv5")] == [(192, 384), (384, 256), (256, 256)]
+    assert [net[n].k for n in ("conv1", "conv2")] == [64, 192]
+
+
+def test_googlenet_3x3_is_a_layer_set_of_ten_convolutions():
+    """The file does not chain (each layer reads its own 3x3_reduce), so it loads as a layer set: the
+    ten 3x3 convolutions, 962,777,088 MACs."""
+    from accelsim.config.workload_spec import NetworkSpec
+    from accelsim.config.yaml_io import load_model
+    from accelsim.workload.loaders import layer_from_spec
+
+    path = _convnet_benchmarks("googlenet_3x3")
+    with pytest.raises(ConfigError, match="conv2_3x3 produces 56x56x192 but inception_3a_3x3 expects"):
+        load_network(path)
+    spec = load_model(NetworkSpec, path, "network file")
+    layers = [layer_from_spec(x) for x in spec.layers]
+    assert len(layers) == 10
+    assert all((x.r, x.s, x.stride, x.pad, x.groups) == (3, 3, 1, 1, 1) for x in layers)
+    assert [x.h for x in layers] == [56, 28, 28] + [14] * 5 + [7, 7]
+    assert sum(x.macs for x in layers) == 962_777_088
+    assert sum(x.weights for x in layers) == 3_101_184
+    assert (layers[1].c, layers[1].k) == (96, 128)  # inception_3a/3x3
+    assert (layers[-1].c, layers[-1].k) == (192, 384)  # inception_5b/3x3
+
+
+def test_convnet_benchmarks_files_are_not_shipped_network_names():
+    """They load by path; the shipped network names stay those of workloads/*.yaml."""
+    assert "alexnet_owt" not in list_networks()

@@ -6,11 +6,14 @@ cycles; the timeline's units are the sub-arrays (a sub-array's row writes are wa
 operands); the periphery's latency after the last sense is a fill / drain tail. Device energies come
 from the `cell` and `array` sections through first-order circuit equations (`DeviceEnergies`); the
 CMOS periphery (adders, SRAM buffer, DRAM, leakage) comes from the shared energy model of `technology`.
+With a `crossbar` section the sub-arrays are analog RRAM crossbars (DACs, column sums, ADCs): the
+paper's RRAM counterpart with its own periphery.
 
-`multipliers` = sub-arrays x columns: the one-bit AND lanes that work in parallel in one sense.
-A W-bit x A-bit MAC takes W x A lane-senses, so utilization (= dense MACs / (lanes x cycles)) is at
-most 1 / (W A t_and); `mapping_efficiency` is the fraction of lane-cycles that sense a used column.
-Whether the weights stay resident depends on every layer of the network (`LayerWorkload.network_layers`).
+`multipliers` = sub-arrays x columns: the one-bit AND lanes that work in parallel in one sense (a
+crossbar: x rows, one cell per bit-product). A W-bit x A-bit MAC takes W x A lane-senses, so
+utilization (= dense MACs / (lanes x cycles)) is at most 1 / (W A t_and); `mapping_efficiency` is the
+fraction of lane-cycles that sense a used column. Where every layer's weights sit depends on the
+whole network (`LayerWorkload.network_layers`): `Imce.residency`.
 """
 
 from __future__ import annotations
@@ -28,17 +31,32 @@ from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.imce import ImceSpec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.imce import BitwiseDataflow, ImceGeometry, ImceHardware, ImceMapping, ImceTiming
+from accelsim.dataflows.imce import (
+    BitwiseDataflow,
+    CrossbarTiming,
+    ImceGeometry,
+    ImceHardware,
+    ImceMapping,
+    ImceTiming,
+    Placement,
+    PlacementError,
+    place_weights,
+)
 from accelsim.energy import ActionEnergy, EnergyModel, static_energy_pj
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
+from accelsim.errors import ConfigError
 from accelsim.kernels import imce as k
 from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 
-ACTION_GROUPS = ("read", "write", "and", "bitcount", "shift_add", "quantize", "buffer", "dram", "leakage")
-"""The per-action energy breakdown of `Imce.action_energy_pj`, in order."""
+ACTION_GROUPS = (
+    "read", "write", "compute", "dac", "adc", "bitcount", "shift_add", "quantize", "buffer", "dram",
+    "leakage",
+)  # fmt: skip
+"""The per-action energy breakdown of `Imce.action_energy_pj`, in order: `compute` is the array's own
+work (dual-row AND senses; a crossbar's cell currents), `dac` / `adc` a crossbar's converters."""
 
 _FJ = 1e-3  # pJ per fJ
 
@@ -55,6 +73,8 @@ class DeviceEnergies:
     """One cell written: write voltage x current x pulse width."""
     row_pj: float
     """One word line driven (a sense drives two, a read or a row write one)."""
+    cell_read_pj: float
+    """One cell conducting through one read (V_read^2 G_mean t_sense): a crossbar's bit-product."""
 
 
 def device_energies(spec: ImceSpec) -> DeviceEnergies:
@@ -70,23 +90,49 @@ def device_energies(spec: ImceSpec) -> DeviceEnergies:
         read_column_pj=bitline_pj + conduct_pj + sense_amp_pj,
         write_bit_pj=cell.write_voltage_v * cell.write_current_ua * cell.write_ns * _FJ,
         row_pj=arr.cols * arr.wordline_ff_per_cell * vdd * vdd * _FJ,
+        cell_read_pj=conduct_pj,
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Residency:
-    """Whether a network's weights can stay in the sub-arrays, and where rewritten weights come from."""
+    """Where a network's weights sit (docs/imce.md, "Where the weights live")."""
 
-    fits: bool
-    """Every layer's weight rows (with the copies the mapping places) fit in the sub-arrays at once."""
-    rows_needed: int
-    """Weight rows all resident layers need (a layer whose blocks take turns needs them all too)."""
-    subarrays_needed: int
-    """Sub-arrays of this size those rows need: rows_needed / (rows - widest activation planes)."""
+    layers: tuple[Layer, ...]
+    """The layers the engine runs, in network order."""
+    placement: Placement
+    widest_n: int
+    """Activation planes of the widest layer: the rows every sub-array holding resident weights keeps
+    free for the activations."""
     weight_bits: int
     """The network's weight bits at the widths its layers run at."""
+    rewritten_bits: int
+    """Of those, the bits of the layers rewritten per inference."""
     from_dram: bool
-    """Rewritten weights come from DRAM (the kernel bank cannot hold the network's weights)."""
+    """Rewritten weights come from DRAM (the kernel bank cannot hold them)."""
+    used: int
+    """Sub-arrays the network uses (holding resident weights or running a rewritten layer): the chip
+    whose area and leakage are charged."""
+
+    @property
+    def fits(self) -> bool:
+        """Every layer's weights are resident."""
+        return len(self.placement.resident) == len(self.layers)
+
+    @property
+    def subarrays_needed(self) -> int:
+        """Sub-arrays one copy of every layer's weight blocks needs."""
+        return self.placement.needed
+
+    def resident(self, layer: Layer) -> bool:
+        """The layer's weights stay in the sub-arrays."""
+        return self.layers.index(layer) in self.placement.resident
+
+    def units(self, layer: Layer) -> tuple[int, ...]:
+        """The sub-arrays the layer runs on: its blocks' copies, or the empty sub-arrays."""
+        i = self.layers.index(layer)
+        units = self.placement.resident.get(i, self.placement.working)
+        return tuple(int(u) for u in units)
 
 
 @dataclass(frozen=True)
@@ -99,6 +145,8 @@ class LayerActions:
     dram_bits: float
     weights: str
     """Where the layer's weights are: resident, or rewritten per inference (and from where)."""
+    used: int
+    """Sub-arrays the network uses (leakage is charged for them)."""
 
     @property
     def actions(self) -> list[ActionEnergy]:
@@ -122,177 +170,254 @@ class Imce(Accelerator):
         arr = spec.array
         self.geometry = ImceGeometry(arr.subarrays, arr.rows, arr.cols)
         clock_ghz = spec.clock_mhz / 1e3
+        xb = spec.crossbar
         self.timing = ImceTiming(
             t_and=max(1, math.ceil(spec.cell.sense_ns * clock_ghz - 1e-9)),
             t_write=max(1, math.ceil(spec.cell.write_ns * clock_ghz - 1e-9)),
             dpu_cycles_per_level=spec.periphery.dpu_clock_cycles_per_level,
+            crossbar=None
+            if xb is None
+            else CrossbarTiming(xb.bits_per_cell, xb.adcs, max(1, round(xb.adc_ns * clock_ghz * 1000))),
         )
         self.energy = EnergyModel.from_technology(spec.technology)
         self.device = device_energies(spec)
         self._residency: dict[tuple[Layer, ...], Residency] = {}
 
+    @property
+    def lanes(self) -> int:
+        """One-bit product lanes of one sub-array: its columns (a crossbar: its cells)."""
+        return self.multipliers // self.geometry.subarrays
+
+    def on_host(self, layer: Layer) -> bool:
+        """The layer is one DoReFa keeps unquantised and `full_precision_run: host` sends off the engine."""
+        return self.spec.full_precision_run == "host" and layer.name in self.spec.full_precision_layers
+
     def bits(self, layer: Layer) -> tuple[int, int]:
         """(weight bits m, activation bits n) the layer runs at."""
-        if layer.name in self.spec.full_precision_layers:
-            return self.spec.full_precision_bits, self.spec.full_precision_bits
-        return self.spec.precision.weight_bits, self.spec.precision.act_bits
+        spec = self.spec
+        if layer.name in spec.full_precision_layers and spec.full_precision_run == "engine":
+            return spec.full_precision_bits, spec.full_precision_bits
+        return spec.precision.weight_bits, spec.precision.act_bits
 
     def unsupported(self, layer: Layer) -> str | None:
-        """Pooling layers and sub-arrays too small for one filter's planes; larger layers take turns."""
+        """Pooling layers and sub-arrays too small for one filter; larger layers take turns. A layer sent
+        to the host is run (a row says so)."""
+        if self.on_host(layer) and layer.is_compute:
+            return None
         m, n = self.bits(layer)
-        return self.dataflow.unsupported(layer, self.geometry, m, n)
+        return self.dataflow.unsupported(layer, self.geometry, m, n, self.timing, self.spec.signed_weights)
+
+    def _shared(self, geom: ImceGeometry, layer: Layer, widest_n: int) -> ImceGeometry:
+        """The sub-array as a layer sees it when it shares rows with resident weights: the rows of the
+        widest layer's activation planes stay free (beyond the layer's own n), so its blocks stack."""
+        if self.timing.crossbar is not None:
+            return geom
+        return ImceGeometry(geom.subarrays, geom.rows - (widest_n - self.bits(layer)[1]), geom.cols)
 
     def network_layers(self, layer: Layer, network_layers: Sequence[Layer] = ()) -> tuple[Layer, ...]:
         """The layers whose weights share the sub-arrays with `layer`: those of `network_layers` (the
         network's compute layers) the engine runs, with `layer` among them; `layer` alone if none."""
-        held = tuple(x for x in network_layers if self.unsupported(x) is None)
+        held = tuple(x for x in network_layers if not self.on_host(x) and self.unsupported(x) is None)
         return held if layer in held else (*held, layer)
 
     def residency(self, layers: tuple[Layer, ...]) -> Residency:
-        """Whether the weights of `layers` fit in the sub-arrays all at once (docs/imce.md, "Weights")."""
+        """Where the weights of `layers` (network order) sit under `weight_load` and `max_copies`."""
         if layers not in self._residency:
-            geom = self.geometry
-            occupied = np.zeros(geom.subarrays, dtype=np.int64)  # weight rows stacked in each sub-array
-            needed = 0
-            widest_n = 0
-            all_single_round = True
-            bits = 0
-            for layer in layers:
-                m, n = self.bits(layer)
-                widest_n = max(widest_n, n)
-                bits += layer.weights * m
-                rows = self.dataflow.resident_rows(layer, geom, m, n)
-                if rows is None:  # blocks take turns: the layer's weights cannot all stay
-                    all_single_round = False
-                    needed += math.ceil(layer.weights * m / geom.cols)
-                else:
-                    occupied += rows
-                    needed += int(rows.sum())
-            usable = geom.rows - widest_n
-            self._residency[layers] = Residency(
-                fits=all_single_round and int(occupied.max()) <= usable,
-                rows_needed=needed,
-                subarrays_needed=math.ceil(needed / usable),
-                weight_bits=bits,
-                from_dram=self.spec.array.kernel_bank_mbit * 1e6 < bits,
-            )
+            self._residency[layers] = self._place(layers)
         return self._residency[layers]
+
+    def _place(self, layers: tuple[Layer, ...]) -> Residency:
+        spec, geom, timing = self.spec, self.geometry, self.timing
+        widest_n = max(self.bits(x)[1] for x in layers)
+        capacity = geom.cols if timing.crossbar is not None else geom.rows - widest_n
+        sizes = [
+            self.dataflow.block_sizes(
+                x, self._shared(geom, x, widest_n), *self.bits(x), timing, spec.signed_weights
+            )
+            for x in layers
+        ]
+        try:
+            placement = place_weights(sizes, capacity, geom.subarrays, spec.weight_load, spec.max_copies or 0)
+        except PlacementError as e:
+            raise ConfigError(
+                f"{spec.name}: weight_load: resident: the weights of {len(layers)} layers "
+                f"({layers[0].name} .. {layers[-1].name}) need {e.needed:,} sub-arrays, array.subarrays is "
+                f"{geom.subarrays:,} (set array.subarrays >= {e.needed:,}, or weight_load: fit)"
+            ) from None
+        bits = [x.weights * self.bits(x)[0] for x in layers]
+        rewritten = sum(b for i, b in enumerate(bits) if i not in placement.resident)
+        used = np.zeros(geom.subarrays, dtype=bool)
+        used[placement.occupied > 0] = True
+        free = placement.working.size
+        for i, s in enumerate(sizes):
+            if i not in placement.resident and free:  # a rewritten layer: its copies on the free ones
+                per = min(free // min(s.size, free), spec.max_copies or free)
+                used[placement.working[: min(s.size * per, free)]] = True
+        return Residency(
+            layers=layers,
+            placement=placement,
+            widest_n=widest_n,
+            weight_bits=sum(bits),
+            rewritten_bits=rewritten,
+            from_dram=spec.array.kernel_bank_mbit * 1e6 < rewritten,
+            used=int(used.sum()),
+        )
 
     def layer_actions(self, layer: Layer, network_layers: Sequence[Layer] = ()) -> LayerActions:
         """Map the layer and list every action with its count and energy (docs/imce.md, "Energy");
         `network_layers` are the compute layers of the network the layer belongs to (none: the layer
-        alone); they decide whether weights stay resident."""
-        spec, e, d = self.spec, self.energy, self.device
+        alone); they decide where the weights sit."""
+        spec = self.spec
         m, n = self.bits(layer)
         res = self.residency(self.network_layers(layer, network_layers))
-        reload = spec.weight_load == "per_layer" or (spec.weight_load == "fit" and not res.fits)
-        hardware = ImceHardware(self.geometry, self.timing, m, n, spec.signed_weights, reload)
+        resident = res.resident(layer)
+        geom = self._shared(self.geometry, layer, res.widest_n) if resident else self.geometry
+        hardware = ImceHardware(
+            geom, self.timing, m, n, spec.signed_weights, not resident, spec.max_copies or 0, res.units(layer)
+        )
         mp = self.dataflow.map(layer, hardware)
-        c = mp.counts
-        cols = spec.array.cols
-        psum = spec.precision.psum_bits
-        in_bits = layer.input_elems * n
-        out_bits = layer.output_elems * spec.precision.act_bits
-        weight_bits = float(c[k.WEIGHT_BITS])
-        act_write_bits = float(c[k.WRITE_BITS]) - weight_bits
         fetched_bits = layer.weights * m if mp.weights_written else 0  # each block fetched once, broadcast
-        kernel_bank_bits = 0 if res.from_dram else fetched_bits
-        spill_bits = float(c[k.PSUM_SPILLS]) * psum
-        weights = self._describe_weights(mp, res, reload)
+        bank_bits = 0 if res.from_dram else fetched_bits
+        in_bits = layer.input_elems * n
+        dram_bits = float(in_bits) if layer.name in spec.dram_input_layers else 0.0
+        dram_bits += fetched_bits - bank_bits
         # Every (pixel, chunk) activation row leaves the buffer once and is broadcast to the sub-arrays
         # that need it; the chunks' partial sums meet in an adder tree, not in the buffer.
         im2col_bits = mp.groups * mp.pixels * n * mp.length
-        bank_row_share = d.row_pj / cols  # a storage-bank access is a whole row; per bit its share
-        buf_bit = e.sram_pj(spec.periphery.buffer_kib, cols) / cols  # a cols-wide buffer port
-        dram_bits = float(in_bits) if layer.name in spec.dram_input_layers else 0.0
-        dram_bits += fetched_bits - kernel_bank_bits
+        if mp.crossbar:
+            entries, array_bits, spill_bits = self._crossbar_entries(mp)
+        else:
+            entries, array_bits, spill_bits = self._bitwise_entries(mp)
+        out_bits = layer.output_elems * spec.precision.act_bits
+        bank_row_share = self.device.row_pj / self.geometry.cols  # a bank access is a whole row
+        buf_bit = self.energy.sram_pj(spec.periphery.buffer_kib, self.geometry.cols) / self.geometry.cols
         of = ActionEnergy.of
+        entries["read"].append(
+            of("sram", "bank_read_bit", in_bits + bank_bits, self.device.read_column_pj + bank_row_share)
+        )
+        entries["write"].append(
+            of("sram", "bank_write_bit", out_bits, self.device.write_bit_pj + bank_row_share)
+        )
+        entries["quantize"] = [
+            of("mac", "quantize", layer.output_elems, self.energy.mac_pj(16, spec.precision.psum_bits))
+        ]
+        entries["buffer"] = [
+            of("sram", "buffer_write_bit", in_bits + fetched_bits + spill_bits, buf_bit),
+            of("sram", "buffer_read_bit", im2col_bits + fetched_bits + spill_bits, buf_bit),
+        ]
+        dram_pj = self.energy.dram_pj_per_bit(spec.dram.kind) if spec.count_dram_energy else 0.0
+        entries["dram"] = [of("dram", "bit", dram_bits, dram_pj)]
+        sram_bits = (
+            2 * in_bits + out_bits + array_bits + bank_bits + 2 * fetched_bits + im2col_bits + 2 * spill_bits
+        )
+        weights = self._describe_weights(mp, res, resident, len(hardware.units))
+        return LayerActions(mp, entries, float(sram_bits), dram_bits, weights, res.used)
+
+    def _bitwise_entries(self, mp: ImceMapping) -> tuple[dict[str, list[ActionEnergy]], float, float]:
+        """The sub-arrays' actions (reads, row writes, AND senses, bit-counts, shift-adds), the activation
+        bits written into them and the spilled partial-sum bits."""
+        c, d, e, of = mp.counts, self.device, self.energy, ActionEnergy.of
         entries = {
             "read": [
-                of("sram", "bank_read_bit", in_bits + kernel_bank_bits, d.read_column_pj + bank_row_share),
                 of("sram", "csa_read_column", c[k.READ_BITS], d.read_column_pj),
                 of("sram", "csa_read_row", c[k.READ_OPS], d.row_pj),
             ],
             "write": [
                 of("sram", "csa_write_bit", c[k.WRITE_BITS], d.write_bit_pj),
                 of("sram", "csa_write_row", c[k.WRITE_ROWS], d.row_pj),
-                of("sram", "bank_write_bit", out_bits, d.write_bit_pj + bank_row_share),
             ],
-            "and": [
+            "compute": [
                 of("mac", "and_column", c[k.AND_BITS], d.and_column_pj),
                 of("mac", "and_rows", c[k.AND_OPS], 2 * d.row_pj),
             ],
             "bitcount": [of("mac", "bitcount_bit", c[k.AND_BITS] + c[k.READ_BITS], e.adder_pj(1))],
-            "shift_add": [of("mac", "add", c[k.ADDS], e.adder_pj(psum))],
-            "quantize": [of("mac", "quantize", layer.output_elems, e.mac_pj(16, psum))],
-            "buffer": [
-                of("sram", "buffer_write_bit", in_bits + fetched_bits + spill_bits, buf_bit),
-                of("sram", "buffer_read_bit", im2col_bits + fetched_bits + spill_bits, buf_bit),
-            ],
-            "dram": [of("dram", "bit", dram_bits, e.dram_pj_per_bit(spec.dram.kind))],
+            "shift_add": [of("mac", "add", c[k.ADDS], e.adder_pj(self.spec.precision.psum_bits))],
         }
-        sram_bits = (
-            2 * in_bits + out_bits + act_write_bits + kernel_bank_bits + 2 * fetched_bits + im2col_bits
-            + 2 * spill_bits
-        )  # fmt: skip
-        return LayerActions(mp, entries, float(sram_bits), dram_bits, weights)
+        act_write_bits = float(c[k.WRITE_BITS] - c[k.WEIGHT_BITS])
+        return entries, act_write_bits, float(c[k.PSUM_SPILLS]) * self.spec.precision.psum_bits
 
-    def _describe_weights(self, mp: ImceMapping, res: Residency, reload: bool) -> str:
+    def _crossbar_entries(self, mp: ImceMapping) -> tuple[dict[str, list[ActionEnergy]], float, float]:
+        """A crossbar's actions: weight row writes (when rewritten), DAC row drives, the cells' currents,
+        ADC conversions and a shift-add per conversion. Inputs are driven, not written: no array bits."""
+        c, d, e, of = mp.counts, self.device, self.energy, ActionEnergy.of
+        xb = self.spec.crossbar
+        assert xb is not None
+        entries = {
+            "read": [],
+            "write": [
+                of("sram", "csa_write_bit", c[k.XB_WRITE_BITS], d.write_bit_pj),
+                of("sram", "csa_write_row", c[k.XB_WRITE_ROWS], d.row_pj),
+            ],
+            "compute": [of("mac", "cell_read", c[k.XB_CELLS], d.cell_read_pj)],
+            "dac": [of("mac", "dac_row", c[k.XB_DAC_ROWS], xb.dac_pj)],
+            "adc": [of("mac", "adc_conversion", c[k.XB_CONVERSIONS], xb.adc_pj)],
+            "shift_add": [of("mac", "add", c[k.XB_ADDS], e.adder_pj(self.spec.precision.psum_bits))],
+        }
+        return entries, 0.0, float(c[k.XB_PSUM_SPILLS]) * self.spec.precision.psum_bits
+
+    def _describe_weights(self, mp: ImceMapping, res: Residency, resident: bool, units: int) -> str:
         """Where the layer's weights are, for the result's `mapping` text."""
-        need = f"the network's resident weights need {res.subarrays_needed:,} sub-arrays"
+        need = f"one copy of the network's weights needs {res.subarrays_needed:,} sub-arrays"
+        chip = self.geometry.subarrays
+        if resident:
+            copies = f"{mp.copies} copies" if mp.copies > 1 else "one copy"
+            return f"weights resident, {copies} ({need}; the network uses {res.used:,} of {chip:,})"
         src = "DRAM" if res.from_dram else "the kernel bank"
-        if mp.rounds > 1:
-            subarrays = self.geometry.subarrays
-            return (
-                f"weights rewritten from {src} in every round ({mp.blocks} blocks > {subarrays} sub-arrays)"
-            )
-        if reload and self.spec.weight_load == "per_layer":
-            return f"weights rewritten per inference from {src} (weight_load: per_layer)"
-        if reload:
-            return (
-                f"weights rewritten per inference from {src} ({need}, the chip has {self.geometry.subarrays})"
-            )
-        if self.spec.weight_load == "resident" and not res.fits:
-            return f"weights resident (assumed: {need}, the chip has {self.geometry.subarrays})"
-        return f"weights resident ({need} of the chip's {self.geometry.subarrays})"
-
-    def leakage_mw(self) -> float:
-        """CMOS leakage: per sub-array a bit-count tree and shift-adder (cols + psum_bits adder bits) and
-        the SRAM buffer; the non-volatile arrays are power-gated when idle and leak nothing."""
-        arr = self.spec.array
-        return self.energy.leakage_mw(
-            arr.subarrays,
-            self.spec.periphery.buffer_kib,
-            bits=1,
-            acc_bits=arr.cols + self.spec.precision.psum_bits,
+        turns = f", {mp.blocks} blocks in {mp.rounds} rounds" if mp.rounds > 1 else ""
+        why = (
+            "weight_load: per_layer"
+            if self.spec.weight_load == "per_layer"
+            else f"{need}, the chip has {chip:,}"
         )
+        return f"weights rewritten per inference from {src} on {units:,} free sub-arrays{turns} ({why})"
+
+    def leakage_mw(self, subarrays: int | None = None) -> float:
+        """CMOS leakage of `subarrays` sub-arrays' DPUs (default: all; a bit-count tree and shift-adder of
+        cols + psum_bits adder bits, a crossbar's shift-adders) and the SRAM buffer; the non-volatile
+        arrays leak nothing."""
+        count = self.geometry.subarrays if subarrays is None else subarrays
+        psum = self.spec.precision.psum_bits
+        xb = self.spec.crossbar
+        acc = self.geometry.cols + psum if xb is None else xb.adcs * 2 * psum
+        return self.energy.leakage_mw(count, self.spec.periphery.buffer_kib, bits=1, acc_bits=acc)
 
     def action_energy_pj(
         self, layer: Layer, cycles: int | None = None, network_layers: Sequence[Layer] = ()
     ) -> dict[str, float]:
-        """Energy of one layer of a network (its compute layers `network_layers`) per action (read,
-        write, and, bitcount, shift_add, quantize, buffer, dram, leakage) in pJ; leakage over `cycles`
-        (default: the layer's own cycles): the same triples `plan` lists, grouped."""
+        """Energy of one layer of a network (its compute layers `network_layers`) per action group
+        (ACTION_GROUPS) in pJ; leakage over `cycles` (default: the layer's own cycles): the same triples
+        `plan` lists, grouped. A layer sent to the host costs the engine nothing."""
+        if self.on_host(layer):
+            return dict.fromkeys(ACTION_GROUPS, 0.0)
         acts = self.layer_actions(layer, network_layers)
         out = acts.energy_pj()
         if cycles is None:
             cycles = int(acts.mapping.busy.max()) + acts.mapping.dpu_cycles
-        out["leakage"] = static_energy_pj(self.leakage_mw(), cycles, self.spec.clock_mhz)
+        out["leakage"] = static_energy_pj(self.leakage_mw(acts.used), cycles, self.spec.clock_mhz)
         return out
 
-    def area_mm2(self) -> dict[str, float]:
-        """Area by part (mm²): cells, sense amplifiers, write drivers, row drivers, DPUs, buffer, banks."""
+    def area_mm2(self, network_layers: Sequence[Layer] = ()) -> dict[str, float]:
+        """Area by part (mm²) of the sub-arrays `network_layers` (a network's compute layers) use, or of
+        all of them with no network: cells, sense amplifiers (a crossbar: DACs and ADCs), write drivers,
+        row drivers, DPUs, buffer, banks."""
         spec = self.spec
         arr, cell, per = spec.array, spec.cell, spec.periphery
         f_um = spec.technology.node_nm * 1e-3
         cell_um2 = cell.cell_area_f2 * f_um * f_um
-        p = arr.subarrays
+        p = self.used_subarrays(network_layers)
+        xb = spec.crossbar
+        if xb is None:
+            sensing = {"sense_amps": arr.cols * arr.sense_amp_area_um2}
+            adders = arr.cols + 2 * spec.precision.psum_bits
+        else:
+            sensing = {"dacs": arr.rows * xb.dac_area_um2, "adcs": xb.adcs * xb.adc_area_um2}
+            adders = xb.adcs * 2 * spec.precision.psum_bits
         parts_um2 = {
             "cells": p * arr.rows * arr.cols * cell_um2,
-            "sense_amps": p * arr.cols * arr.sense_amp_area_um2,
+            **{name: p * um2 for name, um2 in sensing.items()},
             "write_drivers": p * arr.cols * cell.write_driver_area_um2,
             "row_drivers": p * arr.rows * arr.row_driver_area_um2,
-            "dpu": p * (arr.cols + 2 * spec.precision.psum_bits) * per.full_adder_area_um2,
+            "dpu": p * adders * per.full_adder_area_um2,
             "banks": (arr.image_bank_mbit + arr.kernel_bank_mbit)
             * 1e6
             * cell_um2
@@ -303,6 +428,13 @@ class Imce(Accelerator):
         out["total"] = sum(out.values())
         return out
 
+    def used_subarrays(self, network_layers: Sequence[Layer] = ()) -> int:
+        """Sub-arrays the network's placement uses (all of the chip's with no network)."""
+        held = [x for x in network_layers if not self.on_host(x) and self.unsupported(x) is None]
+        if not held:
+            return self.geometry.subarrays
+        return self.residency(tuple(held)).used
+
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The sub-arrays' schedules from the kernel, each sub-array a unit of `cols` AND lanes.
 
@@ -312,18 +444,26 @@ class Imce(Accelerator):
         from the kernel: its row writes (waiting for operands: stalled), then its senses (busy). The
         periphery's latency after the last sense is a fill / drain tail."""
         layer = work.layer
+        if self.on_host(layer):
+            return self._host_plan(layer)
         acts = self.layer_actions(layer, work.network_layers)
         mp = acts.mapping
-        c = mp.counts
         makespan = int(mp.busy.max())
-        sensed = int(c[k.AND_BITS] + c[k.READ_BITS]) * self.timing.t_and
         lane_cycles = self.multipliers * (makespan + mp.dpu_cycles)
+        busy = (
+            self._crossbar_slots(mp, work.effectual_macs)
+            if mp.crossbar
+            else self._busy_slots(mp, work.effectual_macs)
+        )
+        sensed = busy.effectual + busy.ineffectual + busy.packing
+        if mp.crossbar:
+            sensed -= int(mp.counts[k.XB_WAIT]) * self.lanes  # waiting for the ADCs senses nothing
         return LayerPlan(
-            units=Units("sub-array", self.geometry.subarrays, self.geometry.cols),
+            units=Units("crossbar" if mp.crossbar else "sub-array", self.geometry.subarrays, self.lanes),
             items=[WorkItem(0, makespan, in_bytes=acts.dram_bits / 8)],
-            busy=self._busy_slots(mp, work.effectual_macs),
+            busy=busy,
             energy=acts.actions,
-            leakage_mw=self.leakage_mw(),
+            leakage_mw=self.leakage_mw(acts.used),
             macs_issued=layer.macs,
             dram_bytes=acts.dram_bits / 8,
             sram_bytes=acts.sram_bits / 8,
@@ -334,6 +474,26 @@ class Imce(Accelerator):
             engine_units=1,
             refine=partial(subarray_timeline, busy=mp.busy, written=mp.written),
             tail=Extension(mp.dpu_cycles, "fill_drain", "DPU adder trees, shift-add and quantiser"),
+        )
+
+    def _host_plan(self, layer: Layer) -> LayerPlan:
+        """A layer DoReFa keeps unquantised, run on a host (`full_precision_run: host`): the engine spends
+        no time or energy on it; the row says where it ran."""
+        return LayerPlan(
+            units=Units(
+                "crossbar" if self.spec.crossbar else "sub-array", self.geometry.subarrays, self.lanes
+            ),
+            items=[],
+            busy=Slots(),
+            energy=[],
+            leakage_mw=0.0,
+            macs_issued=0,
+            dram_bytes=0.0,
+            sram_bytes=0.0,
+            folds=0,
+            mapping_efficiency=float("nan"),
+            mapping="on the host (full_precision_run: host): not counted in the engine's time or energy",
+            fallback="ran on the host, not the engine: a full-precision layer (full_precision_run: host)",
         )
 
     def _busy_slots(self, mp: ImceMapping, effectual_macs: int) -> Slots:
@@ -350,6 +510,22 @@ class Imce(Accelerator):
             ineffectual=(and_lanes - effectual) * t_and,
             unmapped=(senses * self.geometry.cols - and_lanes - read_lanes) * t_and,
             packing=read_lanes * t_and,
+        )
+
+    def _crossbar_slots(self, mp: ImceMapping, effectual_macs: int) -> Slots:
+        """The rows x cols cells of a crossbar through every read (weight row writes are stalled): a MAC
+        is slices x n cell-reads of t_and cycles, effectual when both operands are non-zero; the ones
+        column (signed weights) and the cycles a read waits for the shared ADCs beyond t_and are packing;
+        the cells a read leaves out are unmapped."""
+        c, t_read, lanes = mp.counts, self.timing.t_and, self.lanes
+        cells, corr = int(c[k.XB_CELLS]), int(c[k.XB_CORR_CELLS])
+        effectual = effectual_macs * mp.slices * mp.n
+        products = cells - corr
+        return Slots(
+            effectual=effectual * t_read,
+            ineffectual=(products - effectual) * t_read,
+            unmapped=(int(c[k.XB_READS]) * lanes - cells) * t_read,
+            packing=corr * t_read + int(c[k.XB_WAIT]) * lanes,
         )
 
 

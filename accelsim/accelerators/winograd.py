@@ -12,6 +12,9 @@ multipliers stand idle, and its row says so in `fallback`.
 the PCIe copies when modelled; a CPU layer's seconds are expressed in FPGA clock cycles. `macs_issued`
 counts the Winograd-domain fp32 multiplies the FPGA performed (16 per 4x4 tile per input channel per
 output channel, padding tiles included); a CPU layer issues none on the FPGA.
+
+"GFLOPS" has more than one meaning for a Winograd engine (`GFLOPS_DEFINITIONS`): `flops_per_image`
+gives a layer's operations under each, and an FPGA row's `mapping` names them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from accelsim.dataflows.winograd import (
     WinogradHardware,
     WinogradMapping,
     fpga_rejection,
+    host_tiling,
 )
 from accelsim.energy import ActionEnergy, EnergyModel
 from accelsim.engine import WorkItem
@@ -38,6 +42,7 @@ from accelsim.kernels.winograd import (
     PHASES,
     TRANSFER_PHASES,
     call_ddr_bytes,
+    call_fp_adds,
     call_multiplies,
     call_phase_cycles,
 )
@@ -47,6 +52,19 @@ from accelsim.workload.layer import Layer
 
 _PJ_PER_J = 1e12
 _FP32_BYTES = 4
+
+GFLOPS_DEFINITIONS: dict[str, str] = {
+    "direct": "2 x the layer's direct-convolution MACs (the convention of convnet-benchmarks and of Lavin & "
+    "Gray's 'effective' rates)",
+    "performed": "the fp32 multiplies and adds the engine performs: 16 multiplies and 44 adds per 4x4 tile "
+    "and 8 adds per shared 2-column slice (216 adds + 64 multiplies per 4-tile iteration), padded tiles "
+    "included",
+    "winograd_mults": "the Winograd-domain fp32 multiplies the engine performs (16 per 4x4 tile per channel "
+    "pair, padded tiles included)",
+}
+"""The meanings of "GFLOPS" the paper could have used (it does not say which): operations per image
+under each, over the time per image. A layer the host CPU runs performs 2 x MACs under the first two
+and no Winograd multiply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +132,25 @@ class WinogradFpga(Accelerator):
             int(mults),
         )
 
+    def flops_per_image(self, layer: Layer) -> dict[str, float]:
+        """The layer's operations per image under each of GFLOPS_DEFINITIONS."""
+        direct = 2.0 * layer.macs
+        if fpga_rejection(layer) is not None:
+            return {"direct": direct, "performed": direct, "winograd_mults": 0.0}
+        t, tiles = host_tiling(layer), self.spec.tiles_per_cu
+        mults = call_multiplies(t.ytile, t.xtile_pad, t.burstchannels, t.rpo, t.outchannels, tiles)
+        adds = call_fp_adds(t.ytile, t.xtile_pad, t.burstchannels, t.rpo, t.outchannels, tiles)
+        calls = layer.groups  # one call per group and image
+        return {
+            "direct": direct,
+            "performed": float((mults + adds) * calls),
+            "winograd_mults": float(mults * calls),
+        }
+
+    def gflops(self, layer: Layer, latency_s: float) -> dict[str, float]:
+        """The layer's GFLOPS under each of GFLOPS_DEFINITIONS, at `latency_s` per image."""
+        return {name: ops / latency_s / 1e9 for name, ops in self.flops_per_image(layer).items()}
+
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The FPGA's calls for a layer the engine takes, the host CPU's time otherwise."""
         why = fpga_rejection(work.layer)
@@ -148,11 +185,16 @@ class WinogradFpga(Accelerator):
             sram_bytes=self._sram_bytes(call) * calls,
             folds=calls * t.rpo,
             mapping_efficiency=t.mac_stage_utilization * tiles / (iters * s.tiles_per_cu),
-            mapping=mapping.describe() + (f"; PCIe {pcie} cycles" if pcie else ""),
+            mapping=mapping.describe() + (f"; PCIe {pcie} cycles" if pcie else "") + self._flops_text(layer),
             tail=Extension(pcie * s.batch, "memory_stall", "PCIe host <-> board copies") if pcie else None,
             batch=s.batch,
             closed_form=closed + ("; PCIe copies: bytes / pcie_gb_per_s after the calls" if pcie else ""),
         )
+
+    def _flops_text(self, layer: Layer) -> str:
+        """The layer's operations per image under each GFLOPS definition, for the `mapping` text."""
+        ops = self.flops_per_image(layer)
+        return "; FLOP per image: " + ", ".join(f"{name} {value:.4g}" for name, value in ops.items())
 
     def _fpga_actions(self, call: CallModel, calls: int) -> list[ActionEnergy]:
         """Power x time: a unit's datapath power through its MAC loops, its buffer power through its

@@ -52,6 +52,15 @@ MULTS_PER_TILE = 16
 DIRECT_MACS_PER_TILE = 36
 """MACs direct convolution needs for the same 2x2 outputs: m^2 r^2 = 4 x 9."""
 
+SLICE_ADDS = 8
+"""fp adds of the column transform of one 2-column input slice: `p_transform` (4 add / sub) on each of its
+two columns of 4 rows; t horizontally adjacent tiles share t + 1 slices (`winograd_pe.c` @ 6db208db)."""
+
+TILE_ADDS = 16 + 24 + 4
+"""fp adds per tile after its slices: the row transform (4 `p_transform`s of 4 add / sub), the output
+transform A^T m A (16 + 8 add / sub: `ot_s1`, then `ot_l` / `ot_u`) and the accumulation of its 4 outputs
+(`winograd_pe.c` @ 6db208db: 104 + 96 + 16 adds per 4-tile iteration)."""
+
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float32)
 """Input transform B^T of F(2x2,3x3) (`p_transform` of winograd_pe.c, REFERENCE §10.3)."""
 
@@ -248,3 +257,19 @@ def call_multiplies(ytile: int, xtile_pad: int, burst: int, rpo: int, cout: int,
     """fp32 multiplies one call issues: every MAC-loop iteration drives tiles x 16 multipliers."""
     mac_iters = (burst * ytile * xtile_pad + tiles - 1) // tiles
     return rpo * cout * mac_iters * tiles * 16
+
+
+@njit(cache=True)
+def call_fp_adds(ytile: int, xtile_pad: int, burst: int, rpo: int, cout: int, tiles: int) -> int:
+    """fp32 adds / subtracts one call's MAC loops perform (padded tiles and empty lanes included): per
+    iteration t tiles' shared t + 1 slices and their TILE_ADDS each; a group of tiles that runs over the
+    end of a tile row starts a new run of slices (one more slice), which only a `tiles` that does not
+    divide xtile_pad (never the as-built 4) causes."""
+    rows = burst * ytile  # rows of tile slots, xtile_pad slots each, in loop order
+    restarts = 0
+    for b in range(1, rows):
+        if (b * xtile_pad) % tiles != 0:
+            restarts += 1
+    mac_iters = (rows * xtile_pad + tiles - 1) // tiles
+    per_loop = mac_iters * (SLICE_ADDS * (tiles + 1) + TILE_ADDS * tiles) + SLICE_ADDS * restarts
+    return rpo * cout * per_loop

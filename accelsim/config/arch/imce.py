@@ -2,7 +2,9 @@
 
 REFERENCE §9 gives the engine's operation sequence but none of its device constants (§12.7): every
 number of the cell, array and periphery sections is a documented parameter (docs/imce.md,
-docs/assumptions.md). The RRAM baseline of the paper is the same kind with an RRAM `cell` section.
+docs/assumptions.md). The paper's RRAM counterpart is the same kind either with an RRAM `cell` section
+(the cell swapped, periphery kept) or with a `crossbar` section (an analog RRAM crossbar with DAC / ADC
+periphery, ISAAC-style).
 """
 
 from __future__ import annotations
@@ -57,11 +59,14 @@ class ImceArray(StrictModel):
     """The computational sub-arrays and the storage banks built from the same cells."""
 
     subarrays: int = Field(gt=0)
-    """Computational sub-arrays working in parallel (P)."""
+    """Computational sub-arrays (or crossbars) the chip may use (P): the timeline's units. Area and
+    leakage are charged for those the network's weight placement actually uses."""
     rows: int = Field(gt=0)
-    """Rows (word lines) of a sub-array: weight bit-planes plus the current activation bit-planes."""
+    """Rows (word lines) of a sub-array: weight bit-planes plus the current activation bit-planes (a
+    crossbar: the receptive-field elements one read sums)."""
     cols: int = Field(gt=0)
-    """Columns (bit lines, each with a sense amplifier) of a sub-array (C): bits ANDed per sense."""
+    """Columns (bit lines) of a sub-array (C): bits ANDed per sense (a crossbar: weight slices of the
+    filters one read computes)."""
     bitline_ff_per_cell: float = Field(gt=0)
     """Bit-line capacitance each cell adds (fF)."""
     wordline_ff_per_cell: float = Field(gt=0)
@@ -93,6 +98,28 @@ class ImcePeriphery(StrictModel):
     """Cycles per level of the bit-count / accumulation adder trees (pipelined)."""
 
 
+class ImceCrossbar(StrictModel):
+    """Analog crossbar periphery (ISAAC, Shafiee et al., ISCA 2016): 1-bit DACs drive the rows with one
+    input bit-plane, every column sums its cells' currents, shared ADCs convert the column sums."""
+
+    bits_per_cell: int = Field(default=1, gt=0, le=8)
+    """Weight bits one cell stores; an m-bit weight takes ceil(m / bits_per_cell) columns."""
+    dac_pj: float = Field(ge=0)
+    """Energy of one 1-bit DAC driving one row for one input bit-plane."""
+    dac_area_um2: float = Field(ge=0)
+    """Area of one row's 1-bit DAC."""
+    adcs: int = Field(gt=0)
+    """ADCs per crossbar, shared by its columns (converted one after another)."""
+    adc_bits: int = Field(gt=0, le=16)
+    """ADC resolution; must cover a column sum: rows x (2^bits_per_cell - 1)."""
+    adc_pj: float = Field(ge=0)
+    """Energy of one conversion at adc_bits."""
+    adc_ns: float = Field(gt=0)
+    """Time of one conversion (1 / sample rate)."""
+    adc_area_um2: float = Field(ge=0)
+    """Area of one ADC."""
+
+
 class ImceSpec(CommonSpec):
     """IMCE: bit-wise AND + bit-count convolution in computational memory sub-arrays (REFERENCE §9)."""
 
@@ -105,17 +132,32 @@ class ImceSpec(CommonSpec):
     signed_weights: bool = True
     """Weights are DoReFa's symmetric w = 2u - (2^m - 1) of unsigned codes u: the engine adds one
     bit-count of each activation plane per chunk and a correction per output."""
+    crossbar: ImceCrossbar | None = None
+    """null: IMCE's bit-wise engine (dual-row AND senses, bit-count); given: an analog crossbar (the
+    cells' currents sum the bit-products of a column, ADCs convert): the RRAM counterpart with its own
+    periphery."""
     weight_load: Literal["fit", "resident", "per_layer"] = "fit"
-    """fit: the network's weight planes (with the copies the mapping places) stay resident, written
-    once at model load, if they fit in the sub-arrays' rows all at once; otherwise every layer rewrites
-    its weight planes per inference. resident: always resident (a chip with enough rows, whatever it
-    has). per_layer: always rewritten per inference. Rewritten weights come from the kernel bank if it
-    holds the network's weights, else from DRAM. A layer whose weight blocks outnumber the sub-arrays
-    rewrites its blocks every round in every mode."""
+    """Where the weights live. fit: one copy of every weight block is placed (first fit, network
+    order) and stays resident, written once at model load, when the whole network fits in the
+    sub-arrays; when only part fits, the layers that fit (in network order) stay resident and the others
+    are rewritten per inference on the sub-arrays left free. resident: every layer resident; a network
+    that does not fit is an error naming the sub-arrays it needs. per_layer: every layer rewritten per
+    inference on all sub-arrays. Rewritten weights come from the kernel bank if it holds them, else
+    from DRAM; blocks that outnumber their sub-arrays take turns in rounds."""
+    max_copies: int | None = Field(default=1, gt=0)
+    """Copies of each weight block at most. Resident layers get more than one only when the whole
+    network fits, copy by copy into the rows left free; rewritten layers spread over their sub-arrays.
+    null: as many as fit."""
     full_precision_layers: tuple[str, ...] = ()
-    """Layers run at full_precision_bits for weights and activations (DoReFa keeps the first and last)."""
+    """Layers DoReFa keeps unquantised (the first and last); `full_precision_run` says where they run."""
     full_precision_bits: int = 8
-    """Width of the full-precision layers (one of 1, 2, 4, 8)."""
+    """Width of the full-precision layers on the engine (one of 1, 2, 4, 8)."""
+    full_precision_run: Literal["engine", "engine_precision", "host"] = "engine"
+    """engine: on the sub-arrays at full_precision_bits; engine_precision: on the sub-arrays at the
+    engine's W:A; host: off the engine (a host runs them; their rows count no engine time or energy)."""
+    count_dram_energy: bool = True
+    """Charge DRAM accesses (the input image, weights rewritten from DRAM) to the energy; false counts
+    the chip only (the traffic stays in dram_bytes)."""
     dram_input_layers: tuple[str, ...] = ()
     """Layers whose input comes from DRAM (the network's input image); other inputs are on chip."""
 
@@ -130,7 +172,10 @@ class ImceSpec(CommonSpec):
             if bits not in SUPPORTED_BITS:
                 raise ValueError(f"{key} = {bits} is not a width the engine supports (allowed: {allowed})")
         fp = self.full_precision_bits if self.full_precision_layers else 0
-        widest = max(self.precision.weight_bits, fp) + max(self.precision.act_bits, fp)
+        widest_m = max(self.precision.weight_bits, fp)
+        if self.crossbar is not None:
+            return self._crossbar_fits(widest_m)
+        widest = widest_m + max(self.precision.act_bits, fp)
         if self.array.rows < widest:
             raise ValueError(
                 f"array.rows = {self.array.rows} cannot hold one filter's weight planes plus the activation "
@@ -138,10 +183,30 @@ class ImceSpec(CommonSpec):
             )
         return self
 
+    def _crossbar_fits(self, widest_m: int) -> ImceSpec:
+        """A crossbar column of one filter's slices (and the signed-weight ones column) must fit, and the
+        ADC must resolve a whole column sum."""
+        xb = self.crossbar
+        assert xb is not None
+        need = -(-widest_m // xb.bits_per_cell) + (1 if self.signed_weights else 0)
+        if self.array.cols < need:
+            raise ValueError(
+                f"array.cols = {self.array.cols} cannot hold one filter's weight slices (needs >= {need})"
+            )
+        levels = self.array.rows * (2**xb.bits_per_cell - 1)
+        if 2**xb.adc_bits <= levels:
+            raise ValueError(
+                f"crossbar.adc_bits = {xb.adc_bits} cannot resolve a column sum of up to {levels} "
+                f"(rows x (2^bits_per_cell - 1)); needs >= {levels.bit_length()}"
+            )
+        return self
+
     @property
     def multipliers(self) -> int:
-        """One-bit AND lanes sensed in parallel: sub-arrays x columns."""
-        return self.array.subarrays * self.array.cols
+        """One-bit product lanes working in parallel: sub-arrays x columns (one AND lane per column) for
+        the bit-wise engine; crossbars x rows x columns (one cell per bit-product) for a crossbar."""
+        lanes = self.array.cols * (self.array.rows if self.crossbar is not None else 1)
+        return self.array.subarrays * lanes
 
 
 SPECS = (ImceSpec,)

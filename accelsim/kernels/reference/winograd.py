@@ -21,13 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accelsim.kernels.winograd import (
-    AT,
-    PHASES,
-    transform_filters,
-    transform_input_tile,
-    transform_output_tile,
-)
+from accelsim.kernels.winograd import AT, PHASES, transform_filters
 
 
 @dataclass
@@ -39,6 +33,8 @@ class CallTrace:
     ddr_written_bytes: int = 0
     multiplies: int = 0
     """Multiplier slots driven: tiles x 16 per MAC-loop iteration."""
+    fp_adds: int = 0
+    """fp adds / subtracts the MAC loops' transforms and accumulation performed (when data was given)."""
     tile_products: int = 0
     """4x4 element-wise products of real tiles (16 multiplies each)."""
     used_products: int = 0
@@ -136,18 +132,10 @@ def run_call(
             for first in range(0, slots, tiles):  # MULTACCSTAGE: one iteration per group of tiles
                 ph["mac"] += 1
                 trace.multiplies += tiles * 16
-                for slot in range(first, min(first + tiles, slots)):
-                    trace.tile_products += 1
-                    if compute and u is not None:
-                        c, rest = divmod(slot, ytile * xtile_pad)
-                        ty, tx = divmod(rest, xtile_pad)
-                        d = padded[c, 2 * ty : 2 * ty + 4, 2 * tx : 2 * tx + 4]
-                        filt, tile = u[o, n * burst + c], transform_input_tile(d)
-                        prod = filt * tile
-                        sums[2 * ty : 2 * ty + 2, 2 * tx : 2 * tx + 2] += transform_output_tile(prod)
-                        used = _used_products(2 * ty, 2 * tx, ydim, xdim)
-                        trace.used_products += int(used.sum())
-                        trace.effectual_products += int((used & (filt != 0) & (tile != 0)).sum())
+                trace.tile_products += min(first + tiles, slots) - first
+                if compute and u is not None:
+                    _datapath(trace, padded, u[o, n * burst : (n + 1) * burst], sums, first, tiles, slots,
+                              (ytile, xtile_pad, ydim, xdim))  # fmt: skip
             ph["merge"] += pipelined_loop_cycles(ytile * fact, fill)
             copy(psum_bytes, wide_port_bytes, "psum_write", read=False)
             if compute:
@@ -155,6 +143,68 @@ def run_call(
     if compute:
         trace.output = np.stack([ddr_sums[o][:, :xdim] for o in range(cout)])  # host strips the padding
     return trace
+
+
+class _Ops:
+    """Counts the fp adds of the datapath's transforms as they are performed."""
+
+    def __init__(self) -> None:
+        self.adds = 0
+
+    def p_transform(self, a: np.ndarray) -> np.ndarray:
+        """`p_transform` of winograd_pe.c: (a0 - a2, a1 + a2, a2 - a1, a1 - a3) along the first axis."""
+        self.adds += 4 * int(np.prod(a.shape[1:]))
+        return np.stack([a[0] - a[2], a[1] + a[2], a[2] - a[1], a[1] - a[3]]).astype(np.float32)
+
+    def out_transform(self, m: np.ndarray) -> np.ndarray:
+        """(m0 + m1 + m2, m1 - m2 - m3) along the first axis (`out_trans_p`, `out_trans_m`)."""
+        self.adds += 4 * int(np.prod(m.shape[1:]))
+        return np.stack([m[0] + m[1] + m[2], m[1] - m[2] - m[3]]).astype(np.float32)
+
+
+def _datapath(
+    trace: CallTrace,
+    padded: np.ndarray,
+    u: np.ndarray,
+    sums: np.ndarray,
+    first: int,
+    tiles: int,
+    slots: int,
+    shape: tuple[int, int, int, int],
+) -> None:
+    """One MAC-loop iteration as the datapath performs it: the column transform of each 2-column slice
+    (neighbouring tiles of one row share a slice; a lane past the loop's end computes zeros), the row
+    transform of each tile, 16 products with its pre-transformed filter, A^T m A and the accumulation."""
+    ytile, xtile_pad, ydim, xdim = shape
+    ops = _Ops()
+    prev: tuple[int, int, int] | None = None
+    right = np.zeros((4, 2), dtype=np.float32)
+    for slot in range(first, first + tiles):
+        real = slot < slots
+        if real:
+            c, rest = divmod(slot, ytile * xtile_pad)
+            ty, tx = divmod(rest, xtile_pad)
+            here = (c, ty, tx)
+            d = padded[c, 2 * ty : 2 * ty + 4, 2 * tx : 2 * tx + 4]
+        else:  # a lane past the loop's end continues the run on zeros
+            here = (prev[0], prev[1], prev[2] + 1) if prev is not None else (0, 0, 0)
+            d = np.zeros((4, 4), dtype=np.float32)
+        shared = prev is not None and (prev[0], prev[1], prev[2] + 1) == here
+        left = right if shared else ops.p_transform(d[:, :2])  # a new run computes its own left slice
+        right = ops.p_transform(d[:, 2:])
+        tile = ops.p_transform(np.concatenate([left, right], axis=1).T).T  # B^T d B
+        prev = here
+        filt = u[here[0]] if real else np.zeros((4, 4), dtype=np.float32)
+        out = ops.out_transform(ops.out_transform(filt * tile).T).T  # A^T m A
+        ops.adds += 4  # accumulate the tile's 4 outputs
+        if not real:
+            continue
+        c, ty, tx = here
+        sums[2 * ty : 2 * ty + 2, 2 * tx : 2 * tx + 2] += out
+        used = _used_products(2 * ty, 2 * tx, ydim, xdim)
+        trace.used_products += int(used.sum())
+        trace.effectual_products += int((used & (filt != 0) & (tile != 0)).sum())
+    trace.fp_adds += ops.adds
 
 
 def _used_products(y0: int, x0: int, ydim: int, xdim: int) -> np.ndarray:
