@@ -252,7 +252,9 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
     dram_share = float(alex.totals["energy_dram_pj"] / alex.totals["energy_pj"]) if alex else nan
     alex_d = got.get(("eyeriss_v2", "alexnet", "dense"))
     dense_conv1_share = float(alex_d.layers.cycles.iloc[0] / alex_d.layers.cycles.sum()) if alex_d else nan
-    mixed = "v1 uses the Eyeriss 65 nm costs, v1.5 / v2 the Accelergy table: the ratio mixes two cost tables"
+    mixed = (
+        "one cost table for v1 and v2 (Table 5 has both tables); the v1 model's energy is not the paper's v1"
+    )
     rows = [
         ("v1.5 inf/s, MobileNet (= v1 x 5.6) [derived]", v15m[0], v1_paper_s * PAPER_NOC_SPEEDUP, ""),
         ("v1.5 inf/J, MobileNet (= v1 x 1.8) [derived]", v15m[1], v1_paper_j * PAPER_NOC_ENERGY, ""),
@@ -344,7 +346,10 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
         model = _conv_dram_mb(got[key])
         why = "model: every operand crosses DRAM once per layer (ideal reuse, no refetch), CSC at 12 b"
         rows.append((f"{label} CONV-layer DRAM traffic, MB (10^6 B)", model, PAPER_DRAM_MB[profile], why))
-    bursty = "the model's DRAM is an average-bandwidth bound per layer (bytes / bandwidth), not bursty"
+    bursty = (
+        "DRAM played per tile (weights per row job, iacts staged in the GLB once, outputs written back); "
+        "no DRAM page / burst model"
+    )
     rows += [
         (
             "throughput loss at 25,600 MB/s, sparse AlexNet",
@@ -374,6 +379,91 @@ def other_table(runs: dict[str, accelsim.RunResult]) -> tuple[pd.DataFrame, dict
     return table, times
 
 
+READINGS: dict[str, dict[str, dict[str, object]]] = {
+    "old default (round robin, closed-form NoC / DRAM bound)": {
+        "mapping": {"assignment": "round_robin"},
+        "noc": {"timing": "bound"},
+    },
+    "new default (clusters, played, one weight SPad)": {},
+    "option: two weight SPads (double-buffered)": {"pe": {"double_buffered": True}},
+    "option: round robin, played": {"mapping": {"assignment": "round_robin"}},
+    "option: clusters, closed-form bound": {"noc": {"timing": "bound"}},
+    "option: free NoC and DRAM (the PEs alone)": {"noc": {"timing": "free"}},
+}
+"""The readings of the chip's timing compared in Table 4 (overrides of the shipped config)."""
+READING_PARTS = ("effectual", "ineffectual", "packing", "imbalance", "memory_stall", "unmapped", "fill_drain")
+
+
+def reading_spec(config: str, changes: dict[str, dict[str, object]], table: str | None = None) -> object:
+    """The shipped spec `config` with nested sections updated (and another energy table)."""
+    from accelsim.api import resolve_config
+    from accelsim.config.arch import parse_arch
+
+    spec, source = resolve_config(config)
+    data = spec.model_dump()
+    for section, values in changes.items():
+        data[section].update(values)
+    if table is not None:
+        data["technology"]["energy_table"] = table
+    return parse_arch(data, source)
+
+
+def _conv_rate(run: accelsim.RunResult) -> float:
+    """Inferences/s counting the conv layers only (standard, depthwise, pointwise)."""
+    clock = float(run.provenance["config"]["clock_mhz"]) * 1e6
+    return clock / float(run.layers[run.layers.kind != "fc"].cycles.sum())
+
+
+def readings_table() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 4: the paper's headline figures under each reading (all layers and conv only), and the
+    slot partition of sparse MobileNet under each."""
+    rows, shares = [], []
+    for label, changes in READINGS.items():
+        mob = accelsim.simulate(reading_spec("eyeriss_v2", changes), NET, "pruned", 0)
+        mob_ddr = accelsim.simulate(reading_spec("eyeriss_v2_ddr4", changes), NET, "pruned", 0)
+        alex = accelsim.simulate(reading_spec("eyeriss_v2", changes), "alexnet", "pruned", 0)
+        alex_ddr = accelsim.simulate(reading_spec("eyeriss_v2_ddr4", changes), "alexnet", "pruned", 0)
+        inf_s, inf_j, _ = _rates(mob)
+        ddr_s = _rates(mob_ddr)[0]
+        alex_s, ddr_alex_s = _rates(alex)[0], _rates(alex_ddr)[0]
+        rows.append({
+            "reading": label,
+            "MobileNet inf/s (paper 1,470.6)": inf_s,
+            "conv only": _conv_rate(mob),
+            "inf/J (paper 2,560.3)": inf_j,
+            "loss at 25.6 GB/s (paper 0.24)": 1 - ddr_s / inf_s,
+            "conv only ": 1 - _conv_rate(mob_ddr) / _conv_rate(mob),
+            "sparse AlexNet inf/s (paper 277.5)": alex_s,
+            "AlexNet loss at 25.6 GB/s (paper 0.16)": 1 - ddr_alex_s / alex_s,
+        })  # fmt: skip
+        for scope, layers in (("all", mob.layers), ("conv", mob.layers[mob.layers.kind != "fc"])):
+            t = layers[[f"slots_{p}" for p in READING_PARTS]].sum()
+            total = float(layers.slots_total.sum())
+            shares.append(
+                {
+                    "reading": label,
+                    "layers": scope,
+                    **{p: float(t[f"slots_{p}"]) / total for p in READING_PARTS},
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(shares)
+
+
+def energy_table_rows() -> pd.DataFrame:
+    """v2 and the scaled v1 (the paper's baseline) on one energy table, each table in turn."""
+    rows = []
+    for table in ("accelergy_40nm", "eyeriss_65nm"):
+        v2 = _rates(accelsim.simulate(reading_spec("eyeriss_v2", {}, table), NET, "pruned", 0))[1]
+        v1 = _rates(accelsim.simulate(reading_spec("eyeriss_v1_scaled192", {}, table), NET, "dense", 0))[1]
+        rows.append({
+            "energy table (v1 and v2)": table + (" (default)" if table == "accelergy_40nm" else ""),
+            "v2 inf/J, sparse MobileNet (paper 2,560.3)": v2,
+            "scaled v1 inf/J, MobileNet (paper 1,024 derived)": v1,
+            "energy gain (paper 2.5)": v2 / v1,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def cluster_timeline(run: accelsim.RunResult, pes_per_cluster: int = 12) -> pd.DataFrame:
     """Busy fraction of each PE cluster over the whole network, from the engine's per-PE timeline."""
     tl = run.timeline
@@ -385,13 +475,12 @@ def cluster_timeline(run: accelsim.RunResult, pes_per_cluster: int = 12) -> pd.D
 
 
 def layer_balance(run: accelsim.RunResult) -> pd.DataFrame:
-    """Per layer: cycles, PE imbalance (max / mean busy), idle fraction and what bounded it."""
-    columns = ["layer", "kind", "cycles", "stall_cycles", "imbalance", "idle_fraction", "closed_form"]
+    """Per layer: cycles, PE imbalance (max / mean busy), idle fraction and the share of the slots the
+    PEs spent waiting for the NoC or DRAM."""
+    columns = ["layer", "kind", "cycles", "stall_cycles", "imbalance", "idle_fraction"]
     df = run.layers[columns].copy()
-    df["bound"] = [
-        "NoC" if "HM-NoC set" in text else "DRAM" if "DRAM set" in text else "PEs" for text in df.closed_form
-    ]
-    return df.drop(columns="closed_form")
+    df["memory_stall share"] = run.layers.slots_memory_stall / run.layers.slots_total
+    return df
 
 
 def slot_shares(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -466,11 +555,16 @@ def main() -> None:
     timings["ratio to bound"] = timings["wall s"] / timings["popcount bound s"]
     vgg_clock = float(vgg.provenance["config"]["clock_mhz"])
     vgg_inf_s = vgg_clock * 1e6 / float(vgg.totals["cycles"])
+    readings, reading_slots = readings_table()
+    energies = energy_table_rows()
     sections = {
         "Table 1: single-PE cycles vs the Sparseloop ground truth": _fmt(pe),
         "Table 1 summary": headline(pe) + "\n\n" + _fmt(summary),
         "Table 2: whole chip, sparse MobileNet 0.5-128": _fmt(chip),
         "Table 3: other published figures (REFERENCE §4.4, §8.3-§8.4, §11)": _fmt(other),
+        "Table 4: the headline figures under each reading of the chip's timing": _fmt(readings),
+        "Table 4b: where the cycles went under each reading (sparse MobileNet 0.5-128)": _fmt(reading_slots),
+        "Table 5: one energy table for v1 and v2": _fmt(energies),
         "Where the cycles went (shares of PEs x SIMD x cycles)": _fmt(
             slot_shares(
                 {

@@ -125,6 +125,18 @@ def abstract_table(one: dict[str, RunResult], batched: dict[str, RunResult]) -> 
     return lines
 
 
+def power_table(by_table: dict[str, dict[str, RunResult]]) -> list[str]:
+    """The abstract's chip power (conv layers, DRAM excluded) with each energy table."""
+    lines = ["| energy table | network | model mW | paper mW | error |", "|---|---|---|---|---|"]
+    for label, runs in by_table.items():
+        for net, result in runs.items():
+            mw, paper = _abstract_metrics(conv_rows(result))["power_mw"], ABSTRACT[net]["power_mw"]
+            lines.append(
+                f"| {label} | {net} (N = {ABSTRACT[net]['batch']}) | {mw:.0f} | {paper} | {err(mw, paper)} |"
+            )
+    return lines
+
+
 def _abstract_metrics(df: pd.DataFrame) -> dict[str, float]:
     """Frames/s, 16-bit DRAM accesses per MAC and chip power (DRAM excluded) of per-image rows."""
     fps = 1 / df["latency_s"].sum()
@@ -190,6 +202,13 @@ def main() -> None:
         batch = int(ABSTRACT[net]["batch"])
         chip_n[net], seconds = timed(spec.model_copy(update={"batch": batch}), net, profile)
         timings.append(f"| eyeriss_v1 | {net} ({profile}) | {batch} | {seconds:.2f} |")
+    other_table = {}  # the same batched runs costed with the Eyeriss normalised table (the option)
+    for net, profile in (("alexnet", "eyeriss_inputs"), ("vgg16", "dense")):
+        tech = spec.technology.model_copy(update={"energy_table": "eyeriss_65nm"})
+        batch = int(ABSTRACT[net]["batch"])
+        other_table[net], _ = timed(
+            spec.model_copy(update={"batch": batch, "technology": tech}), net, profile
+        )
     scaled: dict[str, RunResult] = {}
     for net in ("mobilenet_v1_0.5_128", "alexnet"):
         scaled[net], seconds = timed("eyeriss_v1_scaled192", net)
@@ -199,7 +218,12 @@ def main() -> None:
         f"(model per frame at batch 1 and N = {JSSC_BATCH}; errors at N = {JSSC_BATCH})": alexnet_table(
             chip["alexnet"], chip_n["alexnet"]
         ),
-        "Conv layers on the chip vs the JSSC'17 abstract": abstract_table(chip, chip_n),
+        "Conv layers on the chip vs the JSSC'17 abstract (default table, `accelergy_40nm`)": abstract_table(
+            chip, chip_n
+        ),
+        "Chip power under each energy table (conv layers, the paper's N; DRAM excluded)": power_table(
+            {"accelergy_40nm (default, as Eyeriss v2)": chip_n, "eyeriss_65nm (option)": other_table}
+        ),
         "Scaled v1 (192 PEs, 8 bit) vs the v1 figures derived from Eyeriss v2's ratios": scaled_table(scaled),
         "Scaled v1 on MobileNet v1 0.5-128 by layer kind": kind_table(scaled["mobilenet_v1_0.5_128"]),
         "Where the cycles went (shares of the slots, rows x cols x cycles)": slot_table(
@@ -212,7 +236,7 @@ def main() -> None:
                 "eyeriss_v1_scaled192, alexnet": scaled["alexnet"].layers,
             }
         ),
-        "Energy breakdown (whole network, Eyeriss normalised costs)": energy_table(
+        "Energy breakdown (whole network, default table `accelergy_40nm`)": energy_table(
             {
                 "eyeriss_v1, alexnet eyeriss_inputs, N = 1": chip["alexnet"],
                 f"eyeriss_v1, alexnet eyeriss_inputs, N = {JSSC_BATCH} (per image)": chip_n["alexnet"],

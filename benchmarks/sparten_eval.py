@@ -1,11 +1,14 @@
-"""SparTen against its baselines on AlexNet and VGG16 (pruned): the validation table and the speed check.
+"""SparTen against its baselines on AlexNet and VGG16 (pruned): the readings table and the speed check.
 
-Runs the dense and one-sided baselines (`sparten_dense`, `sparten_one_sided`), SparTen with each greedy
-balancing variant (none, GB-S, GB-H; the `balancing` key of `sparten`), and SCNN (`scnn`). All are
-1,024 multipliers at 1 GHz (iso-multiplier, iso-clock); FC layers are excluded from every design
-(REFERENCE §4.1 policy (b)), so speedups are over the same convolution layers.
-Speedup = baseline cycles / SparTen cycles, summed over the layers; the paper's averages (REFERENCE
-§7.5) are compared with the mean over the two networks. Nothing is tuned to them.
+Runs the dense baseline (`sparten_dense`), both one-sided baselines (weight skipping, `sparten_one_sided`;
+activation skipping, `sparten_one_sided_activations`), SparTen (`sparten`) under each reading of its
+synchronisation (the barrier per window of the shipped config, the barrier per chunk of the old
+default, deeper input buffers) and each greedy balancing variant, and SCNN (`scnn`). All are 1,024
+multipliers at 1 GHz (iso-multiplier, iso-clock); FC layers are unsupported by every design (SparTen's
+evaluation covers convolutions), so every speedup is over the same convolution layers, which are all
+the layers the designs run. Speedup = baseline cycles / SparTen cycles, summed over the layers; the
+paper's averages (SparTen MICRO'19 abstract) are compared with the mean over the two networks. Nothing
+is tuned to them.
 
     python benchmarks/sparten_eval.py            # print the tables and timings
     python benchmarks/sparten_eval.py --write    # also write docs/sparten.md
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +27,7 @@ import pandas as pd
 from lower_bound import popcount_seconds
 
 import accelsim
+from accelsim.accelerators.sparten import cu_buffers
 from accelsim.api import resolve_config, resolve_network
 from accelsim.config.workload_spec import ChannelPattern, ClusteredPattern, PatternSpec
 from accelsim.report.result import RunResult
@@ -40,11 +45,30 @@ PAPER = {"dense": 4.7, "one_sided": 1.8, "scnn": 3.0}
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sparten.md"
 
 
+PAPER_FPGA = {"dense": 4.3, "one_sided": 1.9}
+"""SparTen's FPGA speedups over dense and one-sided (SparTen MICRO'19 abstract)."""
+READINGS: dict[str, dict[str, object]] = {
+    "old default": {"barrier": "chunk", "input_buffer_depth": 1},
+    "new default": {"barrier": "window", "input_buffer_depth": 1},
+    "window, depth 2": {"barrier": "window", "input_buffer_depth": 2},
+    "chunk, depth 2": {"barrier": "chunk", "input_buffer_depth": 2},
+    "chunk, depth 4": {"barrier": "chunk", "input_buffer_depth": 4},
+}
+"""SparTen's synchronisation readings (with the shipped GB-H): where the CUs of a cluster meet the
+broadcast and how many steps each CU's input buffer holds. The weight-skipping baseline, whose CUs' work
+also depends on their filters, is run under the same reading (the same clusters)."""
+ONE_SIDED = {"weights": "sparten_one_sided", "activations": "sparten_one_sided_activations"}
+"""The two one-sided readings: zero weights skipped (Cambricon-X-like, the shipped `sparten_one_sided`)
+or zero activations skipped (Cnvlutin-like; the old default)."""
+RANKING_NETWORKS = ("vgg16", "mobilenet_v1")
+"""Networks whose SparTen cycles the cross-model ranking table takes (old and new default)."""
+
 SWEEP = {
     "chunk_bits": (32, 64, 128, 256),
     "min_chunk_cycles": (0, 1, 2),
     "join_latency_cycles": (0, 3, 10),
-    "input_buffer_chunks": (1, 2, 4),
+    "barrier": ("window", "chunk"),
+    "input_buffer_depth": (1, 2, 4),
     "cus_per_cluster": (16, 32, 64),
 }
 """SparTen spec keys swept one at a time around the `sparten` config (whose values are the defaults);
@@ -67,57 +91,215 @@ def cycles_by_layer(result: RunResult) -> pd.Series:
     return result.layers.set_index("layer")["cycles"]
 
 
-def evaluate(
-    network: str,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int], pd.DataFrame]:
-    """(speedup rows, per-layer table, energy table, total cycles per design, slot shares per design)
-    of one network."""
-    runs = {"dense": run("sparten_dense", network), "one_sided": run("sparten_one_sided", network)}
-    for variant in VARIANTS:
-        runs[variant] = run("sparten", network, balancing=variant)
-    runs["scnn"] = accelsim.simulate("scnn", network, PROFILE, skip_unsupported=True)
-    cyc = pd.DataFrame({name: cycles_by_layer(r) for name, r in runs.items()}).dropna()
-    conv = runs["none"].layers
-    ideal = conv["macs_dense"].sum() / conv["macs_effectual"].sum()  # dense work / matched pairs
+@dataclass(frozen=True)
+class NetworkRuns:
+    """Every design's run of one network: baselines, SparTen and the weight-skipping baseline per
+    reading, SparTen per balancing variant at the shipped reading."""
+
+    network: str
+    runs: dict[str, RunResult]
+
+    def cycles(self, name: str) -> int:
+        """Cycles of a design summed over its (convolution) layers."""
+        return total_cycles(self.runs[name])
+
+    def energy_uj(self, name: str) -> float:
+        """Energy of a design over its (convolution) layers, in microjoules."""
+        return float(self.runs[name].layers["energy_pj"].sum() / 1e6)
+
+
+def sparten_name(reading: str) -> str:
+    """Run name of SparTen (GB-H) under a reading."""
+    return f"sparten, {reading}"
+
+
+def weights_name(reading: str) -> str:
+    """Run name of the weight-skipping baseline under a reading."""
+    return f"one-sided weights, {reading}"
+
+
+def evaluate(network: str) -> NetworkRuns:
+    """Run every design of the page on one network."""
+    runs = {
+        "dense": run("sparten_dense", network),
+        "one-sided activations": run(ONE_SIDED["activations"], network),
+        "scnn": accelsim.simulate("scnn", network, PROFILE, skip_unsupported=True),
+    }
+    for reading, changes in READINGS.items():
+        runs[sparten_name(reading)] = run("sparten", network, **changes)
+        runs[weights_name(reading)] = run(ONE_SIDED["weights"], network, **changes)
+    for variant in ("none", "gb_s"):
+        runs[f"sparten {variant}"] = run("sparten", network, balancing=variant)
+    runs["sparten gb_h"] = runs[sparten_name("new default")]
+    return NetworkRuns(network, runs)
+
+
+def ideal_over_dense(ev: NetworkRuns) -> float:
+    """Dense MACs / effectual MACs: the speedup bound of any design that only skips work."""
+    layers = ev.runs["dense"].layers
+    return float(layers["macs_dense"].sum() / layers["macs_effectual"].sum())
+
+
+def readings_rows(ev: NetworkRuns) -> list[dict[str, object]]:
+    """SparTen's published figures under each reading on one network (old one-sided: activations)."""
     rows = []
-    for variant in VARIANTS:
-        row = {"network": network, "balancing": variant, "cycles": int(cyc[variant].sum())}
-        row["ideal_over_dense"] = float(ideal)
-        for base in PAPER:
-            row[f"over_{base}"] = cyc[base].sum() / cyc[variant].sum() if base in cyc else float("nan")
+    dense, acts, scnn = ev.cycles("dense"), ev.cycles("one-sided activations"), ev.cycles("scnn")
+    for reading in READINGS:
+        mine = ev.cycles(sparten_name(reading))
+        rows.append(
+            {"network": ev.network, "reading": reading, "cycles": mine,
+             "ideal_over_dense": ideal_over_dense(ev), "over_dense": dense / mine,
+             "over_one_sided_weights": ev.cycles(weights_name(reading)) / mine,
+             "over_one_sided_activations": acts / mine, "over_scnn": scnn / mine,
+             "energy_uj": ev.energy_uj(sparten_name(reading)),
+             "dense_energy_ratio": ev.energy_uj("dense") / ev.energy_uj(sparten_name(reading))}
+        )  # fmt: skip
+    return rows
+
+
+def paper_table(readings: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the networks of each reading, against the paper's simulation averages (error in %)."""
+    rows = []
+    for reading, group in readings.groupby("reading", sort=False):
+        own, other = ("activations", "weights") if reading == "old default" else ("weights", "activations")
+        model = {
+            "dense": float(group["over_dense"].mean()),
+            "one_sided": float(group[f"over_one_sided_{own}"].mean()),
+            "scnn": float(group["over_scnn"].mean()),
+        }
+        rows.append(
+            {"reading": reading, "one-sided reading": own, "over dense": model["dense"],
+             "over one-sided": model["one_sided"], "over scnn": model["scnn"],
+             "over the other one-sided": float(group[f"over_one_sided_{other}"].mean()),
+             **{f"error % {base}": 100 * (model[base] / PAPER[base] - 1) for base in PAPER}}
+        )  # fmt: skip
+    paper = {"reading": "paper (average)", "one-sided reading": "not stated", "over dense": PAPER["dense"],
+             "over one-sided": PAPER["one_sided"], "over scnn": PAPER["scnn"]}  # fmt: skip
+    return pd.DataFrame([paper, *rows])
+
+
+def one_sided_rows(ev: NetworkRuns) -> list[dict[str, object]]:
+    """Each one-sided reading over dense (and dense over it), with the paper's implied ratio 4.7 / 1.8."""
+    dense = ev.cycles("dense")
+    rows = [{"network": ev.network, "one-sided": "activations", "reading": "any",
+             "over_dense": dense / ev.cycles("one-sided activations")}]  # fmt: skip
+    for reading in READINGS:
+        rows.append(
+            {"network": ev.network, "one-sided": "weights", "reading": reading,
+             "over_dense": dense / ev.cycles(weights_name(reading))}
+        )  # fmt: skip
+    return rows
+
+
+def balancing_rows(ev: NetworkRuns) -> list[dict[str, object]]:
+    """SparTen's balancing variants at the shipped reading, over each baseline."""
+    dense, scnn = ev.cycles("dense"), ev.cycles("scnn")
+    weights, acts = ev.cycles(weights_name("new default")), ev.cycles("one-sided activations")
+    rows = []
+    for variant in ("none", "gb_s", "gb_h"):
+        mine = ev.cycles(f"sparten {variant}")
+        rows.append(
+            {"network": ev.network, "balancing": variant, "cycles": mine, "over_dense": dense / mine,
+             "over_one_sided_weights": weights / mine, "over_one_sided_activations": acts / mine,
+             "over_scnn": scnn / mine}
+        )  # fmt: skip
+    return rows
+
+
+SLOT_DESIGNS = (
+    "dense",
+    "one-sided activations",
+    weights_name("old default"),
+    weights_name("new default"),
+    *(sparten_name(r) for r in READINGS),
+)
+"""Designs whose slot partition the page shows."""
+
+
+def slot_rows(ev: NetworkRuns, absolute: bool) -> list[dict[str, object]]:
+    """Where each design's multiplier-cycles went over the network's convolution layers: shares (%) or,
+    `absolute`, millions of slots (so the parts of two readings can be subtracted)."""
+    rows = []
+    for name in SLOT_DESIGNS:
+        layers = ev.runs[name].layers
+        total = layers["slots_total"].sum()
+        row: dict[str, object] = {"design": name, "network": ev.network}
+        if absolute:
+            row["total"] = total / 1e6
+            row |= {part: layers[f"slots_{part}"].sum() / 1e6 for part in SLOT_PARTS}
+        else:
+            row |= {part: 100 * layers[f"slots_{part}"].sum() / total for part in SLOT_PARTS}
         rows.append(row)
-    per_layer = cyc.astype("int64").reset_index(names="layer")
-    for variant in VARIANTS:
-        layers = runs[variant].layers.set_index("layer")
-        per_layer[f"util_{variant}"] = per_layer["layer"].map(layers["utilization"])
-        per_layer[f"imbalance_{variant}"] = per_layer["layer"].map(layers["imbalance"])
+    return rows
+
+
+ENERGY_DESIGNS = (
+    "dense",
+    "one-sided activations",
+    weights_name("new default"),
+    sparten_name("old default"),
+    sparten_name("new default"),
+    sparten_name("window, depth 2"),
+)
+
+
+def energy_rows(ev: NetworkRuns) -> pd.DataFrame:
+    """Energy components (µJ) of the main designs over the network's convolution layers."""
     energy = pd.DataFrame(
-        {name: r.layers.filter(like="energy_").sum() / 1e6 for name, r in runs.items() if name != "scnn"}
-    ).T  # microjoules
+        {name: ev.runs[name].layers.filter(like="energy_").sum() / 1e6 for name in ENERGY_DESIGNS}
+    ).T
     energy.columns = [c.removeprefix("energy_").removesuffix("_pj") or "total" for c in energy.columns]
     energy = energy.rename(columns={"pj": "total"})
-    energy.insert(0, "network", network)
-    totals = {name: int(cyc[name].sum()) for name in cyc.columns}
-    return (
-        pd.DataFrame(rows),
-        per_layer,
-        energy.reset_index(names="design"),
-        totals,
-        slot_shares(runs, network),
-    )
+    energy.insert(0, "network", ev.network)
+    return energy.reset_index(names="design")
 
 
-def slot_shares(runs: dict[str, RunResult], network: str) -> pd.DataFrame:
-    """Per SparTen design: where its multiplier-cycles went over the network's convolution layers (%)."""
+def buffer_rows(network: str) -> list[dict[str, object]]:
+    """Each CU's input and output buffer under each reading, sized for the network (SRAM size, no area
+    model yet), for SparTen and the baselines."""
+    layers = tuple(resolve_network(network).compute_layers)
     rows = []
-    for name, r in runs.items():
-        if name == "scnn":
-            continue
-        total = r.layers["slots_total"].sum()
-        row: dict[str, object] = {"design": name, "network": network}
-        row |= {part: 100 * r.layers[f"slots_{part}"].sum() / total for part in SLOT_PARTS}
-        rows.append(row)
-    return pd.DataFrame(rows)
+    designs = [("sparten", reading, changes) for reading, changes in READINGS.items()]
+    designs += [(config, "shipped", {}) for config in (*ONE_SIDED.values(), "sparten_dense")]
+    for config, reading, changes in designs:
+        spec, _ = resolve_config(config)
+        buffers = cu_buffers(spec.model_copy(update=changes), layers)
+        rows.append(
+            {"network": network, "design": config, "reading": reading,
+             "input KiB per CU": buffers.input_kib,
+             "input KiB, all CUs": buffers.input_kib * spec.multipliers,
+             "output entries per CU": buffers.output_entries}
+        )  # fmt: skip
+    return rows
+
+
+def per_layer_table(ev: NetworkRuns) -> pd.DataFrame:
+    """Per-layer cycles of every main design, with utilisation and imbalance of the two defaults."""
+    names = {"dense": "dense", "one-sided activations": "one_sided_acts",
+             weights_name("new default"): "one_sided_weights", sparten_name("old default"): "old_default",
+             sparten_name("new default"): "new_default", "scnn": "scnn"}  # fmt: skip
+    cyc = pd.DataFrame({short: cycles_by_layer(ev.runs[name]) for name, short in names.items()}).dropna()
+    table = cyc.astype("int64").reset_index(names="layer")
+    for reading, short in (("old default", "old"), ("new default", "new")):
+        layers = ev.runs[sparten_name(reading)].layers.set_index("layer")
+        table[f"util_{short}"] = table["layer"].map(layers["utilization"])
+        table[f"imbalance_{short}"] = table["layer"].map(layers["imbalance"])
+    return table
+
+
+def ranking_rows() -> list[dict[str, object]]:
+    """SparTen's cycles on the ranking networks (pruned) under the old and the new default."""
+    rows = []
+    for network in RANKING_NETWORKS:
+        for reading in ("old default", "new default"):
+            result = run("sparten", network, **READINGS[reading])
+            layers = result.layers
+            rows.append(
+                {"network": network, "reading": reading,
+                 "layers run": f"{len(layers)} (conv; FC unsupported)", "cycles": total_cycles(result),
+                 "unit_idle %": 100 * layers["slots_unit_idle"].sum() / layers["slots_total"].sum()}
+            )  # fmt: skip
+    return rows
 
 
 def total_cycles(result: RunResult) -> int:
@@ -213,24 +395,6 @@ def timings() -> dict[str, float]:
     return {"sparten_s": sparten_s, "popcount_s": bound_s}
 
 
-def validation_table(speedups: pd.DataFrame) -> pd.DataFrame:
-    """Mean over the networks of each balancing variant, with the error against the paper's averages."""
-    out = []
-    for variant, group in speedups.groupby("balancing", sort=False):
-        for base, paper in PAPER.items():
-            model = float(group[f"over_{base}"].mean())
-            out.append(
-                {
-                    "balancing": variant,
-                    "speedup over": base,
-                    "model (mean of AlexNet, VGG16)": model,
-                    "paper (average)": paper,
-                    "error %": 100 * (model - paper) / paper,
-                }
-            )
-    return pd.DataFrame(out)
-
-
 def sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
     """One row per (key, value, balancing), a column per (network, baseline)."""
     wide = long.pivot_table(
@@ -253,7 +417,9 @@ def fmt(df: pd.DataFrame, digits: int = 2) -> str:
     """A markdown table with floats rounded."""
 
     def cell(v: object) -> str:
-        return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return "" if v != v else f"{v:.{digits}f}"  # NaN: no figure
+        return str(v)
 
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
@@ -261,111 +427,118 @@ def fmt(df: pd.DataFrame, digits: int = 2) -> str:
     return "\n".join([head, rule, *body])
 
 
+def base_cycles(ev: NetworkRuns) -> dict[str, int]:
+    """Cycles of the baselines and of each balancing variant at the shipped reading (the sweeps' base)."""
+    base = {"dense": ev.cycles("dense"), "scnn": ev.cycles("scnn")}
+    return base | {variant: ev.cycles(f"sparten {variant}") for variant in VARIANTS}
+
+
+def frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Rows of every network as one table."""
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help=f"write {DOC}")
     args = parser.parse_args()
-    results = [evaluate(net) for net in NETWORKS]
-    speedups = pd.concat([r[0] for r in results], ignore_index=True)
-    table = validation_table(speedups)
-    energy = pd.concat([r[2] for r in results], ignore_index=True)
-    slots = pd.concat([r[4] for r in results], ignore_index=True)
     t0 = time.perf_counter()
-    sens = sensitivity_table(
-        pd.concat([sensitivity(net, r[3]) for net, r in zip(NETWORKS, results, strict=True)])
+    evs = [evaluate(net) for net in NETWORKS]
+    tables = {
+        "readings": frame([row for ev in evs for row in readings_rows(ev)]),
+        "one_sided": frame([row for ev in evs for row in one_sided_rows(ev)]),
+        "balancing": frame([row for ev in evs for row in balancing_rows(ev)]),
+        "slots": frame([row for ev in evs for row in slot_rows(ev, absolute=False)]),
+        "slots_abs": frame([row for ev in evs for row in slot_rows(ev, absolute=True)]),
+        "energy": pd.concat([energy_rows(ev) for ev in evs], ignore_index=True),
+        "buffers": frame([row for net in (*NETWORKS, "mobilenet_v1") for row in buffer_rows(net)]),
+        "ranking": frame(ranking_rows()),
+    }
+    tables["paper"] = paper_table(tables["readings"])
+    eval_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bases = [base_cycles(ev) for ev in evs]
+    tables["sensitivity"] = sensitivity_table(
+        pd.concat([sensitivity(net, base) for net, base in zip(NETWORKS, bases, strict=True)])
     )
-    masks = pd.concat(
-        [mask_sensitivity(net, r[3]) for net, r in zip(NETWORKS, results, strict=True)], ignore_index=True
+    tables["masks"] = pd.concat(
+        [mask_sensitivity(net, base) for net, base in zip(NETWORKS, bases, strict=True)], ignore_index=True
     )
     sweep_s = time.perf_counter() - t0
     times = timings()
-    print(fmt(speedups))
-    print()
-    print(fmt(table))
-    print()
-    print(fmt(energy, 1))
-    print()
-    print(fmt(slots, 1))
-    print()
-    print(fmt(sens))
-    print()
-    print(fmt(masks))
-    print(f"\nsensitivity sweeps: {sweep_s:.0f} s")
+    for name, table in tables.items():
+        print(f"\n## {name}\n")
+        print(fmt(table, 1 if name in ("energy", "slots") else 2))
+    print(f"\nevaluation runs: {eval_s:.0f} s; sensitivity sweeps: {sweep_s:.0f} s")
     print(
         f"\nVGG16/{PROFILE} on sparten (GB-H), warm: {times['sparten_s']:.2f} s; popcount lower bound "
         f"{times['popcount_s']:.2f} s; ratio {times['sparten_s'] / times['popcount_s']:.2f}"
     )
     if args.write:
-        DOC.write_text(render(speedups, table, [r[1] for r in results], energy, slots, times, sens, masks))
+        per_layer = [per_layer_table(ev) for ev in evs]
+        DOC.write_text(render(tables, per_layer, times))
         print(f"wrote {DOC}")
 
 
-def render(
-    speedups: pd.DataFrame,
-    table: pd.DataFrame,
-    per_layer: list[pd.DataFrame],
-    energy: pd.DataFrame,
-    slots: pd.DataFrame,
-    times: dict[str, float],
-    sens: pd.DataFrame,
-    masks: pd.DataFrame,
-) -> str:
-    """The docs page: model summary, validation table, per-layer tables, where the cycles went, energy,
-    sensitivity, timings."""
-    scnn_note = "SCNN is the `scnn` config of this repository, on the same masks."
+def render(tables: dict[str, pd.DataFrame], per_layer: list[pd.DataFrame], times: dict[str, float]) -> str:
+    """The docs page: model, the published figures under each reading, the one-sided readings, where the
+    cycles went, energy, buffers, per-layer tables, sensitivity, ranking cycles, timings."""
     parts = [
         "# SparTen and its baselines\n",
-        "Generated by `python benchmarks/sparten_eval.py --write`; do not edit by hand. Model, sources and "
-        "assumptions: `accelsim/accelerators/sparten.py`, REFERENCE §7 / §4.6, "
-        "`docs/assumptions.md` (SparTen).\n",
+        "Generated by `python benchmarks/sparten_eval.py --write`; do not edit by hand. Model: "
+        "`accelsim/accelerators/sparten.py`; every choice with its source and sensitivity: "
+        "`docs/assumptions.md` (SparTen, SP1-SP16).\n",
         "## Model in one paragraph\n",
-        "32 clusters x 32 compute units (CUs), one 8-bit MAC each (1,024 multipliers, 1 GHz, iso-multiplier "
-        "and iso-clock with `systolic_ws_32x32` and SCNN). Each CU holds one filter per pass; a cluster "
-        "broadcasts the SparseMap chunks (128 channels of one pixel) of one input window at a time, and the "
-        "next chunk goes out only when every CU of the cluster has finished its inner join (the implicit "
-        "barrier). A CU does one matched pair per cycle (`max(matches, 1)` cycles per chunk). Clusters take "
-        "contiguous blocks of output positions; a layer's cycles are the engine makespan over the clusters. "
-        "The baselines are the same clusters: *one-sided* does one cycle per non-zero input value (zero "
-        "activations skipped, zero weights multiplied), *dense* one cycle per window position. FC layers "
-        "are excluded from every design (REFERENCE §4.1 (b)); speedups are over the convolution layers. "
-        "Greedy balancing: *none* keeps filter order; *GB-S* sorts filters by whole-filter density so that "
-        "a pass holds filters of similar density; *GB-H* does the same sort per chunk with the chunk's "
-        "density (partial sums are gathered by the output permutation hardware).\n",
-        "## Validation: speedups against the paper's averages (REFERENCE §7.5)\n",
-        scnn_note + " Paper figures are averages over the paper's own networks and data (AlexNet, VGGNet, "
-        "GoogLeNet-class, real pruned weights and activations); the model uses the `pruned` profiles (Han'15 "
-        "densities, uniform random masks, seed 0) and is not tuned to any figure.\n",
-        fmt(table),
-        "\nPer network:\n",
-        fmt(speedups),
+        MODEL,
+        "## The published figures under each reading\n",
+        READINGS_NOTE,
+        fmt(tables["paper"]),
+        "\nPer network (`cycles`: SparTen's, GB-H; `energy_uj`: its energy; `dense_energy_ratio`: the dense "
+        "baseline's energy over SparTen's; the weight-skipping baseline runs under the row's reading, the "
+        "activation-skipping and dense ones are the same under every reading):\n",
+        fmt(tables["readings"]),
+        "\nThe paper's FPGA prototype: "
+        f"{PAPER_FPGA['dense']}x over dense and {PAPER_FPGA['one_sided']}x over one-sided (abstract); the "
+        "model has no FPGA set-up, so these are not compared.\n",
+        "### Balancing variants (new default reading)\n",
+        fmt(tables["balancing"]),
+        "\n## Which one-sided design\n",
+        ONE_SIDED_NOTE,
+        fmt(tables["one_sided"]),
         "\n## Why the numbers differ from the paper\n",
         EXPLANATION,
+        "\n## Where the cycles went\n",
+        SLOTS_NOTE,
+        fmt(tables["slots"], 1),
+        "\nThe same partition in millions of slots (1,024 x cycles), so that two readings can be "
+        "subtracted part by part:\n",
+        fmt(tables["slots_abs"], 1),
+        "\n## Energy (µJ, convolution layers)\n",
+        ENERGY_NOTE,
+        fmt(tables["energy"], 1),
+        "\n## Compute-unit buffers\n",
+        BUFFERS_NOTE,
+        fmt(tables["buffers"]),
         "\n## Per-layer cycles and CU utilisation\n",
-        "`util_*` = multiplications / (1,024 x cycles); `imbalance_*` = max / mean busy cycles over "
-        "the 1,024 CUs (the shared definition, from the timeline). The timeline in the results gives every "
-        "CU, in every pass, its DRAM stall (if it holds a filter), then its barrier waits as one idle row, "
-        "then its busy cycles up to the end of the pass; its rows tile the layer, exact per pass. A layer "
-        "whose rows would pass 100k (none of these networks') merges consecutive passes of a cluster into "
-        "windows, keeping each CU's busy and stalled cycles and the end of its last activity exact "
-        "(docs/assumptions.md SP12).\n",
+        "`util_*` = multiplications / (1,024 x cycles); `imbalance_*` = max / mean busy cycles over the "
+        "1,024 CUs (the shared definition, from the timeline); `old` / `new`: SparTen (GB-H) under the old "
+        "and the new default. The timeline gives every CU, in every pass, its DRAM stall (if it holds a "
+        "filter), then its barrier waits as one idle row, then its busy cycles up to the end of the pass; "
+        "its rows tile the layer, exact per pass (docs/assumptions.md SP12).\n",
     ]
     for net, df in zip(NETWORKS, per_layer, strict=True):
         parts += [f"\n### {net}\n", fmt(df)]
     parts += [
-        "\n## Where the cycles went\n",
-        SLOTS_NOTE,
-        fmt(slots, 1),
-        "\n## Energy (µJ, convolution layers)\n",
-        "Action counts x the `accelergy_40nm` table scaled to 45 nm; `sram` includes the SparseMap metadata "
-        "reads of every join and the per-CU filter buffers, `noc` the input broadcasts (map + values to "
-        "every CU of a cluster) and, for GB-H, a partial sum per chunk.\n",
-        fmt(energy, 1),
         "\n## Sensitivity\n",
         SENSITIVITY_NOTE,
-        fmt(sens),
+        fmt(tables["sensitivity"]),
         "\n### Filter-density spread and greedy balancing\n",
         MASKS_NOTE,
-        fmt(masks),
+        fmt(tables["masks"]),
+        "\n## Cycles for the cross-model ranking\n",
+        "SparTen (`sparten`, GB-H) on the `pruned` profiles, seed 0, under the old and the new default. "
+        "FC layers are unsupported, so all the layers SparTen runs are its convolution layers.\n",
+        fmt(tables["ranking"]),
         "\n## Speed\n",
         f"VGG16/{PROFILE} with the exact seeded masks on `sparten` (GB-H), warm: "
         f"**{times['sparten_s']:.2f} s**; popcount lower bound (`benchmarks/lower_bound.py`) on the same "
@@ -375,46 +548,126 @@ def render(
     return "\n".join(parts) + "\n"
 
 
+MODEL = """\
+32 clusters x 32 compute units (CUs), one 8-bit MAC each (1,024 multipliers, 1 GHz, iso-multiplier and
+iso-clock with `systolic_ws_32x32` and SCNN). Each CU holds one filter per pass; a cluster broadcasts
+the SparseMap chunks (128 channels of one pixel) of its input windows, and each CU joins them with its
+filter chunks, one matched pair per cycle (`max(matches, 1)` cycles per chunk). The CUs are
+asynchronous, with input and output buffers (SparTen §3.2): under the shipped reading (`barrier:
+window`, `input_buffer_depth: 1`) a CU works through the chunks of the current window at its own pace
+and the cluster moves to the next window when every CU is done with it (the synchronisation "between
+consecutive input maps" that BARISTA, by the same group, removes). Options: `input_buffer_depth` d lets
+a CU run d - 1 windows ahead; `barrier: chunk` synchronises per chunk (depth 1: the old default, the
+next chunk goes out only when every CU is done with the current one). Each CU's input buffer is sized
+to hold d steps (windows or chunks) of the network's largest layer and is costed in energy. Clusters
+take contiguous blocks of output positions; a layer's cycles are the engine makespan over the
+clusters. The baselines are modes of the same clusters: *one-sided* skips zero weights (activations
+dense, Cambricon-X-like; `sparten_one_sided`) or zero activations (weights dense, Cnvlutin-like;
+`sparten_one_sided_activations`), *dense* takes one cycle per window position. FC layers are
+unsupported (SparTen's evaluation covers convolutions), so all the layers every design runs are the
+convolution layers. Greedy balancing: *none* keeps filter order; *GB-S* sorts filters by whole-filter
+density so that a pass holds filters of similar density; *GB-H* does the same sort per chunk with the
+chunk's density (partial sums are gathered by the output permutation hardware).
+"""
+
+READINGS_NOTE = """\
+SparTen's published simulation averages (abstract): 4.7x over dense, 1.8x over one-sided, 3x over SCNN.
+Each SparTen reading (with the shipped GB-H) against them, as the mean over AlexNet and VGG16 (`pruned`:
+Han'15 densities, uniform random masks, seed 0; the paper's averages also cover GoogLeNet-class
+networks on its own pruned models). *old default*: barrier per chunk, one chunk buffered, one-sided =
+activation skipping; *new default* (shipped): barrier per window, one window buffered, one-sided =
+weight skipping; *window, depth 2*, *chunk, depth 2 / 4*: the buffer-depth options. "the other
+one-sided" is the one-sided reading a row does not use. SCNN is the `scnn` config of this repository
+on the same masks. Nothing is tuned to the paper's figures.
+"""
+
+ONE_SIDED_NOTE = """\
+SparTen's abstract contrasts it with "semi-sparse architectures [that] exploit one-sided sparsity
+either in the feature maps or the filters"; which one its 1.8x is measured against is not in the
+sources. Its two averages imply that the one-sided design runs 4.7 / 1.8 = 2.6x faster than dense
+(FPGA: 4.3 / 1.9 = 2.3x). On these pruned networks, which are sparser in weights than in activations,
+the weight-skipping baseline runs 2.1-2.8x faster than dense (1.8-2.4x with a barrier per chunk) and the
+activation-skipping one 1.5-1.6x
+(table below: each one-sided design over `sparten_dense`; the weight-skipping one under each
+synchronisation reading, since its CUs' work depends on their filters), so weight skipping is the
+reading consistent with the paper's own pair of figures and is the default of `sparten_one_sided`
+(docs/assumptions.md SP9). This is a choice between two discrete designs made with two published
+figures, so it is in-sample; no SparTen figure is held out for it.
+"""
+
 EXPLANATION = """\
 - **Sparsity of the inputs.** The `pruned` profiles have Han'15 densities (AlexNet conv: weights
-  0.35-0.84, activations 0.37-1.0; VGG16: weights 0.22-0.58, activations 0.29-1.0) with uniform random
-  placement. No design that only skips work can beat dense MACs / effectual MACs over dense (column
-  `ideal_over_dense`); SparTen's barrier, per-chunk minimum and idle slots keep it below that
-  bound. The paper's 4.7x average over
-  dense also covers GoogLeNet-class networks and its own pruned models, whose densities are not known
-  here (REFERENCE §7.5, §12.3).
-- **Barrier per chunk.** Every chunk waits for the CU with the most matches; with 32 CUs per cluster
-  the max of 32 match counts is well above the mean at these densities (see `util_*` and
-  `imbalance_*` per layer below, and `unit_idle` under "Where the cycles went"). The Sensitivity
-  section below lets CUs buffer more than one chunk: most of this loss goes away.
-- **Greedy balancing gains little on uniform masks.** GB-S sorts by whole-filter density; with uniform
-  random pruning every filter of a layer has almost the same density (binomial spread), so sorting
-  hardly changes a pass's slowest CU. GB-H sorts per chunk and helps more, but the match count also
-  depends on the input chunk, which no offline sort sees. On real pruned filters, whose densities vary
-  much more, both schemes would gain more (a kernel test with alternating dense / sparse filters
-  shows the mechanism).
-- **One-sided baseline.** The model's one-sided design skips zero activations only; its speedup over
-  dense is 1 / activation density, so SparTen's gain over it is about 1 / weight density times the
-  SparTen efficiency. The paper's one-sided design is not described in REFERENCE (§4.6 [unverified]).
+  0.35-0.84, activations 0.37-1.0; VGG16: weights 0.22-0.58, activations 0.29-1.0) with independent
+  uniform random masks. No design that only skips work can beat dense MACs / effectual MACs over dense
+  (column `ideal_over_dense`: 3.24x AlexNet, 4.94x VGG16), so the paper's 4.7x average implies sparser
+  data than these profiles (its own pruned models and measured activations, and GoogLeNet-class
+  networks). SparTen reaches 89 % (AlexNet) / 90 % (VGG16) of that ceiling under the new default and
+  83 % / 81 % under the old one.
+- **Where the barrier sits.** With a barrier per chunk every 128-channel chunk waits for the CU with
+  the most matches; the max of 32 match counts is well above their mean. With a barrier per window a
+  CU's chunks add up before it waits, so the spread of a window's total is what is lost: unit_idle
+  falls by about half (tables below). Buffering a second chunk (`chunk, depth 2`) recovers about as
+  much with a buffer of 0.28 KiB instead of a window (2.5-5.1 KiB per CU).
+- **Greedy balancing and the window barrier.** GB-H as modelled gives a pass's CU u the u-th densest
+  filter chunk at every chunk position (docs/assumptions.md SP6), which evens out each chunk, the unit
+  of a barrier per chunk, but makes CU 0's window total the sum of the densest chunks: under the barrier
+  per window GB-H gains nothing over no balancing, while GB-S (whole-filter density) gains 3 %
+  (balancing table above). That GB-H exists at all is a hint that per-chunk imbalance mattered in
+  SparTen, the one argument in the sources for a barrier per chunk. On real pruned filters, whose
+  densities vary much more than uniform masks give, both schemes gain more (Sensitivity, below).
+- **One-sided baseline.** Weight skipping (the default) is 2.1-2.8x faster than dense on these
+  networks, so SparTen's gain over it is smaller than the paper's 1.8x; over activation skipping it is
+  larger. The paper's own 4.7 / 1.8 ratio sits between the two and closer to weight skipping.
 - **Small-channel layers.** AlexNet conv1 (3 channels) and VGG16 conv1_1 make 3-channel chunks: the
-  per-chunk minimum of one cycle and the barrier weigh more (conv1 is dense in activations anyway).
+  per-chunk minimum of one cycle weighs more (conv1 is dense in activations anyway).
 """
 
 SLOTS_NOTE = """\
 Shares (%) of the multiplier-cycles (`slots_total` = 1,024 x cycles) of the convolution layers, from
 the result rows (docs/architecture.md, "Where the cycles went"). A CU's busy cycles are its products,
 effectual (both operands non-zero; one slot each, so `slots_effectual` = `macs_effectual` in every
-mode) or ineffectual (the baselines' products with a zero weight, or, dense, a zero of either operand);
-`packing`, the cycles a chunk with fewer products than `min_chunk_cycles` still costs; and `fill_drain`,
-the join pipeline fill of every pass in which the CU holds a filter. Its idle cycles before its last
-busy (or stalled) cycle are `unit_idle`: the waits at the per-chunk broadcast barrier and at the end
-of a pass for the CU with the most matches (SparTen only: the baselines give every CU of a pass the
-same work), and passes in which it holds no filter while a later one follows. Its idle cycles after it
-are `imbalance`:
-its cluster's block of output positions is done while others still run, or the last pass has fewer
-filters than CUs. `unmapped`: CUs that never hold a filter (fewer filters per group than CUs) or
-clusters without output positions; `memory_stall`: DRAM stalls (none with the shipped unlimited
-bandwidth). docs/assumptions.md SP12-SP14.
+mode) or ineffectual (a baseline's product with a zero operand: weight skipping multiplies non-zero
+weights by zero activations, activation skipping the reverse, dense any zero); `packing`, the cycles a
+chunk with fewer products than `min_chunk_cycles` still costs; and `fill_drain`, the join pipeline
+fill of every pass in which the CU holds a filter. Its idle cycles before its last busy (or stalled)
+cycle are `unit_idle`: its waits at the broadcast barriers (per chunk or per window) and at the end of
+a pass for the CU with the most work (SparTen and the weight-skipping baseline: the other baselines
+give every CU of a pass the same work), and passes in which it holds no filter while a later one
+follows. Its idle cycles after it are `imbalance`: its cluster's block of output positions is done
+while others still run, or the last pass has fewer filters than CUs. `unmapped`: CUs that never hold
+a filter or clusters without output positions; `memory_stall`: DRAM stalls (none with the shipped
+unlimited bandwidth). docs/assumptions.md SP12-SP14.
+
+Where the per-chunk barrier's unit_idle goes: moving from the old to the new default removes the
+waits inside a window. Those slots do not move to another part, they disappear with the cycles they
+filled: in the absolute table, the old default's unit_idle minus the new default's is most of the
+difference of their totals (the small rest is imbalance, since the clusters' blocks end closer
+together); what is left of unit_idle is the waits at window ends. Every busy part (effectual,
+packing, fill_drain) is the same under every reading: the barrier moves only waits.
+"""
+
+ENERGY_NOTE = """\
+Action counts x the `accelergy_40nm` table scaled to 45 nm. `sram` includes each CU's input buffer
+(every broadcast bit written into each receiving CU's buffer, an input value read per product, and the
+input SparseMap bits each join reads, when activations are stored sparse), the filter buffer (values,
+SparseMap bits of each join, loads) and the global buffer; `rf` the accumulator and the output buffer
+(a write by the CU and a read by the collector per output, or per chunk partial sum under GB-H);
+`noc` the input broadcasts (map + values to every CU of a cluster), the filter loads and the partial
+sums; `static` the leakage of the multipliers and every SRAM over the layer's cycles. A window-sized
+input buffer in each of the 1,024 CUs (below) is the new default's energy cost: it raises both the
+per-access energy of the input buffer and the leakage, so the new default, although faster, uses more
+energy than the old one, and the dense baseline's energy over SparTen's falls.
+"""
+
+BUFFERS_NOTE = """\
+Each CU's input buffer holds `input_buffer_depth` steps (windows, or chunks with `barrier: chunk`) of
+the network's largest convolution, at the worst case: every value (8 bits) and, when the mode stores
+activations sparse, its SparseMap bit (docs/assumptions.md SP15). Its output buffer holds one output
+(32-bit partial sum) more than the windows the CU can run ahead. These are the SRAM sizes the energy
+model uses; there is no area model yet. The weight-skipping baseline's buffer is the same as SparTen's
+without the SparseMap bits (activations are stored dense); the dense and activation-skipping baselines
+keep a one-chunk buffer, since their CUs never run ahead of one another. The sources give no buffer
+size (SparTen's CUs have "buffers for inputs and output", size unstated).
 """
 
 SENSITIVITY_NOTE = """\
@@ -422,12 +675,12 @@ One `sparten` key at a time moves away from its default (`*`), on every convolut
 AlexNet and VGG16 `pruned` (the same seeded masks), without balancing and with GB-H. The baselines
 stay at their configs (`sparten_dense`, `scnn`), so each column is that baseline's cycles over
 SparTen's; `cycles %` is the change of SparTen's cycles against the default. `chunk_bits`: SparseMap
-chunk size (assumption SP2); `min_chunk_cycles`: cycles a chunk
-without enough matches still costs (0 = an idealised join that skips empty chunks; SP3);
-`join_latency_cycles`: pipeline fill once per pass (SP3); `input_buffer_chunks`: chunks a CU can hold,
-1 = the next chunk waits for every CU of the cluster (the barrier, SP4), b = CUs run up to b - 1
-chunks ahead of the slowest; it changes cycles only (the storage of the deeper buffer is not costed);
-`cus_per_cluster`: CUs sharing a broadcast (and a barrier), at 1,024 multipliers (SP1).
+chunk size (assumption SP2); `min_chunk_cycles`: cycles a chunk without enough matches still costs
+(0 = an idealised join that skips empty chunks; SP3); `join_latency_cycles`: pipeline fill once per
+pass (SP3); `barrier`: where the CUs meet the broadcast (chunk at depth 1 = the old default; SP4);
+`input_buffer_depth`: windows a CU's input buffer holds (a CU runs up to depth - 1 windows ahead; the
+deeper buffer is costed in energy, SP15); `cus_per_cluster`: CUs sharing a broadcast (and a barrier),
+at 1,024 multipliers (SP1).
 """
 
 MASKS_NOTE = """\

@@ -139,7 +139,8 @@ def test_bus_narrower_than_a_word_is_a_clear_error():
 
 # Results of the batch-1 model recorded before the `batch` option existed (eyeriss_v1 config, weights
 # 0.5 / activations 0.4 dense, seed 0): cycles, DRAM stall cycles, DRAM and GLB bytes, passes, total pJ.
-# (Recorded when stall cycles counted DRAM stalls only; they now count the bus waits too.)
+# (Recorded when stall cycles counted DRAM stalls only; they now count the bus waits too; and under
+# the Eyeriss normalised costs, table eyeriss_65nm, since an option: the default is accelergy_40nm.)
 BATCH1_RECORDED = {
     "conv": (21962, 0, 49640.0, 292000.0, 6, 49590471.742),
     "dw": (3435, 963, 13416.0, 43072.0, 8, 5021289.300),
@@ -150,7 +151,7 @@ BATCH1_RECORDED = {
 
 @pytest.mark.parametrize("layer", [CONV, DW, PW, FC], ids=lambda layer: layer.name)
 def test_batch_one_reproduces_the_recorded_results(layer):
-    spec = spec_with()
+    spec = spec_with(technology={"energy_table": "eyeriss_65nm"})
     assert spec.batch == 1
     result = run(spec, layer, sparse(layer, 0.4))
     cycles, dram_stalls, dram, glb, passes, pj = BATCH1_RECORDED[layer.name]
@@ -291,3 +292,18 @@ def test_the_dataflow_maps_without_a_cost_model():
     for layer in (CONV, DW, PW, FC):
         plain = accel.dataflow.map(layer, dataclasses.replace(accel.hardware, cost=None))
         assert plain.cycles == accel.map(layer).cycles
+
+
+def test_v1_and_v2_share_one_energy_table():
+    """Eyeriss v1, its scaled version and Eyeriss v2 are costed with one table (accelergy_40nm);
+    the Eyeriss normalised costs stay an option that changes energy only, never cycles."""
+    tables = {
+        resolve_config(name)[0].technology.energy_table
+        for name in ("eyeriss_v1", "eyeriss_v1_scaled192", "eyeriss_v2")
+    }
+    assert tables == {"accelergy_40nm"}
+    layer = CONV
+    default = run(spec_with(), layer, sparse(layer, 0.4))
+    eyeriss = run(spec_with(technology={"energy_table": "eyeriss_65nm"}), layer, sparse(layer, 0.4))
+    assert default.cycles == eyeriss.cycles
+    assert default.energy_pj != eyeriss.energy_pj

@@ -1,4 +1,5 @@
-"""Phantom core: the worked example of REFERENCE §5.7 cycle by cycle, and kernel == golden reference."""
+"""Phantom core: the worked example of REFERENCE §5.7 cycle by cycle, and kernel == golden reference for
+every dispatch and run-ahead."""
 
 from __future__ import annotations
 
@@ -7,15 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accelsim.engine import WorkItem, play
+from accelsim.engine.core import SHARED_QUEUE
 from accelsim.kernels.phantom import (
+    AHEAD_UNBOUNDED,
+    DISPATCH_COMPACT,
+    DISPATCH_DYNAMIC,
+    DISPATCH_FIXED,
     UNBOUNDED,
-    core_cycles,
+    core_trace,
     out_of_order,
+    queue_makespan,
     schedule_strip,
-    step_cycles,
-    step_schedule,
 )
 from accelsim.kernels.reference.phantom import run_core
+
+DISPATCH = {"fixed": DISPATCH_FIXED, "compact": DISPATCH_COMPACT, "dynamic": DISPATCH_DYNAMIC}
 
 # REFERENCE §5.7 [secondary + derived]: kernel rows wa, wb, wc on PEs 0, 1, 2; input rows a..g of a
 # 3-column strip; output O_i = row(i).wa + row(i+1).wb + row(i+2).wc.
@@ -66,7 +74,7 @@ def test_worked_example_products():
 
 
 def test_worked_example_reference_schedule_every_cycle():
-    run = run_core([example_sizes()], threads=3, window=8, split=False, prefetch=False)
+    run = run_core(example_sizes(), pes=3, threads=3, window=8, split=False, run_ahead=0)
     assert run.cycles == 3, SOURCE
     got = {
         c + 1: {p: [g for _, g, _ in groups] for p, groups in cyc.items()}
@@ -82,27 +90,34 @@ def test_worked_example_reference_schedule_every_cycle():
     assert after2 == {0: "valid", 1: "valid", 2: "valid", 3: "valid", 4: "partial"}, SOURCE
     assert set(after3.values()) == {"valid"}, SOURCE
     # Completion order on PE0: O0, O2, O1, O3, O4 (one out-of-order completion).
-    issue = run.issue[0][0]
+    issue = run.issue[0]
     assert sorted(range(5), key=lambda o: (issue[o], o)) == [0, 2, 1, 3, 4], SOURCE
 
 
-def test_worked_example_kernel_schedule_every_cycle():
-    trace = core_cycles(np.array([example_sizes()], dtype=np.int64), 3, 8, False, False)
-    issue, strip_cycles = trace[0, :, :5], trace[0, :, 5]
+@pytest.mark.parametrize("dispatch", list(DISPATCH))
+@pytest.mark.parametrize("run_ahead", [0, 1, AHEAD_UNBOUNDED])
+def test_worked_example_kernel_schedule_every_cycle(dispatch, run_ahead):
+    """One step of three rows: every dispatch and run-ahead gives the example's schedule."""
+    sizes = np.array(example_sizes(), dtype=np.int64)
+    zero = np.zeros(3, dtype=np.bool_)
+    issue, strip_cycles, start, owner, cycles, unmapped = core_trace(
+        sizes, zero, 3, 8, False, 3, run_ahead, DISPATCH[dispatch]
+    )
     got: dict[int, dict[int, list[int]]] = {}
     for p in range(3):
         for o in range(5):
             got.setdefault(int(issue[p, o]), {}).setdefault(p, []).append(o)
     assert got == EXPECTED, SOURCE
     assert strip_cycles.tolist() == [3, 2, 2], SOURCE  # PE1 and PE2 idle in cycle 3
-    assert step_cycles(strip_cycles.reshape(1, 3), False) == 3, SOURCE
-    sizes = np.array(example_sizes()[0], dtype=np.int64)
-    assert out_of_order(sizes, issue[0].copy()) == 1, SOURCE
+    assert owner.tolist() == [0, 1, 2], SOURCE
+    assert start.tolist() == [0, 0, 0], SOURCE
+    assert (cycles, unmapped) == (3, 0), SOURCE
+    assert out_of_order(sizes[0], issue[0].copy()) == 1, SOURCE
 
 
 def test_worked_example_needs_look_ahead():
     """With W = 1 (in order, no look-ahead) the same strips take longer: the look-ahead is what packs."""
-    in_order = run_core([example_sizes()], threads=3, window=1, split=False, prefetch=False)
+    in_order = run_core(example_sizes(), pes=3, threads=3, window=1, split=False)
     assert in_order.cycles == 5
 
 
@@ -122,63 +137,98 @@ def test_strip_kernel_equals_reference(sizes, threads, window, split):
     arr = np.array(sizes, dtype=np.int64)
     issue = np.zeros(len(sizes), dtype=np.int64)
     cycles = schedule_strip(arr, threads, window, split, issue)
-    run = run_core([[sizes]], threads, window, split, prefetch=False)
+    run = run_core([sizes], 1, threads, window, split)
     assert cycles == run.cycles
-    assert issue.tolist() == run.issue[0][0]
+    assert issue.tolist() == run.issue[0]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     data=st.data(),
-    steps=st.integers(1, 4),
+    rows=st.integers(0, 9),
     pes=st.integers(1, 4),
     threads=st.integers(2, 5),
     window=st.sampled_from([UNBOUNDED, 1, 2, 4]),
     split=st.booleans(),
-    prefetch=st.booleans(),
+    run_ahead=st.sampled_from([0, 1, 2, None]),
+    dispatch=st.sampled_from(list(DISPATCH)),
 )
-def test_core_item_kernel_equals_reference(data, steps, pes, threads, window, split, prefetch):
+def test_core_item_kernel_equals_reference(data, rows, pes, threads, window, split, run_ahead, dispatch):
     n = data.draw(st.integers(0, 8))
     sizes = data.draw(
-        st.lists(
-            st.lists(st.lists(st.integers(0, threads), min_size=n, max_size=n), min_size=pes, max_size=pes),
-            min_size=steps,
-            max_size=steps,
-        )
+        st.lists(st.lists(st.integers(0, threads), min_size=n, max_size=n), min_size=rows, max_size=rows)
     )
-    rows = data.draw(st.integers((steps - 1) * pes + 1, steps * pes))  # the last step may be partial
-    for m in range(rows, steps * pes):  # a (step, PE) without a reduction row has an empty strip
-        sizes[m // pes][m % pes] = [0] * n
-    trace = core_cycles(
-        np.array(sizes, dtype=np.int64).reshape(steps, pes, n), threads, window, split, prefetch
+    zero = data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
+    sizes = [
+        [0] * n if z else s for s, z in zip(sizes, zero, strict=True)
+    ]  # an all-zero weight row has no products
+    arr = np.array(sizes, dtype=np.int64).reshape(rows, n)
+    ahead = AHEAD_UNBOUNDED if run_ahead is None else run_ahead
+    issue, strip_cycles, start, owner, cycles, unmapped = core_trace(
+        arr, np.array(zero, dtype=np.bool_), threads, window, split, pes, ahead, DISPATCH[dispatch]
     )
-    run = run_core(sizes, threads, window, split, prefetch, rows)
-    assert trace[:, :, n].tolist() == run.strip_cycles
-    relative = [
-        [[c - run.strip_start[s][p] if c else 0 for c in strip] for p, strip in enumerate(step)]
-        for s, step in enumerate(run.issue)
-    ]
-    assert trace[:, :, :n].tolist() == relative
-    assert step_cycles(trace[:, :, n].copy(), prefetch) == run.cycles
-    mapped_last = rows - (steps - 1) * pes
-    assert step_schedule(trace[:, :, n].copy(), prefetch, mapped_last) == (run.cycles, run.unmapped)
+    run = run_core(sizes, pes, threads, window, split, run_ahead, dispatch, zero)
+    assert (cycles, unmapped) == (run.cycles, run.unmapped)
+    assert start.tolist() == run.strip_start
+    assert owner.tolist() == run.owner
+    dealt = [m for m in range(rows) if run.owner[m] >= 0]
+    assert [int(strip_cycles[m]) for m in dealt] == [run.strip_cycles[m] for m in dealt]
+    assert sum(int(strip_cycles[m]) for m in dealt) == run.busy
+    relative = [[c - run.strip_start[m] if c else 0 for c in run.issue[m]] for m in dealt]
+    assert [issue[m].tolist() for m in dealt] == relative
+    assert run.busy + run.unmapped <= pes * run.cycles  # the rest is unit idle, never negative
+
+
+def run_ahead_cycles(
+    strips: list[list[int]], pes: int, run_ahead: int | None, dispatch: str = "fixed"
+) -> int:
+    """Cycles of a core item of 3-thread PEs whose rows' strips are `strips` (W = 8)."""
+    zero = [not any(s) for s in strips]
+    return run_core(strips, pes, 3, 8, False, run_ahead, dispatch, zero).cycles  # type: ignore[arg-type]
 
 
 def test_unmapped_pe_cycles_of_a_partial_last_step():
     # 3 reduction rows on 2 PEs: step 0 has rows 0 and 1, step 1 only row 2 (on PE 0). PE 1 finishes
     # its strip at cycle 2 and has no row in step 1, which PE 0 runs over cycles 4-6: 4 unmapped cycles.
-    sizes = [[[3, 3, 3, 3], [3, 3]], [[3, 3], []]]
-    run = run_core(sizes, 3, 8, False, prefetch=False, rows=3)
-    assert (run.cycles, run.unmapped) == (6, 4)
-    strips = np.array([[4, 2], [2, 0]], dtype=np.int64)
-    assert step_schedule(strips, False, 1) == (6, 4)
+    sizes = [[3, 3, 3, 3], [3, 3], [3, 3]]
+    run = run_core(sizes, 2, 3, 8, False, run_ahead=0)
+    assert (run.cycles, run.unmapped, run.busy) == (6, 4, 8)
+    *_, cycles, unmapped = core_trace(
+        np.array([[3, 3, 3, 3], [3, 3, 0, 0], [3, 3, 0, 0]]), np.zeros(3, np.bool_), 3, 8, False, 2, 0, 0
+    )
+    assert (cycles, unmapped) == (6, 4)
 
 
-def test_prefetch_never_slower_and_helps_when_pes_alternate():
-    sizes = [[[3, 3, 3, 3], [1, 0, 0, 0]], [[1, 0, 0, 0], [3, 3, 3, 3]]]  # 2 steps x 2 PEs, T = 3
-    barrier = run_core(sizes, 3, 8, False, prefetch=False)
-    ahead = run_core(sizes, 3, 8, False, prefetch=True)
-    assert (barrier.cycles, ahead.cycles) == (8, 5)
+def test_run_ahead_one_is_the_old_next_strip_prefetch():
+    """Rows alternate heavy and light on 2 PEs: the barrier (R = 0) waits 4 + 4 cycles; one step of
+    run-ahead lets the light PE start its heavy strip at once (the old prefetch_next_tile)."""
+    strips = [[3, 3, 3, 3], [1, 0, 0, 0], [1, 0, 0, 0], [3, 3, 3, 3]]
+    assert [run_ahead_cycles(strips, 2, r) for r in (0, 1, None)] == [8, 5, 5]
+
+
+def test_compact_drops_all_zero_weight_rows():
+    """Rows 1 and 3 have all-zero weights: fixed dispatch spends a PE's slot in two steps on them,
+    compact deals rows 0 and 2 together in one step."""
+    strips = [[3, 3], [0, 0], [3, 3], [0, 0]]
+    assert run_ahead_cycles(strips, 2, 0, "fixed") == 4
+    assert run_ahead_cycles(strips, 2, 0, "compact") == 2
+
+
+def test_dynamic_dispatch_gives_strips_to_the_first_free_pe():
+    """One long strip and four short ones on 2 PEs, no run-ahead bound: static dispatch puts rows 0, 2
+    and 4 on PE 0 (6 cycles); dynamic dispatch lets PE 1 take every short strip (4 cycles). With
+    R = 0 the steps are barriers and dynamic equals compact."""
+    strips = [[3, 3, 3, 3], [3], [3], [3], [3]]
+    assert run_ahead_cycles(strips, 2, None, "compact") == 6
+    assert run_ahead_cycles(strips, 2, None, "dynamic") == 4
+    assert run_ahead_cycles(strips, 2, 0, "dynamic") == run_ahead_cycles(strips, 2, 0, "compact") == 6
+
+
+@settings(max_examples=100, deadline=None)
+@given(durations=st.lists(st.integers(1, 50), max_size=30), units=st.integers(1, 6))
+def test_queue_makespan_is_the_engine_shared_queue(durations, units):
+    run = play([WorkItem(SHARED_QUEUE, d) for d in durations], units, None)
+    assert queue_makespan(np.array(durations, dtype=np.int64), units) == run.makespan
 
 
 def test_atomic_group_larger_than_threads_is_rejected():

@@ -146,3 +146,16 @@ def test_every_readme_command_runs(tmp_path, cluster):
     print("\n" + "\n".join(report))
     assert ran >= 15, "the README has fewer commands than this test expects; did the parsing break?"
     assert re.search(r"--scheduler", "\n".join(report)), "the remote-cluster example is gone"
+
+
+def test_readme_model_table_lists_every_shipped_config():
+    from accelsim.api import list_configs
+
+    table = "\n".join(line for line in README.read_text().splitlines() if line.startswith("| "))
+    named = set(re.findall(r"`([a-z0-9_{},]+)`", table))
+    expanded = set()
+    for name in named:  # `systolic_{os,ws,is}_32x32` names three configs
+        m = re.fullmatch(r"(.*)\{(.*)\}(.*)", name)
+        expanded |= {f"{m[1]}{v}{m[3]}" for v in m[2].split(",")} if m else {name}
+    missing = sorted(set(list_configs()) - expanded)
+    assert not missing, f"README.md's model table does not name these shipped configs: {missing}"

@@ -11,7 +11,9 @@ from accelsim.dataflows.scnn import PlanarGeometry, PlanarHardware, PlanarTiledC
 from accelsim.kernels.reference.scnn import encode_entries, run_layer, run_pe
 from accelsim.kernels.scnn import (
     STAT_CONFLICT,
+    STAT_DRAIN,
     STAT_ISSUED,
+    STAT_MERGED,
     STAT_STEPS,
     STAT_VALID,
     TABLE_MIN_ACTS,
@@ -25,34 +27,44 @@ SPARSE = PlanarTiledCP("sparse", sparse=True)
 DENSE = PlanarTiledCP("dense", sparse=False)
 
 
+ACCUMULATOR = (("lockstep", 0), ("queued", 1), ("queued", 2), ("queued", 4), ("queued", 0), ("merging", 0))
+"""(accumulator model, FIFO depth) pairs the property tests draw; queued at depth 0 is lock step."""
+
+
 def fast(layer: Layer, geom: PlanarGeometry, wmask, amask, bands: int, banks: int | None, df=SPARSE,
-         order: str = "krs"):  # fmt: skip
+         order: str = "krs", acc: tuple[str, int] = ("lockstep", 0),
+         drain_each_channel: bool = False):  # fmt: skip
     """The dataflow's `map` (lists + numba kernel), the way the accelerator model calls it."""
-    hardware = PlanarHardware(geom, banks or 32, banks is not None, order, bands)
+    hardware = PlanarHardware(geom, banks or 32, banks is not None, order, bands, acc[0], acc[1],
+                              drain_each_channel)  # fmt: skip
     mapping = df.map(layer, hardware, OperandMasks(wmask, amask))
     return mapping.tiling, mapping.busy, mapping.strict, mapping.stats
 
 
 def assert_counts_equal(stats, ref, geom: PlanarGeometry) -> None:
     """The kernel's layer counters equal the reference's; so do the packing slots of the slot partition
-    (steps and conflict cycles x F x I lanes, less the issued products), which the reference counts
-    lane-cycle by lane-cycle."""
+    (steps and waiting cycles x F x I lanes, less the issued products), which the reference counts
+    lane-cycle by lane-cycle, and the accumulator accesses (valid products less merged ones)."""
     assert stats[STAT_ISSUED] == ref.issued
     assert stats[STAT_VALID] == ref.valid
     assert stats[STAT_STEPS] == ref.steps
     assert stats[STAT_CONFLICT] == ref.conflict_cycles
+    assert stats[STAT_DRAIN] == ref.drain_cycles
+    assert stats[STAT_VALID] - stats[STAT_MERGED] == ref.accesses
     lanes = geom.f * geom.i
     assert (stats[STAT_STEPS] + stats[STAT_CONFLICT]) * lanes - stats[STAT_ISSUED] == ref.packing_slots
-    assert stats[STAT_STEPS] + stats[STAT_CONFLICT] == sum(map(sum, ref.busy))
+    assert stats[STAT_STEPS] + stats[STAT_CONFLICT] + stats[STAT_DRAIN] == sum(map(sum, ref.busy))
 
 
-def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None, order: str = "krs"):
+def reference(layer: Layer, geom: PlanarGeometry, m, wmask, amask, banks: int | None, order: str = "krs",
+              acc: tuple[str, int] = ("lockstep", 0), drain_each_channel: bool = False):  # fmt: skip
     bank_of = None if banks is None else (lambda k, x, y: dnnsim_bank(k, x, y, banks))
     return run_layer(
         h=layer.h, w=layer.w, c=layer.c, k=layer.k, r=layer.r, s=layer.s, stride=layer.stride,
         pad=layer.pad, groups=layer.groups, fc=m.fc, weights=wmask.tolist(), acts=amask.tolist(),
         pe_rows=geom.pe_rows, pe_cols=geom.pe_cols, f=geom.f, i=geom.i, kc=m.kc, bands=m.bands,
-        bank_of=bank_of, weight_order=order,
+        bank_of=bank_of, weight_order=order, accumulator=acc[0], depth=acc[1],
+        drain_each_channel=drain_each_channel,
     )  # fmt: skip
 
 
@@ -80,12 +92,14 @@ def conv_cases(draw):
     return layer, geom, wmask, amask, bands, banks
 
 
-@settings(deadline=None, max_examples=60)
-@given(case=conv_cases(), order=st.sampled_from(["krs", "rsk"]))
-def test_conv_kernel_equals_cycle_by_cycle_reference(case, order):
+@settings(deadline=None, max_examples=120)
+@given(case=conv_cases(), order=st.sampled_from(["krs", "rsk"]), acc=st.sampled_from(ACCUMULATOR),
+       drain_each_channel=st.booleans())  # fmt: skip
+def test_conv_kernel_equals_cycle_by_cycle_reference(case, order, acc, drain_each_channel):
     layer, geom, wmask, amask, bands, banks = case
-    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order)
-    ref = reference(layer, geom, m, wmask, amask, banks, order)
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order, acc=acc,
+                                  drain_each_channel=drain_each_channel)  # fmt: skip
+    ref = reference(layer, geom, m, wmask, amask, banks, order, acc, drain_each_channel)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
     assert_counts_equal(stats, ref, geom)
@@ -110,12 +124,12 @@ def wide_conv_cases(draw):
     return layer, geom, wmask, amask, draw(st.integers(1, 2)), draw(st.sampled_from([32, 8]))
 
 
-@settings(deadline=None, max_examples=12)
-@given(case=wide_conv_cases(), order=st.sampled_from(["krs", "rsk"]))
-def test_wide_conv_kernel_equals_reference(case, order):
+@settings(deadline=None, max_examples=24)
+@given(case=wide_conv_cases(), order=st.sampled_from(["krs", "rsk"]), acc=st.sampled_from(ACCUMULATOR))
+def test_wide_conv_kernel_equals_reference(case, order, acc):
     layer, geom, wmask, amask, bands, banks = case
-    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order)
-    ref = reference(layer, geom, m, wmask, amask, banks, order)
+    m, busy, strict, stats = fast(layer, geom, wmask, amask, bands, banks, order=order, acc=acc)
+    ref = reference(layer, geom, m, wmask, amask, banks, order, acc)
     assert busy.tolist() == ref.busy
     assert strict.tolist() == ref.strict
     assert_counts_equal(stats, ref, geom)
@@ -128,15 +142,16 @@ def test_wide_conv_kernel_equals_reference(case, order):
     pes=st.integers(1, 6),
     entries=st.integers(1, 12),
     seed=st.integers(0, 2**31),
+    acc=st.sampled_from(ACCUMULATOR),
 )
-def test_fc_kernel_equals_reference(c, k, pes, entries, seed):
+def test_fc_kernel_equals_reference(c, k, pes, entries, seed, acc):
     rng = np.random.default_rng(seed)
     layer = Layer("fc", LayerKind.FC, 1, 1, c, k)
     geom = PlanarGeometry(1, pes, 4, 4, entries)
     wmask = rng.random((k, c, 1, 1)) < 0.5
     amask = rng.random((c, 1, 1)) < 0.6
-    m, busy, _strict, stats = fast(layer, geom, wmask, amask, 1, 32)
-    ref = reference(layer, geom, m, wmask, amask, 32)
+    m, busy, _strict, stats = fast(layer, geom, wmask, amask, 1, 32, acc=acc)
+    ref = reference(layer, geom, m, wmask, amask, 32, acc=acc)
     assert busy.tolist() == ref.busy
     assert_counts_equal(stats, ref, geom)
     assert stats[STAT_VALID] == ref.valid == int((wmask[:, :, 0, 0] & amask[None, :, 0, 0]).sum())
@@ -279,3 +294,49 @@ def test_weight_order_same_entry_products_serialise(k, order, cycles, conflict):
     ref = reference(layer, geom, m, wmask, amask, 32, order)
     assert (int(busy.sum()), int(stats[STAT_CONFLICT]), int(stats[STAT_VALID])) == (cycles, conflict, 12 * k)
     assert (sum(map(sum, ref.busy)), ref.conflict_cycles) == (cycles, conflict)
+
+
+@pytest.mark.parametrize(
+    ("acc", "cycles", "waits", "drained", "accesses"),
+    [
+        (("lockstep", 0), 5, 3, 0, 12),
+        (("queued", 1), 4, 1, 1, 12),
+        (("queued", 2), 3, 0, 1, 12),
+        (("merging", 0), 2, 0, 0, 6),
+    ],
+)
+def test_accumulator_models_worked_example(acc, cycles, waits, drained, accesses):
+    """Hand-worked: one PE, dense 1 x 6 row, one 1 x 3 filter (krs = rsk with k = 1), F = I = 4.
+
+    Step 1 (x0..x3 x s0..s2) sends 3, 3, 2, 1 products to ox 0, 1, 2, 3 (banks 0, 8, 16, 24); step 2
+    (x4, x5) sends 1 to ox 2 and 2 to ox 3. Lock step: 3 + 2 cycles. FIFOs of 1 (a bank holds 2 a
+    cycle): step 1 waits 1 cycle and leaves 1, 1, 0, 0 queued; step 2 finds room (bank 24: 0 + 2) and
+    leaves bank 24 one product: 2 + 1 cycles + 1 to drain. FIFOs of 2: no wait, step 1 leaves 2, 2,
+    1, 0, step 2 leaves 1, 1, 1, 1: 1 + 1 + 1 to drain. Merging: every bank takes one entry per step,
+    12 products make 6 accumulator accesses (4 entries, then 2): 1 + 1 cycles.
+    """
+    layer = Layer("row", LayerKind.CONV, 1, 6, 1, 1, 1, 3)
+    wmask, amask = np.ones((1, 1, 1, 3), bool), np.ones((1, 1, 6), bool)
+    geom = PlanarGeometry(1, 1, 4, 4, 64)
+    m, busy, _, stats = fast(layer, geom, wmask, amask, 1, 32, acc=acc)
+    ref = reference(layer, geom, m, wmask, amask, 32, "krs", acc)
+    got = (int(busy.sum()), int(stats[STAT_CONFLICT]), int(stats[STAT_DRAIN]))
+    assert got == (sum(map(sum, ref.busy)), ref.conflict_cycles, ref.drain_cycles) == (cycles, waits, drained)
+    assert int(stats[STAT_VALID] - stats[STAT_MERGED]) == ref.accesses == accesses
+
+
+@settings(deadline=None, max_examples=40)
+@given(case=conv_cases(), order=st.sampled_from(["krs", "rsk"]), depth=st.integers(0, 4))
+def test_deeper_fifos_and_merging_never_slow_a_pe(case, order, depth):
+    """Every PE's cycles in every group: queued(depth + 1) <= queued(depth) <= lock step (= queued(0)),
+    merging <= lock step: a FIFO only lets a step fire earlier, a merge only removes bank accesses."""
+    layer, geom, wmask, amask, bands, _ = case
+
+    def busy(acc: tuple[str, int]) -> np.ndarray:
+        return fast(layer, geom, wmask, amask, bands, 32, order=order, acc=acc)[1]
+
+    lock = busy(("lockstep", 0))
+    assert (busy(("queued", 0)) == lock).all()
+    assert (busy(("queued", depth + 1)) <= busy(("queued", depth))).all()
+    assert (busy(("queued", depth)) <= lock).all()
+    assert (busy(("merging", 0)) <= lock).all()

@@ -68,8 +68,9 @@ def test_sparse_layer_is_faster_than_dense_and_deterministic():
 
 
 def test_dense_data_scnn_matches_dcnn_up_to_bank_conflicts():
-    """At density 1 both run the same steps; SCNN can only add bank-conflict cycles. With sparse
-    data the conflicts appear (the hash spreads dense neighbours, not scattered survivors)."""
+    """At density 1 both run the same steps; SCNN can only add waits for its banks. With sparse data a
+    lock-step accumulator waits (the hash spreads dense neighbours, not scattered survivors); the
+    shipped bank FIFOs absorb those waits."""
     free = {"dram": {"bandwidth_bytes_per_cycle": None}}
     dense, sparse = work(CONV, 1.0, 1.0), work(CONV, 0.5, 0.5)
     s, _ = model("scnn", **free).simulate_layer(dense)
@@ -78,7 +79,8 @@ def test_dense_data_scnn_matches_dcnn_up_to_bank_conflicts():
     assert ideal.cycles == d.cycles <= s.cycles
     s, _ = model("scnn", **free).simulate_layer(sparse)
     ideal, _ = model("scnn", bank_hash="ideal", **free).simulate_layer(sparse)
-    assert s.cycles > ideal.cycles
+    lock, _ = model("scnn", accumulator="lockstep", **free).simulate_layer(sparse)
+    assert ideal.cycles <= s.cycles < lock.cycles
 
 
 def test_strict_barrier_is_never_faster():
@@ -131,25 +133,28 @@ ROW = Layer("row", LayerKind.CONV, 1, 6, 1, 1, 1, 3)
 """One input row of 6, one 1 x 3 filter: out_w = 4, 12 MACs."""
 
 
+SCNN_ROWS = {0: [("busy", 0, 2), ("idle", 2, 3), ("stalled", 3, 5)], 1: [("busy", 0, 3), ("stalled", 3, 5)]}
+
+
 @pytest.mark.parametrize(
-    ("config", "cycles", "slots", "rows"),
+    ("config", "accumulator", "cycles", "slots", "rows"),
     [
-        (
-            "scnn",
-            5,
-            Slots(effectual=12, ineffectual=6, packing=62, unit_idle=16, memory_stall=64),
-            {0: [("busy", 0, 2), ("idle", 2, 3), ("stalled", 3, 5)], 1: [("busy", 0, 3), ("stalled", 3, 5)]},
-        ),
+        ("scnn", "lockstep", 5, Slots(effectual=12, ineffectual=6, packing=62, unit_idle=16, memory_stall=64),
+         SCNN_ROWS),
+        ("scnn", "queued", 5,
+         Slots(effectual=12, ineffectual=6, packing=14, unit_idle=16, memory_stall=64, fill_drain=48),
+         SCNN_ROWS),
         (
             "dcnn",
+            None,
             3,
             Slots(effectual=12, ineffectual=6, packing=14, memory_stall=64),
             {0: [("busy", 0, 1), ("stalled", 1, 3)], 1: [("busy", 0, 1), ("stalled", 1, 3)]},
         ),
     ],
-)
-def test_slot_partition_hand_checked(config, cycles, slots, rows):
-    """1 x 2 PEs of F = I = 4 (16 lanes each), dense ROW, DNNsim's hash, krs weights for SCNN.
+)  # fmt: skip
+def test_slot_partition_hand_checked(config, accumulator, cycles, slots, rows):
+    """1 x 2 PEs of F = I = 4 (16 lanes each), dense ROW, DNNsim's hash (rsk = krs with one filter).
 
     Tiles: out_w 4 over 2 PE columns, tile_w 2. Anchors: x0, x1 -> PE 0; x2..x5 (x4, x5 clamped to
     ox 3) -> PE 1. A product x * s lands on ox = x - s. PE 0: 2 x 3 = 6 products in one step, 3 land
@@ -159,10 +164,14 @@ def test_slot_partition_hand_checked(config, cycles, slots, rows):
     Slots (16 per PE-cycle, 160): effectual 12 (= the layer's MACs), ineffectual 18 - 12 = 6 (fell off
     the plane), packing: 5 busy PE-cycles x 16 - 18 products = 62 (PE 0: 10 empty lanes + 16 in its
     conflict cycle; PE 1: 4 + 2 x 16), unit_idle: PE 0 waits 1 cycle at the barrier (16), memory
-    stall: both PEs wait 2 cycles for the halo (64). DCNN: no conflicts, one cycle per step, 3 cycles;
+    stall: both PEs wait 2 cycles for the halo (64). Queued (FIFOs of 4, shipped): each step fires in
+    one cycle and its products wait in the FIFOs, which drain in 1 (PE 0: ox 0's second product) and 2
+    (PE 1: ox 2, ox 3) cycles: the same busy time, but packing only 2 x 16 - 18 = 14 empty lanes and
+    (1 + 2) x 16 = 48 slots of fill / drain. DCNN: no conflicts, one cycle per step, 3 cycles;
     packing 2 x 16 - 18 = 14.
     """
-    m = model(config, pe_rows=1, pe_cols=2, f=4, i=4, **FREE)
+    changes = {} if accumulator is None else {"accumulator": accumulator}
+    m = model(config, pe_rows=1, pe_cols=2, f=4, i=4, **changes, **FREE)
     r, tl = m.simulate_layer(work(ROW, 1.0, 1.0))
     check_layer_run(r, tl)
     assert r.cycles == cycles
@@ -217,6 +226,12 @@ def test_pes_without_a_tile_are_unmapped():
 
 OPTIONS = [
     ("scnn", {}),
+    ("scnn", {"weight_order": "krs"}),
+    ("scnn", {"accumulator": "queued"}),
+    ("scnn", {"accumulator": "queued", "queue_depth": 1, "weight_order": "krs"}),
+    ("scnn", {"accumulator": "queued", "barrier": "input_channel"}),
+    ("scnn", {"accumulator": "merging"}),
+    ("scnn", {"accumulator": "merging", "weight_order": "krs"}),
     ("scnn", {"halo": "overlapped"}),
     ("scnn", {"barrier": "input_channel"}),
     ("scnn", {"barrier": "input_channel", "halo": "overlapped"}),
@@ -227,6 +242,7 @@ OPTIONS = [
     ("dcnn", {}),
     ("dcnn", {"halo": "overlapped", "barrier": "input_channel"}),
     ("dcnn", {"zero_gating": True}),
+    ("dcnn", {"zero_gating": True, "zero_gating_scope": "multiplier"}),
     ("dcnn", {"compress_dram_activations": True}),
     ("dcnn_opt", {}),
     ("dcnn_opt", {"dram": {"bandwidth_bytes_per_cycle": 2}}),
@@ -282,26 +298,37 @@ def small_cases(draw):
     )
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=40)
 @given(
     case=small_cases(),
     rows=st.integers(1, 3),
     cols=st.integers(1, 3),
     f=st.integers(1, 4),
     i=st.integers(1, 4),
+    order=st.sampled_from(["rsk", "krs"]),
+    acc=st.sampled_from([("lockstep", 4), ("queued", 1), ("queued", 4), ("merging", 4)]),
 )
-def test_busy_slots_equal_the_cycle_by_cycle_reference(case, rows, cols, f, i):
-    """The model's busy slots, split by the kernel's counters, equal the reference's own counts."""
+def test_busy_slots_equal_the_cycle_by_cycle_reference(case, rows, cols, f, i, order, acc):
+    """The model's busy slots, split by the kernel's counters, equal the reference's own counts: packing
+    lane by lane, fill / drain = the FIFOs' drain cycles x F x I."""
     layer, wd, ad, seed = case
-    m = model("scnn", pe_rows=rows, pe_cols=cols, f=f, i=i, bank_entries=4, **FREE)
+    m = model("scnn", pe_rows=rows, pe_cols=cols, f=f, i=i, bank_entries=4, weight_order=order,
+              accumulator=acc[0], queue_depth=acc[1], **FREE)  # fmt: skip
     w = work(layer, wd, ad, seed)
     r, tl = m.simulate_layer(w)
+    if r.cycles == 0:  # nothing to multiply (no non-zero weight of a phase meets an activation), no halo
+        assert tl.empty
+        assert r.slots.total == 0
+        return
     check_layer_run(r, tl)
     tiling = m.map_layer(w, 1).tiling
     assert len(tiling.bands) == 1  # small layers fit the RAMs
-    ref = reference(layer, m.geometry, tiling, w.masks.weights, w.masks.activations, 32)
+    depth = acc[1] if acc[0] == "queued" else 0
+    masks = w.masks
+    ref = reference(layer, m.geometry, tiling, masks.weights, masks.activations, 32, order, (acc[0], depth))
     assert (r.slots.effectual, r.slots.ineffectual) == (ref.valid, ref.issued - ref.valid)
     assert r.slots.packing == ref.packing_slots
+    assert r.slots.fill_drain == ref.drain_cycles * f * i
     busy = (tl.end - tl.start)[tl.state.astype(str) == "busy"].groupby(tl.unit).sum()
     assert busy.reindex(range(rows * cols), fill_value=0).tolist() == [
         sum(b) for b in zip(*ref.busy, strict=True)
@@ -325,3 +352,80 @@ def test_a_group_without_work_or_halo_leaves_the_others_in_place(bandwidth):
     busy = (tl.end - tl.start)[tl.state.astype(str) == "busy"].groupby(tl.unit).sum()
     assert busy.reindex(range(64), fill_value=0).tolist() == mapping.busy.sum(axis=0).tolist()
     assert r.slots.effectual == r.macs_effectual > 0
+
+
+def test_dcnn_opt_gates_the_accumulate_of_zero_products():
+    """`zero_gating_scope: macc` (shipped) saves the accumulator read-modify-write and the crossbar
+    transfer of every product with a zero operand; `multiplier` only its multiply. Cycles are equal."""
+    w = work(CONV, 0.4, 0.5)
+    macc, _ = model("dcnn_opt").simulate_layer(w)
+    mult, _ = model("dcnn_opt", zero_gating_scope="multiplier").simulate_layer(w)
+    dense, _ = model("dcnn").simulate_layer(w)
+    assert macc.cycles == mult.cycles == dense.cycles
+    mac, rf, noc = "energy_mac_pj", "energy_rf_pj", "energy_noc_pj"
+    assert macc.energy_pj[mac] == mult.energy_pj[mac] < dense.energy_pj[mac]
+    assert macc.energy_pj[rf] < mult.energy_pj[rf] == dense.energy_pj[rf]
+    assert macc.energy_pj[noc] < mult.energy_pj[noc]
+    assert macc.slots == mult.slots == dense.slots  # gating is energy only
+    m = model("dcnn_opt")
+    mapping = m.map_layer(w, 1)
+    assert m._accumulated(w, mapping) == (w.effectual_macs, w.effectual_macs)
+
+
+def test_accumulator_models_on_a_layer():
+    """On a sparse layer every accumulator model issues the same products; queued and merging are never
+    slower than lock step, queued ends each group by draining its FIFOs (fill / drain slots), merging
+    makes fewer accumulator accesses than products only when a weight vector repeats an output channel."""
+    w = work(CONV, 0.6, 0.8)
+    runs = {
+        (acc, order): model("scnn", accumulator=acc, weight_order=order, **FREE).simulate_layer(w)[0]
+        for acc in ("lockstep", "queued", "merging")
+        for order in ("rsk", "krs")
+    }
+    for order in ("rsk", "krs"):
+        lock, queued, merged = (runs[acc, order] for acc in ("lockstep", "queued", "merging"))
+        assert lock.macs_issued == queued.macs_issued == merged.macs_issued
+        assert queued.cycles <= lock.cycles
+        assert merged.cycles <= lock.cycles
+        assert lock.slots.fill_drain == merged.slots.fill_drain == 0
+        assert queued.slots.packing < lock.slots.packing
+    assert runs["queued", "krs"].slots.fill_drain > 0  # krs leaves products queued at a group's end
+    assert runs["merging", "krs"].cycles < runs["lockstep", "krs"].cycles  # krs repeats k within vectors
+    assert runs["merging", "rsk"].slots == runs["lockstep", "rsk"].slots  # rsk vectors: distinct k here
+    rf = "energy_rf_pj"
+    assert runs["merging", "krs"].energy_pj[rf] < runs["lockstep", "krs"].energy_pj[rf]
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"queue_depth": 0}, "queue_depth"),
+        ({"queue_depth": 64}, "queue_depth"),
+        ({"accumulator": "fifo"}, "accumulator"),
+        ({"weight_order": "srk"}, "weight_order"),
+    ],
+)
+def test_bad_accumulator_options_are_errors_naming_the_key(changes, key):
+    spec, _ = resolve_config("scnn")
+    with pytest.raises(ConfigError, match=key):
+        parse_arch({**spec.model_dump(mode="json"), **changes}, "x")
+
+
+def test_bad_gating_scope_is_an_error_naming_the_key():
+    spec, _ = resolve_config("dcnn_opt")
+    with pytest.raises(ConfigError, match="zero_gating_scope"):
+        parse_arch({**spec.model_dump(mode="json"), "zero_gating_scope": "all"}, "x")
+
+
+def test_shipped_defaults():
+    """SCNN ships bank FIFOs of 4 behind the crossbar with k-innermost weight vectors (docs/assumptions.md
+    SC4, SC20, SC21); DCNN-opt gates the whole multiply-accumulate of zero products (SC22)."""
+    scnn, _ = resolve_config("scnn")
+    opt, _ = resolve_config("dcnn_opt")
+    assert (scnn.accumulator, scnn.queue_depth, scnn.weight_order, scnn.bank_hash) == (
+        "queued",
+        4,
+        "rsk",
+        "dnnsim",
+    )
+    assert (opt.zero_gating, opt.zero_gating_scope) == (True, "macc")

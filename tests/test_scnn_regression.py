@@ -1,7 +1,8 @@
 """Pinned SCNN / DCNN-opt results on small layers, recorded before the kernel and list builders were
 rewritten for speed (per-vector bank tables, threads, linear-time lists): the rewrite must change no
-cycle, conflict, product, byte or picojoule. They were recorded with weights linearised (r, s, k), so
-SCNN runs with `weight_order: rsk` here."""
+cycle, conflict, product, byte or picojoule. They were recorded with weights linearised (r, s, k), a
+lock-step accumulator and DCNN-opt gating the multiplier only, so SCNN runs with `weight_order: rsk`
+and `accumulator: lockstep` here and DCNN-opt with `zero_gating_scope: multiplier`."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def work(name: str) -> LayerWorkload:
 @pytest.fixture(scope="module")
 def models():
     scnn, _ = resolve_config("scnn")
-    rsk = parse_arch({**scnn.model_dump(mode="json"), "weight_order": "rsk"}, "scnn_rsk")
-    return {"scnn": build(rsk), "dcnn_opt": build(resolve_config("dcnn_opt")[0])}
+    rsk = parse_arch({**scnn.model_dump(mode="json"), "weight_order": "rsk", "accumulator": "lockstep"}, "s")
+    opt, _ = resolve_config("dcnn_opt")
+    mac_only = parse_arch({**opt.model_dump(mode="json"), "zero_gating_scope": "multiplier"}, "dcnn_opt")
+    return {"scnn": build(rsk), "dcnn_opt": build(mac_only)}
 
 
 @pytest.mark.parametrize(("config", "name"), sorted(PINNED))

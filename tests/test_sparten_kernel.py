@@ -20,11 +20,24 @@ from accelsim.kernels.reference.sparten import (
     run_cluster,
     run_layer,
 )
-from accelsim.kernels.sparten import DENSE, ONE_SIDED, TWO_SIDED, chunk_layout, layer_counts, pack_chunks
+from accelsim.kernels.sparten import (
+    DENSE,
+    ONE_SIDED_ACTIVATIONS,
+    ONE_SIDED_WEIGHTS,
+    TWO_SIDED,
+    chunk_layout,
+    layer_counts,
+    pack_chunks,
+)
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.masks import OperandMasks, effectual_macs
 
-MODES = {"two_sided": TWO_SIDED, "one_sided": ONE_SIDED, "dense": DENSE}
+MODES = {
+    "two_sided": TWO_SIDED,
+    "one_sided_weights": ONE_SIDED_WEIGHTS,
+    "one_sided_activations": ONE_SIDED_ACTIVATIONS,
+    "dense": DENSE,
+}
 
 # Hand-worked inner join, chunk of 8 positions:
 #   filter  [0, 3, 0, 5, 2, 0, 0, 7]  SparseMap 01011001, non-zeros (3, 5, 2, 7)
@@ -55,11 +68,17 @@ def test_hand_worked_modes_and_barrier():
     assert run.cycles == 3  # the broadcast waits for the CU with three matches
     assert run.busy == [3, 1, 0]
     assert run.outputs == [[56, 6, 0]]
-    one_sided, dense = run_cluster([[f]], [[a]], "one_sided"), run_cluster([[f]], [[a]], "dense")
+    one_sided, dense = run_cluster([[f]], [[a]], "one_sided_activations"), run_cluster([[f]], [[a]], "dense")
     # every non-zero input (positions 0, 1, 3, 6, 7), of which 1, 3, 7 have a non-zero weight
     assert (one_sided.cycles, one_sided.macs, one_sided.effectual) == (5, 5, 3)
     assert (dense.cycles, dense.macs, dense.effectual) == (8, 8, 3)  # every position
-    assert run_cluster([[f]], [[a]], "one_sided").outputs == [[56]]
+    assert run_cluster([[f]], [[a]], "one_sided_activations").outputs == [[56]]
+    # weight skipping: every non-zero weight (positions 1, 3, 4, 7); position 4 meets a zero input
+    weights_only = run_cluster([[f]], [[a]], "one_sided_weights")
+    assert (weights_only.cycles, weights_only.macs, weights_only.effectual) == (4, 4, 3)
+    assert weights_only.outputs == [[56]]
+    two = run_cluster([[f], [sparse_filter]], [[a]], "one_sided_weights")
+    assert (two.cycles, two.busy) == (4, [4, 1])  # the CUs' work differs: the sparse filter waits
     empty = SparseChunk.from_dense([0] * 8)
     assert run_cluster([[empty]], [[a]], min_chunk_cycles=2).cycles == 2  # no match still costs a chunk
 
@@ -81,7 +100,7 @@ def test_hand_worked_kernel_counts():
         [[4]],
     )
     # the baselines multiply every non-zero input (5 per CU) or every position (8 per CU); 3 + 1 are effectual
-    for mode, cycles_per_cu in ((ONE_SIDED, 5), (DENSE, 8)):
+    for mode, cycles_per_cu in ((ONE_SIDED_ACTIVATIONS, 5), (DENSE, 8)):
         counts = layer_counts(
             a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, mode, 1
         )
@@ -101,7 +120,7 @@ SPARSE = [0, 0, 0, 1, 0, 0, 0, 0]
 @pytest.mark.parametrize(("buffer", "cycles"), [(1, 6), (2, 4), (3, 4)])
 def test_hand_worked_input_buffer_removes_the_wait(buffer, cycles):
     f, s, a = (SparseChunk.from_dense(v) for v in (FILTER, SPARSE, INPUT))
-    run = run_cluster([[f, s], [s, f]], [[a, a]], input_buffer_chunks=buffer)
+    run = run_cluster([[f, s], [s, f]], [[a, a]], input_buffer_depth=buffer)
     assert (run.cycles, run.busy, run.macs) == (cycles, [4, 4], 8)
     assert run.outputs == [[56 + 6, 6 + 56]]
     layer = Layer("x", LayerKind.CONV, h=1, w=1, c=16, k=2, r=1, s=1)
@@ -114,6 +133,34 @@ def test_hand_worked_input_buffer_removes_the_wait(buffer, cycles):
         a_words, w_words, assign, pass_group, position_blocks(1, 1), 1, 1, widths, TWO_SIDED, 1, buffer
     )
     assert [c.tolist() for c in counts] == [[[cycles]], [[[4, 4]]], [[8]], [[8]]]
+    window = run_cluster([[f, s], [s, f]], [[a, a]], barrier="window")  # one window: no wait inside it
+    assert (window.cycles, window.busy) == (4, [4, 4])
+
+
+# Hand-worked barrier per window: two windows of two 8-position chunks on two CUs, one empty chunk each.
+#   window 0 = (INPUT, zeros), window 1 = (zeros, INPUT); CU 0 holds (FILTER, SPARSE), CU 1 (SPARSE, FILTER).
+#   Chunk costs (matches, at least 1): CU 0: 3, 1 | 1, 1 (windows 4 and 2); CU 1: 1, 1 | 1, 3 (2 and 4).
+#   Barrier per chunk, one slot: max per chunk 3 + 1 + 1 + 3 = 8 cycles.
+#   Barrier per window, one window: max per window 4 + 4 = 8 (CU 1 waits 2 in window 0, CU 0 in window 1).
+#   Barrier per window, two windows: both windows go out at once, each CU runs 6 cycles: 6, no wait.
+@pytest.mark.parametrize(
+    ("barrier", "depth", "cycles"), [("chunk", 1, 8), ("window", 1, 8), ("window", 2, 6)]
+)
+def test_hand_worked_barrier_per_window(barrier, depth, cycles):
+    f, s, a, z = (SparseChunk.from_dense(v) for v in (FILTER, SPARSE, INPUT, [0] * 8))
+    run = run_cluster([[f, s], [s, f]], [[a, z], [z, a]], input_buffer_depth=depth, barrier=barrier)
+    assert (run.cycles, run.busy, run.macs) == (cycles, [6, 6], 8)
+    layer = Layer("x", LayerKind.CONV, h=1, w=2, c=16, k=2, r=1, s=1)
+    pixels = np.array([INPUT + [0] * 8, [0] * 8 + INPUT], dtype=bool)  # (w, c)
+    weights = np.array([FILTER + SPARSE, SPARSE + FILTER], dtype=bool).reshape(2, 16, 1, 1)
+    a_words, w_words = packed_operands(layer, pixels.T.reshape(16, 1, 2), weights, 8)
+    assign, pass_group = filter_passes(weights, 1, 2, 8, "none")
+    _, _, widths = chunk_layout(16, 8)
+    counts = layer_counts(
+        a_words, w_words, assign, pass_group, position_blocks(2, 1), 2, 1, widths, TWO_SIDED, 1, depth,
+        barrier == "window",
+    )  # fmt: skip
+    assert [c.tolist() for c in counts] == [[[cycles]], [[[6, 6]]], [[8]], [[8]]]
 
 
 def test_a_chunk_without_matches_is_free_with_no_minimum():
@@ -182,7 +229,7 @@ def small_layers(draw):  # type: ignore[no-untyped-def]
     return Layer("x", LayerKind.CONV, h=h, w=w, c=c, k=k, r=r, s=r, stride=stride, pad=pad, groups=groups)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=80)
 @given(
     layer=small_layers(),
     chunk_bits=st.integers(1, 6),
@@ -192,18 +239,19 @@ def small_layers(draw):  # type: ignore[no-untyped-def]
     balancing=st.sampled_from(["none", "gb_s", "gb_h"]),
     min_chunk_cycles=st.integers(0, 2),
     buffer=st.integers(1, 3),
+    barrier=st.sampled_from(["window", "chunk"]),
     wd=st.floats(0.1, 1.0),
     ad=st.floats(0.1, 1.0),
     seed=st.integers(0, 2**16),
 )
 def test_kernel_equals_cycle_by_cycle_reference(
-    layer, chunk_bits, cus, clusters, mode, balancing, min_chunk_cycles, buffer, wd, ad, seed
+    layer, chunk_bits, cus, clusters, mode, balancing, min_chunk_cycles, buffer, barrier, wd, ad, seed
 ):
     rng = np.random.default_rng(seed)
     acts = rng.integers(1, 5, (layer.c, layer.h, layer.w)) * (rng.random((layer.c, layer.h, layer.w)) < ad)
     wshape = (layer.k, layer.c_per_group, layer.r, layer.s)
     weights = rng.integers(-4, 5, wshape) * (rng.random(wshape) < wd)
-    if mode != "two_sided":
+    if mode not in ("two_sided", "one_sided_weights"):
         balancing = "none"
     assign, pass_group = filter_passes(weights != 0, layer.groups, cus, chunk_bits, balancing)
     pos_start = position_blocks(layer.out_h * layer.out_w, clusters)
@@ -211,10 +259,10 @@ def test_kernel_equals_cycle_by_cycle_reference(
     _, _, widths = chunk_layout(layer.c_per_group, chunk_bits)
     cycles, busy, macs, effectual = layer_counts(
         a_words, w_words, assign, pass_group, pos_start, layer.out_w, layer.stride, widths, MODES[mode],
-        min_chunk_cycles, buffer,
+        min_chunk_cycles, buffer, barrier == "window",
     )  # fmt: skip
     ref = run_layer(acts, weights, layer.stride, layer.pad, layer.groups, chunk_bits, assign, pass_group,
-                    pos_start, mode, min_chunk_cycles, buffer)  # fmt: skip
+                    pos_start, mode, min_chunk_cycles, buffer, barrier)  # fmt: skip
     assert cycles.tolist() == ref.cycles.tolist()
     assert busy.tolist() == ref.busy.tolist()
     assert macs.tolist() == ref.macs.tolist()

@@ -7,6 +7,7 @@ import pytest
 from slot_checks import check_layer_run
 
 from accelsim.accelerators import build
+from accelsim.accelerators.sparten import cu_buffers
 from accelsim.api import resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.errors import ConfigError
@@ -16,7 +17,7 @@ from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.masks import OperandMasks
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_profile
 
-CONFIGS = ("sparten", "sparten_one_sided", "sparten_dense")
+CONFIGS = ("sparten", "sparten_one_sided", "sparten_one_sided_activations", "sparten_dense")
 CONV = Layer("c", LayerKind.CONV, h=14, w=14, c=96, k=80, r=3, s=3, pad=1)
 STRIDED = Layer("d", LayerKind.CONV, h=15, w=15, c=48, k=40, r=5, s=5, stride=2, pad=2, groups=2)
 
@@ -40,8 +41,13 @@ def test_shipped_configs_are_iso_multiplier_and_iso_clock(name):
 
 def test_balancing_needs_two_sided_mode():
     data = spec("sparten_dense").model_dump(mode="json") | {"balancing": "gb_s"}
-    with pytest.raises(ConfigError, match=r"balancing.*needs mode: two_sided"):
+    with pytest.raises(ConfigError, match=r"balancing.*needs a mode whose work depends on the weights"):
         parse_arch(data, "test.yaml")
+    data = spec("sparten_one_sided_activations").model_dump(mode="json") | {"balancing": "gb_h"}
+    with pytest.raises(ConfigError, match="balancing"):
+        parse_arch(data, "test.yaml")
+    weights = spec("sparten_one_sided").model_dump(mode="json") | {"balancing": "gb_h"}
+    assert parse_arch(weights, "test.yaml").balancing == "gb_h"  # its CUs' work depends on the filters
     data = spec("sparten").model_dump(mode="json") | {"balancing": "gb_x"}
     with pytest.raises(ConfigError, match="balancing"):
         parse_arch(data, "test.yaml")
@@ -57,12 +63,16 @@ def test_fc_is_reported_unsupported():
 def test_mac_accounting_per_mode(layer):
     work = workload(layer)
     two, _ = build(spec("sparten")).simulate_layer(work)
-    one, _ = build(spec("sparten_one_sided")).simulate_layer(work)
     dense, _ = build(spec("sparten_dense")).simulate_layer(work)
     assert two.macs_issued == two.macs_effectual == work.effectual_macs  # only matched pairs
     assert dense.macs_issued == layer.macs  # every position, padding included
-    assert two.macs_issued < one.macs_issued < dense.macs_issued
-    assert two.cycles < one.cycles < dense.cycles
+    for name in ("sparten_one_sided", "sparten_one_sided_activations"):
+        one, _ = build(spec(name)).simulate_layer(work)
+        assert two.macs_issued < one.macs_issued < dense.macs_issued
+        assert two.cycles < one.cycles < dense.cycles
+    weights_only, _ = build(spec("sparten_one_sided")).simulate_layer(work)
+    assert weights_only.macs_issued == int(work.masks.weights.sum()) * layer.out_h * layer.out_w  # every
+    # non-zero weight meets every window position (padding included, activations stored dense)
 
 
 def test_dense_cycles_follow_the_pass_and_block_arithmetic():
@@ -95,12 +105,16 @@ def test_timeline_has_every_cu_and_covers_the_layer():
 #   busy: CU0 6 + 5 = 11, CU1 1 + 3 = 4, CU2 7 + 5 = 12, CU3 1 + 3 = 4 (31 = 12 products + 1 packing
 #   + 6 held passes x 3 fill). Idle: CU1 waits 2 cycles at the pass-0 barrier, CU3 3 (unit_idle 5);
 #   after their last pass CU0 1, CU1 6, CU3 5 (imbalance 12).
-#   one-sided: 5 (pixel 0) or 8 (pixel 1) cycles per chunk, 39 products of which 12 effectual;
+#   weight skipping: 4, 1 (pass 0) and 2 (pass 1) cycles per chunk whatever the pixel, 14 products of which
+#   12 effectual; both clusters end at 12; busy 12, 4, 12, 4; CU1 and CU3 wait 3 in pass 0 (unit_idle 6)
+#   and idle through pass 1 after their last one (imbalance 10).
+#   activation skipping: 5 (pixel 0) or 8 (pixel 1) cycles per chunk, 39 products of which 12 effectual;
 #   cluster 0 ends at 16, cluster 1 at 22: busy 16, 8, 22, 11 and imbalance 6 + 14 + 0 + 11 = 31.
 #   dense: 8 cycles per chunk, 48 products; both clusters end at 22; busy 22, 11, 22, 11; imbalance 22.
 HAND = {
     "two_sided": (12, Slots(12, 0, 0, 1, 5, 12, 0, 18)),
-    "one_sided": (22, Slots(12, 27, 0, 0, 0, 31, 0, 18)),
+    "one_sided_weights": (12, Slots(12, 2, 0, 0, 6, 10, 0, 18)),
+    "one_sided_activations": (22, Slots(12, 27, 0, 0, 0, 31, 0, 18)),
     "dense": (22, Slots(12, 36, 0, 0, 0, 22, 0, 18)),
 }
 
@@ -112,7 +126,7 @@ def test_hand_checked_slot_partition(mode):
     filters = np.array([[0, 1, 0, 1, 1, 0, 0, 1], [0, 0, 1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0]])
     work = workload(layer, 0.5, 0.5)
     work.__dict__["masks"] = OperandMasks(filters.astype(bool).reshape(3, 8, 1, 1), pixels.T.reshape(8, 1, 2))
-    config = "sparten" if mode == "two_sided" else f"sparten_{mode}"
+    config = {"two_sided": "sparten", "one_sided_weights": "sparten_one_sided"}.get(mode, f"sparten_{mode}")
     s = spec(config, clusters=2, cus_per_cluster=2, chunk_bits=8, balancing="none", join_latency_cycles=3)
     result, timeline = build(s).simulate_layer(work)
     check_layer_run(result, timeline)
@@ -127,8 +141,9 @@ def test_hand_checked_slot_partition(mode):
 
 @pytest.mark.parametrize("layer", [CONV, STRIDED])
 def test_slot_parts_per_mode(layer):
-    """Every effectual product takes one slot; only the baselines issue products with a zero operand;
-    only SparTen's CUs wait at the broadcast barriers (the baselines give a pass's CUs the same work)."""
+    """Every effectual product takes one slot; only the baselines issue products with a zero operand; only
+    the designs whose CUs' work depends on their filters wait at the broadcast barriers (SparTen and the
+    weight-skipping baseline; the others give a pass's CUs the same work)."""
     work = workload(layer)
     for name in CONFIGS:
         result, timeline = build(spec(name)).simulate_layer(work)
@@ -143,7 +158,7 @@ def test_slot_parts_per_mode(layer):
             assert slots.unit_idle > 0
         else:
             assert slots.ineffectual > 0
-            assert slots.unit_idle == 0
+            assert (slots.unit_idle > 0) == (name == "sparten_one_sided")
         # STRIDED: 20 filters per group on 32 CUs: 12 CUs of every cluster never hold one
         assert slots.unmapped == (12 * 32 * result.cycles if layer is STRIDED else 0)
 
@@ -159,15 +174,21 @@ OPTIONS = [
     {"mode": "two_sided", "balancing": "none"},
     {"mode": "two_sided", "balancing": "gb_s"},
     {"mode": "two_sided", "balancing": "gb_h"},
-    {"mode": "one_sided", "balancing": "none"},
+    {"mode": "one_sided_weights", "balancing": "none"},
+    {"mode": "one_sided_weights", "balancing": "gb_h"},
+    {"mode": "one_sided_weights", "barrier": "chunk", "input_buffer_depth": 2},
+    {"mode": "one_sided_activations", "balancing": "none"},
     {"mode": "dense", "balancing": "none"},
     {"chunk_bits": 16},
     {"chunk_bits": 256},
     {"min_chunk_cycles": 0, "join_latency_cycles": 0},
     {"min_chunk_cycles": 2},
     {"join_latency_cycles": 10},
-    {"input_buffer_chunks": 2},
-    {"input_buffer_chunks": 4},
+    {"barrier": "chunk"},
+    {"barrier": "chunk", "input_buffer_depth": 2},
+    {"barrier": "chunk", "input_buffer_depth": 4},
+    {"input_buffer_depth": 2},
+    {"barrier": "chunk", "mode": "dense", "balancing": "none"},
     {"clusters": 64, "cus_per_cluster": 16},
     {"clusters": 16, "cus_per_cluster": 64},
     {"dram": 0.5},
@@ -222,17 +243,61 @@ def test_same_seed_same_result_other_seed_other_masks():
     assert c.macs_issued != a.macs_issued
 
 
-def test_input_buffering_only_removes_waits():
+@pytest.mark.parametrize("barrier", ["chunk", "window"])
+def test_input_buffering_only_removes_waits(barrier):
     """Deeper CU input buffers shorten the layer, never change its work; the timeline stays consistent."""
     work = workload(CONV)
-    runs = [build(spec("sparten", input_buffer_chunks=b)).simulate_layer(work) for b in (1, 2, 4)]
+    runs = [
+        build(spec("sparten", barrier=barrier, input_buffer_depth=b)).simulate_layer(work) for b in (1, 2, 4)
+    ]
     (one, _), (two, _), (four, timeline) = runs
-    assert four.cycles < two.cycles < one.cycles
+    assert four.cycles <= two.cycles < one.cycles
     assert one.macs_issued == two.macs_issued == four.macs_issued
     assert one.imbalance == pytest.approx(four.imbalance)  # the same busy cycles per CU
     check_layer_run(four, timeline)
     busy = [r.slots.effectual + r.slots.packing + r.slots.fill_drain for r in (one, two, four)]
     assert busy[0] == busy[1] == busy[2]  # ... so the same busy slots: only the waits shrink
-    data = spec("sparten").model_dump(mode="json") | {"input_buffer_chunks": 0}
-    with pytest.raises(ConfigError, match="input_buffer_chunks"):
+    assert one.slots.unit_idle > two.slots.unit_idle >= four.slots.unit_idle
+    data = spec("sparten").model_dump(mode="json") | {"input_buffer_depth": 0}
+    with pytest.raises(ConfigError, match="input_buffer_depth"):
         parse_arch(data, "test.yaml")
+    data = spec("sparten").model_dump(mode="json") | {"barrier": "pass"}
+    with pytest.raises(ConfigError, match="barrier"):
+        parse_arch(data, "test.yaml")
+
+
+def test_barrier_per_window_moves_only_barrier_waits():
+    """The barrier per window relaxes the one per chunk (a CU syncs at window ends only): fewer cycles,
+    the same busy slots; the saved slots are unit_idle (waits at chunk barriers inside a window)."""
+    work = workload(CONV)
+    chunk, _ = build(spec("sparten", barrier="chunk")).simulate_layer(work)
+    window, timeline = build(spec("sparten", barrier="window")).simulate_layer(work)
+    check_layer_run(window, timeline)
+    assert window.cycles < chunk.cycles
+    for part in ("effectual", "ineffectual", "packing", "fill_drain", "unmapped"):
+        assert getattr(window.slots, part) == getattr(chunk.slots, part)
+    assert window.slots.unit_idle < chunk.slots.unit_idle
+
+
+def test_cu_buffers_are_sized_for_the_network_and_costed():
+    """The input buffer holds `input_buffer_depth` steps of the network's largest step; its accesses and
+    leakage are in the energy, so a deeper buffer costs more energy per access."""
+    s = spec("sparten")
+    bigger = Layer("big", LayerKind.CONV, h=7, w=7, c=512, k=32, r=3, s=3, pad=1)
+    window = cu_buffers(s, (CONV, bigger))
+    assert window.input_bits == 3 * 3 * 512 * (8 + 1)  # every value of the window and its SparseMap
+    assert window.output_entries == 1
+    assert cu_buffers(s.model_copy(update={"input_buffer_depth": 2}), (CONV,)).input_bits == 2 * 9 * 96 * 9
+    chunk = cu_buffers(s.model_copy(update={"barrier": "chunk", "input_buffer_depth": 3}), (CONV, bigger))
+    assert chunk.input_bits == 3 * 128 * 9
+    assert chunk.output_entries == 2  # 2 chunks ahead of 9 (CONV) or 36 per window: into the next window
+    dense = cu_buffers(spec("sparten_dense"), (CONV,))
+    assert dense.input_bits == 96 * 8  # one chunk of dense values, no SparseMap
+    profile = SparsityProfile("t", "test", "test", {"c": LayerDensity(0.35, 0.45)})
+    work = LayerWorkload("test", CONV, profile, 0, (CONV, bigger))
+    small, _ = build(s).simulate_layer(LayerWorkload("test", CONV, work.profile, 0, (CONV,)))
+    large, _ = build(s).simulate_layer(work)
+    assert large.cycles == small.cycles  # the buffer is sized for the network: cycles do not change
+    assert large.energy_pj["energy_sram_pj"] > small.energy_pj["energy_sram_pj"]
+    assert large.energy_pj["energy_static_pj"] > small.energy_pj["energy_static_pj"]
+    assert "5.06 KiB per CU" in large.mapping

@@ -118,6 +118,21 @@ def test_zip_groups_need_equal_lengths_and_known_axes(tmp_path):
         load_sweep(path)
 
 
+def test_zip_axes_may_repeat_values_but_not_tuples(tmp_path):
+    body = "name: s\nbase: systolic_ws_32x32\naxes: {rows: [8, 8, 16], cols: [8, 16, 16]}\n"
+    path = write_sweep(tmp_path, body + "zip: [[rows, cols]]\nnetworks: [tiny.yaml]\n")
+    points = expand(load_sweep(path))
+    assert [(p.axes["rows"], p.axes["cols"]) for p in points] == [(8, 8), (8, 16), (16, 16)]
+    path.write_text(body.replace("16, 16]}", "8, 16]}") + "zip: [[rows, cols]]\nnetworks: [tiny.yaml]\n")
+    with pytest.raises(
+        ConfigError, match=r"sweep\.yaml: zip\.0 \(rows, cols\): value \(8, 8\) is listed twice"
+    ):
+        load_sweep(path)
+    path.write_text(body + "networks: [tiny.yaml]\n")  # not zipped: each axis lists a value once
+    with pytest.raises(ConfigError, match=r"sweep\.yaml: axes\.rows: value 8 is listed twice"):
+        load_sweep(path)
+
+
 def test_unknown_sweep_key_network_profile_and_base(tmp_path):
     path = write_sweep(tmp_path, "name: s\nbase: systolic_ws_32x32\nnetwork: [tiny.yaml]\n")
     with pytest.raises(ConfigError, match=r"network: unknown key \(allowed here: axes, base, name, networks"):

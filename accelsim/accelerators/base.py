@@ -72,7 +72,8 @@ class Accelerator(ABC):
                 f"{self.name}: {units.count} {units.name}s x {units.multipliers} multipliers != "
                 f"{self.multipliers} multipliers"
             )
-        run = play(plan.items, plan.engine_units or units.count, plan.dram_bytes_per_cycle)
+        engine_units = plan.engine_units or units.count
+        run = play(plan.items, engine_units, plan.dram_bytes_per_cycle, plan.channels, plan.buffers)
         frame = plan.refine(run) if plan.refine is not None else run.timeline.frame(run.makespan)
         end = run.makespan
         act = unit_activity(frame, units.count)

@@ -1,19 +1,24 @@
 """Eyeriss v2 (Chen et al., JETCAS 2019): sparse PEs in clusters on a hierarchical mesh NoC.
 
-Per layer: the RS+ dataflow cuts each group into PE tiles; the sparse-PE kernel counts each tile's
-cycles from the exact operand masks; the engine plays the tiles on the PEs (static assignment, one
-timeline unit of `simd` multipliers per PE). The HM-NoC and DRAM bound the layer from below in closed
-form (the plan's `bound`): per cluster, the iact, weight and psum networks deliver at most routers x
-words-per-port each cycle (multicast: one delivery per distinct iact window block or weight tile in a
-cluster), and DRAM moves the layer's bytes at its bandwidth. Layer cycles = max(PE makespan, slowest
-cluster's NoC time, DRAM time); the excess is a memory stall of every PE. See docs/eyeriss_v2.md and
-docs/assumptions.md.
+Per layer: the RS+ dataflow cuts each group into PE tiles and assigns them to PEs (by default along
+the cluster structure: a weight tile to a row of PEs that share its weight multicast, the row's PEs
+splitting its output positions); the sparse-PE kernel counts each tile's cycles from the exact
+operand masks. With `noc.timing: played` (the default) every tile is a work item played through the
+engine in phases: its weights load over its PE row's weight router (a multicast to the row, read
+from DRAM: weights are not kept in the GLB) before it computes, in one weight SPad or two
+(`pe.double_buffered`); its iacts (from the GLB, staged there from DRAM once) and its psums stream
+over the cluster's iact and psum routers while it computes; the final outputs of a layer's last
+C0 tiles are written back to DRAM after it. Each cluster's routers and the DRAM are channels, and a
+PE waiting for them is stalled. With `timing: bound` the NoC and DRAM are the earlier closed-form
+lower bound (layer cycles = max(PE makespan, slowest cluster's NoC time, DRAM bytes / bandwidth)),
+and with `free` they take no time (the PEs alone). See docs/eyeriss_v2.md and docs/assumptions.md.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +27,9 @@ from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.eyeriss_v2 import EyerissV2Spec
 from accelsim.dataflows import get_dataflow
-from accelsim.dataflows.eyeriss_v2 import PeGeometry, PeTiling, RowStationaryPlus
+from accelsim.dataflows.eyeriss_v2 import PeGeometry, PeTiling, RowStationaryPlus, cluster_schedule
 from accelsim.energy import ActionEnergy, EnergyModel
-from accelsim.engine import WorkItem
+from accelsim.engine import DRAM, Transfer, WorkItem
 from accelsim.kernels.eyeriss_v2 import (
     N_STATS,
     STAT_CYCLES,
@@ -42,6 +47,13 @@ from accelsim.workload.layer import Layer
 
 CSC_WORD_BITS = 12
 """An 8-bit value and its 4-bit zero count (paper §IV-A)."""
+PSUM_BITS = 20
+"""A psum SPad word (paper §IV-A)."""
+MAX_JOBS_PER_PE = 16
+MAX_JOBS_PER_LAYER = 4096
+"""A PE given more jobs than min(MAX_JOBS_PER_PE, MAX_JOBS_PER_LAYER / PEs) plays that many jobs of
+consecutive tiles (their multicasts split evenly over the receivers: bytes exact, no barrier); see
+`_chunked`. Keeps the engine at a few thousand jobs per layer."""
 
 
 @dataclass
@@ -68,9 +80,18 @@ class LayerCounts:
     """Weight words delivered to each cluster (one delivery per weight tile and cluster)."""
     psum_words: np.ndarray = field(init=False)
     """Psums each cluster sends to the GLB."""
+    rounds: int = 0
+    """Rounds of row jobs of the cluster assignment, over all groups."""
     iact_raw: bool = False
     weight_raw: bool = False
     describe: str = ""
+    tiles: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    """Per-tile columns of every group (see `TILE_COLUMNS`), for playing the tiles one by one."""
+
+    def tile_column(self, name: str) -> np.ndarray:
+        """One per-tile column over all groups, in tile order."""
+        parts = self.tiles.get(name, [])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def __post_init__(self) -> None:
         self.iact_words = np.zeros(self.clusters)
@@ -98,6 +119,10 @@ class EyerissV2(Accelerator):
             weight_spad_entries=pe.weight_spad_entries,
             compress_below=pe.compress_below,
             sparse=pe.sparse,
+            clusters=spec.clusters,
+            pes_per_cluster=spec.pes_per_cluster,
+            rows=min(spec.noc.weight_routers, spec.pes_per_cluster),
+            assignment=m.assignment,
         )
 
     @property
@@ -139,6 +164,7 @@ class EyerissV2(Accelerator):
                 spec.pe.empty_column_cycles, 0,
             )  # fmt: skip
             item = self._tally(lc, tiling, counts, stats, item)
+            self._record_tiles(lc, work, tiling, counts, stats, g, groups)
         return lc
 
     def _tally(
@@ -152,14 +178,23 @@ class EyerissV2(Accelerator):
         """
         mg_n, cg_n, pb_n = tiling.shape
         g_i, cg_i, pb_i = (a.ravel() for a in np.indices((mg_n, cg_n, pb_n)))
-        pe = (item + np.arange(g_i.size)) % self.pes
-        cl = pe // self.spec.pes_per_cluster
+        if self.geometry.assignment == "clusters":
+            sched = cluster_schedule(tiling, self.geometry)
+            pe, cl = sched.pe, sched.pe // self.spec.pes_per_cluster
+            iact_share = ((cl * sched.rounds + sched.round) * cg_n + cg_i) * pb_n + pb_i
+            weight_share = sched.row_job
+            lc.rounds += sched.rounds
+        else:
+            pe = (item + np.arange(g_i.size)) % self.pes
+            cl = pe // self.spec.pes_per_cluster
+            iact_share = (cl * cg_n + cg_i) * pb_n + pb_i
+            weight_share = (cl * mg_n + g_i) * cg_n + cg_i
         flat = stats.reshape(-1, N_STATS)
         lc.item_cycles = np.concatenate([lc.item_cycles, flat[:, STAT_CYCLES]])
         lc.item_pe = np.concatenate([lc.item_pe, pe])
         tile_weights = np.add.reduceat(counts.sum(axis=(2, 3)), tiling.c_bounds[:-1], axis=1)  # (mg, cg)
-        _, first_iact = np.unique((cl * cg_n + cg_i) * pb_n + pb_i, return_index=True)
-        _, first_weight = np.unique((cl * mg_n + g_i) * cg_n + cg_i, return_index=True)
+        _, first_iact = np.unique(iact_share, return_index=True)
+        _, first_weight = np.unique(weight_share, return_index=True)
         outs = np.diff(tiling.c_bounds)[cg_i] if tiling.depthwise else np.diff(tiling.m_bounds)[g_i]
         psums = outs * np.diff(tiling.pix_bounds)[pb_i]
         n = self.spec.clusters
@@ -175,6 +210,144 @@ class EyerissV2(Accelerator):
         lc.idle_lanes += int(flat[:, STAT_IDLE_LANES].sum())
         return item + g_i.size
 
+    def _record_tiles(
+        self,
+        lc: LayerCounts,
+        work: LayerWorkload,
+        tiling: PeTiling,
+        counts: np.ndarray,
+        stats: np.ndarray,
+        group: int,
+        groups: int,
+    ) -> None:
+        """Keep what playing one group's tiles needs: PE and position, cycles, the words each tile
+        moves over the networks and DRAM, and the keys of the deliveries it shares."""
+        layer, p = work.layer, self.spec.precision
+        mg_n, cg_n, pb_n = tiling.shape
+        g_i, cg_i, pb_i = (a.ravel() for a in np.indices((mg_n, cg_n, pb_n)))
+        flat = stats.reshape(-1, N_STATS)
+        n = g_i.size
+        if self.geometry.assignment == "clusters":
+            sched = cluster_schedule(tiling, self.geometry)
+            pe, step = sched.pe, sched.step
+            cl = pe // self.spec.pes_per_cluster
+            iact_key = ((cl * sched.rounds + sched.round) * cg_n + cg_i) * pb_n + pb_i
+            weight_key = sched.row_job
+            _, first = np.unique(pe * (mg_n * cg_n * pb_n) + weight_key, return_index=True)
+            loads = np.zeros(n, dtype=bool)
+            loads[first] = True  # a row job's weights stay in the PE for its blocks
+            job = weight_key
+        else:
+            offset = sum(len(c) for c in lc.tiles.get("pe", []))
+            step = offset + np.arange(n)
+            pe = step % self.pes
+            cl = pe // self.spec.pes_per_cluster
+            iact_key = (cl * cg_n + cg_i) * pb_n + pb_i
+            router = cl * self._weight_rows + self._weight_router(pe)  # a weight router serves its row
+            weight_key = (router * mg_n + g_i) * cg_n + cg_i
+            loads = np.ones(n, dtype=bool)
+            job = step
+        tile_weights = np.add.reduceat(counts.sum(axis=(2, 3)), tiling.c_bounds[:-1], axis=1)[g_i, cg_i]
+        chans, pixels = np.diff(tiling.c_bounds), np.diff(tiling.pix_bounds)
+        outs = chans[cg_i] if tiling.depthwise else np.diff(tiling.m_bounds)[g_i]
+        c_span = int(tiling.c_bounds[-1])
+        d = work.density
+        in_bits = layer.input_elems / groups * (p.act_bits if lc.iact_raw else d.activations * CSC_WORD_BITS)
+        weight_bits = p.weight_bits if lc.weight_raw else CSC_WORD_BITS
+        columns = {
+            "pe": pe,
+            "group": np.full(n, group),
+            "step": step,
+            "job": job,
+            "cycles": flat[:, STAT_CYCLES],
+            "iact_words": flat[:, STAT_ENTERED],
+            "iact_key": iact_key,
+            "psum_words": outs * pixels[pb_i],
+            "weight_words": np.where(loads, tile_weights, 0),
+            "weight_key": np.where(loads, weight_key, -1),
+            "weight_dram": np.where(loads, tile_weights * weight_bits / 8, 0.0),
+            "iact_dram": in_bits / 8 * chans[cg_i] / c_span * pixels[pb_i] / int(tiling.pix_bounds[-1]),
+            "iact_dram_key": cg_i * pb_n + pb_i,
+            "out_dram": np.where(cg_i == cg_n - 1, outs * pixels[pb_i] * p.act_bits / 8, 0.0),
+        }
+        for name, column in columns.items():
+            lc.tiles.setdefault(name, []).append(np.asarray(column))
+
+    def channels(self, lc: LayerCounts) -> dict[str, float | None]:
+        """Words per cycle of each cluster's iact, per-row weight and psum routers (None: free)."""
+        noc, spec = self.spec.noc, self.spec
+        free = noc.timing == "free"
+
+        def per_cycle(routers: int, port: int, bits: int) -> float | None:
+            return None if free else float(routers * (port // bits))
+
+        iact = per_cycle(noc.iact_routers, noc.data_port_bits, 8 if lc.iact_raw else CSC_WORD_BITS)
+        weight = per_cycle(1, noc.data_port_bits, 8 if lc.weight_raw else CSC_WORD_BITS)
+        psum = per_cycle(noc.psum_routers, noc.psum_port_bits, PSUM_BITS)
+        out: dict[str, float | None] = {}
+        for q in range(spec.clusters):
+            out[f"iact{q}"], out[f"psum{q}"] = iact, psum
+            out.update({f"weight{q}.{r}": weight for r in range(self._weight_rows)})
+        return out
+
+    @property
+    def _weight_rows(self) -> int:
+        """Weight routers of a cluster (one per PE row, at most one per PE)."""
+        return min(self.spec.noc.weight_routers, self.spec.pes_per_cluster)
+
+    def _weight_router(self, pe: np.ndarray) -> np.ndarray:
+        """The weight router (PE row) of each PE in its cluster."""
+        ppc, rows = self.spec.pes_per_cluster, self._weight_rows
+        local = pe % ppc
+        return local // (ppc // rows) if ppc % rows == 0 else local % rows
+
+    def played_items(self, lc: LayerCounts) -> list[WorkItem]:
+        """The tiles of each PE, in its order, as jobs: the consecutive tiles of one row job (one
+        weight load) are one job, with the row job's weight load (fetch), its blocks' iact and psum
+        streams and the output write-back (spill); the first job of a PE pays the pipeline fill."""
+        t = {name: lc.tile_column(name) for name in lc.tiles}
+        order = np.lexsort((t["step"], t["group"], t["pe"]))
+        t = {name: column[order] for name, column in t.items()}
+        pe = t["pe"]
+        new_pe = np.r_[True, pe[1:] != pe[:-1]]
+        t["cycles"] = t["cycles"] + np.where(new_pe, self.spec.pe.pipeline_depth, 0)
+        q = pe // self.spec.pes_per_cluster
+        wrow = self._weight_router(pe)
+        starts = np.flatnonzero(
+            new_pe | np.r_[True, (t["job"][1:] != t["job"][:-1]) | (t["group"][1:] != t["group"][:-1])]
+        )
+        most = min(MAX_JOBS_PER_PE, max(1, MAX_JOBS_PER_LAYER // self.pes))
+        if np.bincount(pe[starts]).max(initial=0) > most:
+            return _chunked(t, q, wrow, most)
+        sums = {
+            k: np.add.reduceat(t[k], starts)
+            for k in ("cycles", "iact_words", "iact_dram", "psum_words", "out_dram")
+        }
+        barrier = self.spec.noc.timing == "played" and self.geometry.assignment == "clusters"
+        # the weight router's multicast already holds the row together; an unlimited DRAM adds nothing
+        dram_barrier = barrier and self.spec.dram.bandwidth_bytes_per_cycle is not None
+        items = []
+        for j, i in enumerate(starts):
+            g, qi = int(t["group"][i]), int(q[i])
+            fetch: tuple[Transfer, ...] = ()
+            if t["weight_key"][i] >= 0:
+                key = (g, int(t["weight_key"][i]))
+                fetch = (
+                    Transfer(f"weight{qi}.{wrow[i]}", float(t["weight_words"][i]), ("w", *key), barrier),
+                    Transfer(DRAM, float(t["weight_dram"][i]), ("wd", *key), dram_barrier),
+                )
+            stream = (
+                Transfer(f"iact{qi}", float(sums["iact_words"][j]), ("i", g, int(t["iact_key"][i])), barrier),
+                Transfer(DRAM, float(sums["iact_dram"][j]), ("id", g, int(t["iact_dram_key"][i]))),
+                Transfer(f"psum{qi}", float(sums["psum_words"][j])),
+            )
+            out = float(sums["out_dram"][j])
+            spill = (Transfer(DRAM, out),) if out else ()
+            items.append(
+                WorkItem(int(pe[i]), int(sums["cycles"][j]), fetch=fetch, stream=stream, spill=spill)
+            )
+        return items
+
     def noc_cycles(self, lc: LayerCounts) -> int:
         """Cycles the slowest cluster's iact / weight / psum networks need for the layer."""
         noc = self.spec.noc
@@ -188,8 +361,49 @@ class EyerissV2(Accelerator):
         return int(np.ceil(max(iact.max(), weight.max(), psum.max())))
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
-        """Count the tiles; one item per PE; the NoC and DRAM times as a closed-form bound; actions."""
+        """Count the tiles; play them tile by tile over the NoC and DRAM channels (`noc.timing`
+        played or free) or as one item per PE under the closed-form bound (bound); actions."""
         lc = self.count(work)
+        if self.spec.noc.timing == "bound":
+            return self._bound_plan(work, lc)
+        items = self.played_items(lc)
+        moved = _moved(items)
+        energy, sram_bytes, dram_bytes = self._actions(work.layer, lc, work, moved)
+        free = self.spec.noc.timing == "free"
+        return LayerPlan(
+            **self._common(lc, np.unique(lc.item_pe).size, energy, sram_bytes, dram_bytes),
+            items=items,
+            dram_bytes_per_cycle=None if free else self.spec.dram.bandwidth_bytes_per_cycle,
+            channels=self.channels(lc),
+            buffers=2 if self.spec.pe.double_buffered else 1,
+        )
+
+    def _common(
+        self, lc: LayerCounts, used: int, energy: list[ActionEnergy], sram_bytes: float, dram_bytes: float
+    ) -> dict[str, Any]:
+        """The plan fields every timing reading fills the same way."""
+        tiles = int(lc.item_cycles.size)
+        return {
+            "units": Units("PE", self.pes, self.spec.pe.simd),
+            "busy": self._busy_slots(lc, used),
+            "energy": energy,
+            "leakage_mw": self._leakage_mw(),
+            "macs_issued": lc.slots,
+            "dram_bytes": dram_bytes,
+            "sram_bytes": sram_bytes,
+            "folds": tiles,
+            "mapping_efficiency": min(1.0, tiles / self.pes),
+            "mapping": self._describe(lc),
+        }
+
+    def _describe(self, lc: LayerCounts) -> str:
+        """The tiling and, for the cluster assignment, its rounds."""
+        if self.geometry.assignment != "clusters":
+            return lc.describe
+        return f"{lc.describe}; {lc.rounds} rounds of row jobs over {self.spec.clusters} clusters"
+
+    def _bound_plan(self, work: LayerWorkload, lc: LayerCounts) -> LayerPlan:
+        """One item per PE; the NoC and DRAM times as a closed-form bound (`noc.timing: bound`)."""
         # A PE's tiles stream back to back (operands arrive over the NoC, bounded below) and the
         # pipeline fills once per PE and layer (docs/assumptions.md): one engine item per PE
         # carrying the sum of its tiles' cycles is the same schedule as one item per tile.
@@ -198,19 +412,9 @@ class EyerissV2(Accelerator):
         used = np.flatnonzero(np.bincount(lc.item_pe, minlength=self.pes))
         fill = self.spec.pe.pipeline_depth
         energy, sram_bytes, dram_bytes = self._actions(work.layer, lc, work)
-        tiles = int(lc.item_cycles.size)
         return LayerPlan(
-            units=Units("PE", self.pes, self.spec.pe.simd),
+            **self._common(lc, used.size, energy, sram_bytes, dram_bytes),
             items=[WorkItem(unit=int(pe), cycles=int(per_pe[pe]) + fill) for pe in used],
-            busy=self._busy_slots(lc, used.size),
-            energy=energy,
-            leakage_mw=self._leakage_mw(),
-            macs_issued=lc.slots,
-            dram_bytes=dram_bytes,
-            sram_bytes=sram_bytes,
-            folds=tiles,
-            mapping_efficiency=min(1.0, tiles / self.pes),
-            mapping=lc.describe,
             bound=self._bound(lc, dram_bytes),
             closed_form=self._closed_form(),
         )
@@ -245,23 +449,30 @@ class EyerissV2(Accelerator):
         return "lower bound: HM-NoC time of the slowest cluster"
 
     def _actions(
-        self, layer: Layer, lc: LayerCounts, work: LayerWorkload
+        self, layer: Layer, lc: LayerCounts, work: LayerWorkload, moved: dict[str, float] | None = None
     ) -> tuple[list[ActionEnergy], float, float]:
-        """Every action with its pJ; SRAM (GLB) and DRAM bytes (docs/assumptions.md, eyeriss_v2)."""
+        """Every action with its pJ; SRAM (GLB) and DRAM bytes (docs/assumptions.md, eyeriss_v2). With
+        `moved` (words / bytes per channel of the played tiles) the NoC words and DRAM bytes are those
+        played; without, the per-cluster counts and the once-per-layer DRAM traffic."""
         p, e = self.spec.precision, self.energy
         psum_bits = p.psum_bits
         iact_bits = p.act_bits if lc.iact_raw else CSC_WORD_BITS
         weight_bits = p.weight_bits if lc.weight_raw else CSC_WORD_BITS
-        iact_words = float(lc.iact_words.sum())
-        weight_words = float(lc.weight_words.sum())
-        psum_words = float(lc.psum_words.sum())
+        if moved is None:
+            iact_words = float(lc.iact_words.sum())
+            weight_words = float(lc.weight_words.sum())
+            psum_words = float(lc.psum_words.sum())
+        else:
+            iact_words, weight_words, psum_words = (
+                sum(v for k, v in moved.items() if k.startswith(kind)) for kind in ("iact", "weight", "psum")
+            )
         outputs = layer.out_h * layer.out_w * layer.k
         glb_psum_reads = max(0.0, psum_words - outputs)  # partial sums of other C0 tiles read back to add
         glb_kib = self.spec.memory.glb_kib_per_cluster
         d = work.density
         in_bits = layer.input_elems * (d.activations * CSC_WORD_BITS if not lc.iact_raw else p.act_bits)
         w_bits = layer.weights * (d.weights * CSC_WORD_BITS if not lc.weight_raw else p.weight_bits)
-        dram_bytes = (in_bits + w_bits + outputs * p.act_bits) / 8
+        dram_bytes = (in_bits + w_bits + outputs * p.act_bits) / 8 if moved is None else moved.get(DRAM, 0.0)
         mac_bits = max(p.weight_bits, p.act_bits)
         of = ActionEnergy.of
         actions = [
@@ -291,3 +502,60 @@ class EyerissV2(Accelerator):
         spad_bits = (pe.iact_spad_entries + pe.weight_spad_entries) * word + pe.psum_spad_entries * 20
         sram_kib = self.spec.clusters * self.spec.memory.glb_kib_per_cluster + self.pes * spad_bits / 8 / 1024
         return self.energy.leakage_mw(self.multipliers, sram_kib, 8, self.spec.precision.psum_bits)
+
+
+def _shares(key: np.ndarray, group: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """Each tile's share of the deliveries it names: words / tiles naming the same (group, key)."""
+    named = key >= 0
+    ids = np.unique(group * (int(key.max(initial=0)) + 1) + np.maximum(key, 0), return_inverse=True)[1]
+    receivers = np.bincount(ids, weights=named)
+    return np.where(named, words / np.maximum(receivers[ids], 1), 0.0)
+
+
+def _chunked(t: dict[str, np.ndarray], q: np.ndarray, wrow: np.ndarray, jobs: int) -> list[WorkItem]:
+    """Each PE's tiles (already in PE order) as `jobs` jobs of consecutive tiles: summed cycles, and
+    each shared delivery split evenly over the tiles that name it (private transfers)."""
+    pe, group = t["pe"], t["group"]
+    shares = {
+        "cycles": t["cycles"],
+        "weight": _shares(t["weight_key"], group, t["weight_words"]),
+        "weight_dram": _shares(t["weight_key"], group, t["weight_dram"]),
+        "iact": _shares(t["iact_key"], group, t["iact_words"]),
+        "iact_dram": _shares(t["iact_dram_key"], group, t["iact_dram"]),
+        "psum": t["psum_words"],
+        "out": t["out_dram"],
+    }
+    first = np.flatnonzero(np.r_[True, pe[1:] != pe[:-1]])
+    size = np.diff(np.r_[first, pe.size])
+    parts = np.arange(jobs)
+    starts = np.unique((first[:, None] + parts[None, :] * size[:, None] // jobs).ravel())
+    sums = {k: np.add.reduceat(v, starts) for k, v in shares.items()}
+    items = []
+    for j, i in enumerate(starts):
+        qi = int(q[i])
+        fetch = (
+            Transfer(f"weight{qi}.{wrow[i]}", float(sums["weight"][j])),
+            Transfer(DRAM, float(sums["weight_dram"][j])),
+        )
+        stream = (
+            Transfer(f"iact{qi}", float(sums["iact"][j])),
+            Transfer(DRAM, float(sums["iact_dram"][j])),
+            Transfer(f"psum{qi}", float(sums["psum"][j])),
+        )
+        spill = (Transfer(DRAM, float(sums["out"][j])),)
+        items.append(WorkItem(int(pe[i]), int(sums["cycles"][j]), fetch=fetch, stream=stream, spill=spill))
+    return items
+
+
+def _moved(items: list[WorkItem]) -> dict[str, float]:
+    """Words (bytes for DRAM) each channel carries for `items`, a keyed delivery counted once."""
+    out: dict[str, float] = {}
+    seen: set[object] = set()
+    for item in items:
+        for t in item.transfers:
+            if t.key is not None:
+                if t.key in seen:
+                    continue
+                seen.add(t.key)
+            out[t.channel] = out.get(t.channel, 0.0) + t.nbytes
+    return out

@@ -1,12 +1,13 @@
 """Phantom-2D: an R x C mesh of Phantom cores (P PEs x T threads) with two-level load balancing.
 
 Per layer: the dataflow turns the exact operand masks into core items whose cycles the look-ahead
-scheduler kernel counts (level 1: window W, atomic groups, next-strip prefetch); the mesh plan pins
-them to cores (level 2: round robin, LPT by valid products, or a shared queue); the engine plays the
-cores against the DRAM link. A layer's `cycles` is the engine makespan plus the L1 / L2 adder drain
-of the last outputs (docs/phantom.md), a fill / drain tail. Only valid products are issued, so
-macs_issued equals macs_effectual, and the busy slots of a core split into those products, threads
-the scheduler could not fill, PEs waiting for the slowest PE, and PEs with no reduction row.
+scheduler kernel counts (level 1: window W, atomic groups, row dispatch, run-ahead); the mesh plan
+pins them to cores (level 2: round robin, LPT by valid products, or a shared queue, on a fixed or
+searched split of the cores); the engine plays the cores against the DRAM link. A layer's `cycles`
+is the engine makespan plus the L1 / L2 adder drain of the last outputs (docs/phantom.md), a fill /
+drain tail. Only valid products are issued, so macs_issued equals macs_effectual, and the busy slots
+of a core split into those products, threads the scheduler could not fill, PEs waiting inside the
+core item, and PEs the mapping leaves without a reduction row.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ class Phantom2D(Accelerator):
             threads=c.threads,
             window=c.window,
             split=not c.atomic_groups,
-            prefetch=c.prefetch_next_tile,
+            dispatch=c.dispatch,
+            run_ahead=c.run_ahead_steps,
             strip_rows=c.strip_rows,
+            neuron_walk=c.neuron_walk,
         )
-        self.hardware = PhantomHardware(core, spec.mesh.rows, spec.mesh.cols, spec.mesh.balance)
+        m = spec.mesh
+        self.hardware = PhantomHardware(core, m.rows, m.cols, m.balance, m.split)
         self.energy = EnergyModel.from_technology(spec.technology)
 
     @property
@@ -83,7 +87,6 @@ class Phantom2D(Accelerator):
         c = self.spec.core
         issued = int(items.products.sum())
         energy, sram_bytes = self._actions(layer, items, mesh, traffic, issued, input_passes)
-        steps = -(-items.reduction_rows // c.pes)
         return LayerPlan(
             units=Units("core", self.cores, c.pes * c.threads),
             items=[WorkItem(w.unit, w.cycles, 1, reads, writes) for w in mesh.work],
@@ -94,7 +97,7 @@ class Phantom2D(Accelerator):
             dram_bytes=dram_bytes,
             sram_bytes=sram_bytes,
             folds=int(items.cycles.size),
-            mapping_efficiency=items.reduction_rows / (steps * c.pes),
+            mapping_efficiency=items.dealt_rows / max(1, items.steps * c.pes),
             mapping=mapping.describe(),
             dram_bytes_per_cycle=self.spec.dram.bandwidth_bytes_per_cycle,
             tail=Extension(c.l1_adder_cycles + 2 * c.l2_stage_cycles, "fill_drain", "L1 / L2 adder drain"),
@@ -102,8 +105,10 @@ class Phantom2D(Accelerator):
 
     def _busy_slots(self, items: LayerItems, issued: int) -> Slots:
         """The P x T slots of every core-item cycle: valid products (the only ones issued); threads a
-        scheduling PE cannot fill (packing: atomic groups, window); PEs without a reduction row in a
-        partial last step (unmapped); and PEs waiting for the slowest PE of the core (unit_idle)."""
+        scheduling PE cannot fill (packing: atomic groups, window); PEs the mapping leaves without a
+        reduction row (unmapped: a partial last step, or an item of fewer rows than PEs); and PEs
+        waiting inside the item (unit_idle: for the slowest PE, the run-ahead bound, an all-zero weight
+        row under `fixed` dispatch)."""
         c = self.spec.core
         pe_cycles = int(items.cycles.sum()) * c.pes
         waiting = pe_cycles - items.pe_busy_cycles - items.unmapped_pe_cycles
@@ -162,7 +167,7 @@ class Phantom2D(Accelerator):
             of("mac", "mac", issued, e.mac_pj(mac_bits, p.psum_bits)),
             of("rf", "operand_read", 2 * issued, e.rf_pj(mac_bits)),
             of("rf", "fifo_access", 2 * items.groups, e.rf_pj(p.psum_bits)),
-            of("rf", "mask_and", 2 * items.dense_groups, e.rf_pj(items.group_bits)),
+            of("rf", "mask_and", 2 * items.examined_groups, e.rf_pj(items.group_bits)),
             of("sram", "input_read", in_words, e.sram_pj(g, p.act_bits)),
             of("sram", "weight_read", t.weight_nnz, e.sram_pj(g, p.weight_bits)),
             of("sram", "mask_read", (in_mask_bits + layer.weights) / p.act_bits, e.sram_pj(g, p.act_bits)),

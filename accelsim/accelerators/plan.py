@@ -1,7 +1,8 @@
 """The layer-plan contract: what an accelerator family makes of one layer, before the engine plays it.
 
 A family turns a layer into a `LayerPlan`: work items on its units (with the exact cycles its kernel
-counted), the DRAM link they share, how the busy slots of those items divide into causes, the
+counted and the bytes they move before, during and after their compute), the DRAM link and the other
+named links they share, how the busy slots of those items divide into causes, the
 actions and their energies, and the mapping text. `Accelerator.simulate_layer` (accelerators/base.py)
 plays every plan the same way and derives every shared field of the result row from the timeline,
 so that a column means the same thing for every model.
@@ -9,8 +10,8 @@ so that a column means the same thing for every model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
@@ -84,6 +85,12 @@ class LayerPlan:
     mapping: str
     dram_bytes_per_cycle: float | None = None
     """Bandwidth of the DRAM link the items' transfers share (None: transfers take no time)."""
+    channels: Mapping[str, float | None] = field(default_factory=dict)
+    """Further bandwidth-limited links the items' `fetch` / `stream` / `spill` transfers name (e.g. one
+    on-chip network per cluster), in bytes or words per cycle (None: unlimited)."""
+    buffers: int = 2
+    """Operand buffers per engine unit: 2 overlaps a job's fetch with the previous job's compute, 1
+    loads it only after that compute."""
     engine_units: int | None = None
     """Units the engine plays when they are coarser than the timeline's (then `refine` is given)."""
     refine: TimelineRefiner | None = None

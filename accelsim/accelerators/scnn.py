@@ -85,7 +85,13 @@ class PlanarTiledArray(Accelerator):
             ])  # fmt: skip
         self.geometry = PlanarGeometry(spec.pe_rows, spec.pe_cols, spec.f, spec.i, spec.accumulator_entries)
         self.hardware = PlanarHardware(
-            self.geometry, spec.accumulator_banks, self.conflicts, self.weight_order
+            self.geometry,
+            spec.accumulator_banks,
+            self.conflicts,
+            self.weight_order,
+            accumulator=self.accumulator,
+            queue_depth=self.queue_depth,
+            drain_each_channel=spec.barrier == "input_channel",
         )
         self.energy = EnergyModel.from_technology(spec.technology)
 
@@ -99,6 +105,16 @@ class PlanarTiledArray(Accelerator):
         """Order of each weight list: DCNN streams k innermost (rsk; irrelevant to its cycles, since
         its dense lists are only counted and its accumulator is conflict-free)."""
         return "rsk"
+
+    @property
+    def accumulator(self) -> str:
+        """How the banks take a step's products (`kernels.scnn.ACCUMULATORS`); DCNN: conflict-free."""
+        return "lockstep"
+
+    @property
+    def queue_depth(self) -> int:
+        """Products per bank FIFO (0: none)."""
+        return 0
 
     # -- one layer ---------------------------------------------------------------------------
     def plan(self, work: LayerWorkload) -> LayerPlan:
@@ -158,22 +174,26 @@ class PlanarTiledArray(Accelerator):
         return GroupTiming(compute, span, halo)
 
     def _busy_slots(self, work: LayerWorkload, mapping: PlanarMapping) -> Slots:
-        """The F x I slots of every busy PE-cycle. A step fires once and lasts 1 + its bank-conflict
-        cycles; its issued products are effectual if they accumulate into an output (SCNN: the kernel's
-        valid products; DCNN: the layer's effectual MACs) and ineffectual otherwise (a zero operand,
-        or, for both, a product landing outside the output plane or band, discarded); the lanes a
-        short vector leaves empty and every lane of a conflict cycle are packing. An FC step holds one
-        activation by the mapping (SC6), so its other I - 1 activation lanes are unmapped."""
+        """The F x I slots of every busy PE-cycle. A step fires once and lasts 1 + the cycles it waits
+        for a bank (lock step, merging) or for room in a bank FIFO (queued); its issued products are
+        effectual if they accumulate into an output (SCNN: the kernel's valid products; DCNN: the
+        layer's effectual MACs) and ineffectual otherwise (a zero operand, or, for both, a product
+        landing outside the output plane or band, discarded); the lanes a short vector leaves empty and
+        every lane of a waiting cycle are packing. The cycles the FIFOs take to empty after a PE's last
+        step are fill / drain. An FC step holds one activation by the mapping (SC6), so its other I - 1
+        activation lanes are unmapped."""
         f, i = self.spec.f, self.spec.i
         issued = mapping.issued
         effectual = mapping.valid if self.sparse else work.effectual_macs
-        busy = (mapping.steps + mapping.conflict_cycles) * f * i
+        busy = (mapping.steps + mapping.conflict_cycles + mapping.drain_cycles) * f * i
         unmapped = mapping.steps * f * (i - 1) if mapping.tiling.fc else 0
+        fill_drain = mapping.drain_cycles * f * i
         return Slots(
             effectual=effectual,
             ineffectual=issued - effectual,
             unmapped=unmapped,
-            packing=busy - issued - unmapped,
+            packing=busy - issued - unmapped - fill_drain,
+            fill_drain=fill_drain,
         )
 
     # -- storage and traffic -----------------------------------------------------------------
@@ -231,7 +251,13 @@ class PlanarTiledArray(Accelerator):
 
     # -- energy ------------------------------------------------------------------------------
     def _gated(self, work: LayerWorkload, mapping: PlanarMapping) -> int:
+        """Products whose multiply is gated (a zero operand): none but in DCNN-opt."""
         return 0
+
+    def _accumulated(self, work: LayerWorkload, mapping: PlanarMapping) -> tuple[int, int]:
+        """(products through the scatter crossbar, accumulator read-modify-writes): SCNN's valid
+        products, less for the accesses those merged into another of their step."""
+        return mapping.valid, mapping.accumulator_accesses
 
     def _actions(
         self, work: LayerWorkload, mapping: PlanarMapping, dram_bytes: float
@@ -241,7 +267,8 @@ class PlanarTiledArray(Accelerator):
         p, m, pes = spec.precision, mapping.tiling, spec.pes
         stats = mapping.stats
         issued = mapping.issued
-        valid = mapping.valid if self.sparse else dense_effectual_macs(layer)  # accumulator updates
+        transfers, accesses = self._accumulated(work, mapping)
+        fifo = transfers if self.accumulator == "queued" else 0  # every product through its bank's FIFO
         gated = self._gated(work, mapping)
         act_bits, w_bits = self._act_entry_bits(), self._weight_entry_bits()
         mac_bits = max(p.weight_bits, p.act_bits)
@@ -253,13 +280,15 @@ class PlanarTiledArray(Accelerator):
         actions = [
             of("mac", "mac", issued - gated, e.mac_pj(mac_bits, p.psum_bits)),
             of("mac", "gated", gated, e.mac_gated_pj(mac_bits, p.psum_bits)),
-            of("rf", "accumulate", 2 * valid, e.rf_pj(p.psum_bits)),
+            of("rf", "accumulate", 2 * accesses, e.rf_pj(p.psum_bits)),
+            of("rf", "bank_fifo", 2 * fifo, e.rf_pj(p.psum_bits)),
+            of("mac", "merge_add", transfers - accesses, e.adder_pj(p.psum_bits)),
             of("rf", "drain", drained, e.rf_pj(p.psum_bits)),
             of("rf", "weight_fifo_read", int(stats[STAT_WEIGHT_READS]), e.rf_pj(w_bits)),
             of("sram", "iaram_read", int(stats[STAT_ACT_READS]), e.sram_pj(spec.iaram_kib, act_bits)),
             of("sram", "oaram_write", out_entries, e.sram_pj(spec.oaram_kib, act_bits, write=True)),
             of("noc", "weight_broadcast", weights_sent, e.noc_pj(w_bits)),
-            of("noc", "crossbar", valid, e.noc_pj(p.psum_bits)),
+            of("noc", "crossbar", transfers, e.noc_pj(p.psum_bits)),
             of("noc", "halo", halo, e.noc_pj(p.psum_bits)),
             of("dram", "bit", dram_bytes * 8, e.dram_pj_per_bit(spec.dram.kind)),
         ]
@@ -343,6 +372,16 @@ class Scnn(PlanarTiledArray):
         """The config's weight linearisation (krs or rsk)."""
         return self.spec.weight_order
 
+    @property
+    def accumulator(self) -> str:
+        """The config's accumulator model."""
+        return self.spec.accumulator
+
+    @property
+    def queue_depth(self) -> int:
+        """The config's bank FIFO depth when the accumulator is queued, else 0."""
+        return self.spec.queue_depth if self.spec.accumulator == "queued" else 0
+
 
 @register("dcnn")
 class Dcnn(PlanarTiledArray):
@@ -382,3 +421,11 @@ class Dcnn(PlanarTiledArray):
         if not self.spec.zero_gating:
             return 0
         return mapping.issued - work.effectual_macs
+
+    def _accumulated(self, work: LayerWorkload, mapping: PlanarMapping) -> tuple[int, int]:
+        """Every product landing in the output plane is scattered and accumulated, zeros included,
+        unless DCNN-opt gates the whole multiply-accumulate of those with a zero operand."""
+        if self.spec.zero_gating and self.spec.zero_gating_scope == "macc":
+            return work.effectual_macs, work.effectual_macs
+        dense = dense_effectual_macs(work.layer)
+        return dense, dense

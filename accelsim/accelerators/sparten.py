@@ -2,8 +2,9 @@
 
 A layer runs in filter passes (one filter per compute unit) on clusters that each take a block of
 output positions (`accelsim.dataflows.sparten`). The numba kernel counts, over the exact seeded masks,
-the cycles of every (pass, cluster) with the broadcast barrier per chunk, every CU's busy cycles and
-the products issued and effectual (`accelsim.kernels.sparten`). The engine plays one work item per
+the cycles of every (pass, cluster) with the broadcast barrier (per window or per chunk, with the CUs'
+input buffer depth), every CU's busy cycles and the products issued and effectual
+(`accelsim.kernels.sparten`). The engine plays one work item per
 (pass, cluster) on the clusters; a layer's `cycles` is the engine makespan. The timeline's units are
 the CUs (one multiplier each): `cu_timeline` refines the clusters' run into every CU's stalled, idle
 and busy intervals, so the shared metrics and the slot partition are over the 1,024 CUs.
@@ -25,18 +26,71 @@ import pandas as pd
 from accelsim.accelerators.base import Accelerator
 from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
+from accelsim.config.arch.sparten import ACTIVATIONS_SPARSE_MODES as ACTIVATIONS_SPARSE
+from accelsim.config.arch.sparten import WEIGHTS_SPARSE_MODES as WEIGHTS_SPARSE
 from accelsim.config.arch.sparten import SpartenSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.sparten import FilterPerCu, SpartenHardware, SpartenMapping, packed_operands
 from accelsim.energy import ActionEnergy, EnergyModel
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
-from accelsim.kernels.sparten import DENSE, ONE_SIDED, TWO_SIDED, input_chunk_nonzeros, layer_counts
+from accelsim.kernels.sparten import (
+    DENSE,
+    ONE_SIDED_ACTIVATIONS,
+    ONE_SIDED_WEIGHTS,
+    TWO_SIDED,
+    input_chunk_nonzeros,
+    layer_counts,
+)
 from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer, LayerKind
 
-_MODES = {"two_sided": TWO_SIDED, "one_sided": ONE_SIDED, "dense": DENSE}
+_MODES = {
+    "two_sided": TWO_SIDED,
+    "one_sided_weights": ONE_SIDED_WEIGHTS,
+    "one_sided_activations": ONE_SIDED_ACTIVATIONS,
+    "dense": DENSE,
+}
+
+
+@dataclass(frozen=True)
+class CuBuffers:
+    """Each CU's input and output buffers, sized for the network (docs/assumptions.md SP15)."""
+
+    input_bits: int
+    """Input buffer: `input_buffer_depth` steps of the network's largest step (a window or a chunk),
+    every value of it (the worst case) and its SparseMap when the mode stores activations sparse."""
+    output_entries: int
+    """Output buffer: the outputs (partial-sum wide) a CU may finish before the collector takes them,
+    one more than the windows it can run ahead."""
+
+    @property
+    def input_kib(self) -> float:
+        """The input buffer's SRAM size."""
+        return self.input_bits / 8192
+
+
+def cu_buffers(spec: SpartenSpec, layers: tuple[Layer, ...]) -> CuBuffers:
+    """Input and output buffer sizes of every CU for running `layers` (the convolutions among them)."""
+    convs = [layer for layer in layers if layer.kind is not LayerKind.FC] or list(layers)
+    map_bit = 1 if spec.mode in ACTIVATIONS_SPARSE else 0
+    per_value = spec.precision.act_bits + map_bit
+
+    def chunk_values(layer: Layer) -> int:
+        return min(spec.chunk_bits, layer.c_per_group)
+
+    def window_chunks(layer: Layer) -> int:
+        return layer.r * layer.s * -(-layer.c_per_group // spec.chunk_bits)
+
+    if spec.barrier == "window":
+        step_values = max(layer.r * layer.s * layer.c_per_group for layer in convs)
+        windows_ahead = spec.input_buffer_depth - 1
+    else:
+        step_values = max(chunk_values(layer) for layer in convs)
+        fewest = min(window_chunks(layer) for layer in convs)
+        windows_ahead = -(-(spec.input_buffer_depth - 1) // fewest)
+    return CuBuffers(spec.input_buffer_depth * step_values * per_value, 1 + windows_ahead)
 
 
 @dataclass(frozen=True)
@@ -85,9 +139,9 @@ class Sparten(Accelerator):
         cycles, busy, macs, effectual = layer_counts(
             a_words, w_words, mapping.assign, mapping.pass_group, mapping.pos_start,
             layer.out_w, layer.stride, mapping.widths, _MODES[spec.mode], spec.min_chunk_cycles,
-            spec.input_buffer_chunks,
+            spec.input_buffer_depth, spec.barrier == "window",
         )  # fmt: skip
-        if spec.mode == "dense":  # every window position is broadcast, padding included
+        if spec.mode not in ACTIVATIONS_SPARSE:  # every window position is broadcast, padding included
             window = layer.r * layer.s * layer.c_per_group
             values = mapping.passes * layer.out_h * layer.out_w * window
         else:
@@ -116,20 +170,24 @@ class Sparten(Accelerator):
         ]
         held = mapping.held
         own = np.where(held[:, None, :] & active[None, :, None], counts.busy + spec.join_latency_cycles, 0)
-        energy, sram_bits = self._actions(layer, counts, dram)
+        buffers = cu_buffers(spec, work.network_layers or (layer,))
+        energy, sram_bits = self._actions(layer, counts, dram, buffers)
         chunk_slots = mapping.passes * mapping.chunks_per_window * spec.cus_per_cluster
         return LayerPlan(
             units=Units("compute unit", self.multipliers, 1),
             items=items,
             busy=self._busy_slots(counts, int(held.sum()) * ran.size),
             energy=energy,
-            leakage_mw=self._leakage_mw(),
+            leakage_mw=self._leakage_mw(buffers),
             macs_issued=int(counts.macs.sum()),
             dram_bytes=dram["read"] + dram["write"],
             sram_bytes=sram_bits / 8,
             folds=mapping.passes,
             mapping_efficiency=mapping.occupied_slots / chunk_slots,
-            mapping=f"{spec.mode}: {mapping.describe()}",
+            mapping=(
+                f"{spec.mode}, barrier per {spec.barrier} (input buffer of {spec.input_buffer_depth}, "
+                f"{buffers.input_kib:.3g} KiB per CU): {mapping.describe()}"
+            ),
             dram_bytes_per_cycle=spec.dram.bandwidth_bytes_per_cycle,
             engine_units=spec.clusters,
             refine=lambda run: cu_timeline(run, own, held, lengths, active),
@@ -149,29 +207,26 @@ class Sparten(Accelerator):
         )
 
     def _dram_bytes(self, layer: Layer, counts: LayerCounts, work: LayerWorkload) -> dict[str, float]:
-        """Each tensor moves once (it fits the global buffer, docs/assumptions.md): SparseMap + non-zeros,
-        or dense values where the mode stores that operand dense."""
+        """Each tensor moves once (it fits the global buffer, docs/assumptions.md): SparseMap + non-zeros
+        for an operand the mode stores sparse (the output map as the input map), dense values otherwise."""
         p, mode = self.spec.precision, self.spec.mode
         outputs = layer.out_h * layer.out_w * layer.k
-        out_density = work.density.activations if mode != "dense" else 1.0
-        weights_bits: float
-        acts_bits: float
-        out_bits: float
-        if mode == "dense":
-            weights_bits = layer.weights * p.weight_bits
-            acts_bits = layer.c * layer.h * layer.w * p.act_bits
-            out_bits = outputs * p.act_bits
+        inputs = layer.c * layer.h * layer.w
+        if mode in WEIGHTS_SPARSE:
+            weights_bits = counts.weight_nonzeros * p.weight_bits + float(layer.weights)
         else:
-            acts_bits = counts.act_nonzeros * p.act_bits + layer.c * layer.h * layer.w
+            weights_bits = float(layer.weights * p.weight_bits)
+        out_density = work.density.activations if mode in ACTIVATIONS_SPARSE else 1.0
+        if mode in ACTIVATIONS_SPARSE:
+            acts_bits = counts.act_nonzeros * p.act_bits + float(inputs)
             out_bits = outputs * out_density * p.act_bits + outputs
-            if mode == "two_sided":
-                weights_bits = counts.weight_nonzeros * p.weight_bits + layer.weights
-            else:
-                weights_bits = layer.weights * p.weight_bits
+        else:
+            acts_bits = float(inputs * p.act_bits)
+            out_bits = float(outputs * p.act_bits)
         return {"read": (weights_bits + acts_bits) / 8, "write": out_bits / 8, "out_density": out_density}
 
     def _actions(
-        self, layer: Layer, counts: LayerCounts, dram: dict[str, float]
+        self, layer: Layer, counts: LayerCounts, dram: dict[str, float], buffers: CuBuffers
     ) -> tuple[list[ActionEnergy], float]:
         """Every action with its count and pJ, and the on-chip SRAM bits accessed (docs/assumptions.md)."""
         spec, e, p, mem = self.spec, self.energy, self.spec.precision, self.spec.memory
@@ -181,17 +236,17 @@ class Sparten(Accelerator):
         chunks = len(mapping.widths)
         width_of_t = np.tile(mapping.widths, mapping.chunks_per_window // chunks)
         held = np.count_nonzero(mapping.assign >= 0, axis=2)  # (passes, taps): CUs receiving each chunk
-        join_bits = float((held * width_of_t).sum()) * positions  # SparseMap bits each CU joins
+        join_bits = float((held * width_of_t).sum()) * positions  # SparseMap bits of each operand joined
         receivers = float(held.sum()) * positions  # (CU, chunk) deliveries
         broadcast_map_bits = float(mapping.passes * width_of_t.sum()) * positions  # maps read from the buffer
-        sparse = spec.mode != "dense"
+        weights_sparse, acts_sparse = spec.mode in WEIGHTS_SPARSE, spec.mode in ACTIVATIONS_SPARSE
         value_bits = counts.input_values * p.act_bits  # input values read from the buffer over all passes
         mean_receivers = receivers / max(1.0, float(mapping.passes * mapping.chunks_per_window * positions))
-        glb_input_bits = value_bits + (broadcast_map_bits if sparse else 0.0)
-        noc_input_bits = glb_input_bits * mean_receivers
+        glb_input_bits = value_bits + (broadcast_map_bits if acts_sparse else 0.0)
+        noc_input_bits = glb_input_bits * mean_receivers  # also what the CUs' input buffers take in
         filter_bits = (
             counts.weight_nonzeros * p.weight_bits + layer.weights
-            if spec.mode == "two_sided"
+            if weights_sparse
             else layer.weights * p.weight_bits
         )
         outputs = positions * layer.k
@@ -201,15 +256,21 @@ class Sparten(Accelerator):
         glb_w = e.sram_pj(mem.global_buffer_kib, 64, write=True) / 64
         cu_f = e.sram_pj(mem.cu_filter_buffer_kib, 64) / 64
         cu_f_w = e.sram_pj(mem.cu_filter_buffer_kib, 64, write=True) / 64
+        port = min(64, buffers.input_bits)  # a buffer narrower than a 64-bit word has a narrower port
+        cu_in = e.sram_pj(buffers.input_kib, port, port_bits=port) / port
+        cu_in_w = e.sram_pj(buffers.input_kib, port, write=True, port_bits=port) / port
         mac_bits = max(p.weight_bits, p.act_bits)
         of = ActionEnergy.of
         actions = [
             of("mac", "mac", macs, e.mac_pj(mac_bits, p.psum_bits)),
-            of("rf", "input_value_read", macs, e.rf_pj(p.act_bits)),
-            of("rf", "input_chunk_write", noc_input_bits, e.rf_pj(1)),
             of("rf", "accumulate", macs, e.rf_pj(p.psum_bits)),
+            of("rf", "cu_output_write", psum_moves, e.rf_pj(p.psum_bits)),
+            of("rf", "collector_output_read", psum_moves, e.rf_pj(p.psum_bits)),
+            of("sram", "cu_input_write", noc_input_bits, cu_in_w),
+            of("sram", "cu_input_value_read", macs * p.act_bits, cu_in),
+            of("sram", "cu_input_map_read", join_bits if acts_sparse else 0.0, cu_in),
             of("sram", "cu_filter_value_read", macs * p.weight_bits, cu_f),
-            of("sram", "cu_filter_map_read", join_bits if spec.mode == "two_sided" else 0.0, cu_f),
+            of("sram", "cu_filter_map_read", join_bits if weights_sparse else 0.0, cu_f),
             of("sram", "cu_filter_load", filter_bits * spec.clusters, cu_f_w),
             of("sram", "glb_input_read", glb_input_bits, glb),
             of("sram", "glb_filter_read", filter_bits, glb),
@@ -222,12 +283,10 @@ class Sparten(Accelerator):
         sram_bits = sum(a.count for a in actions if a.action.component == "sram")
         return actions, float(sram_bits)
 
-    def _leakage_mw(self) -> float:
+    def _leakage_mw(self, buffers: CuBuffers) -> float:
         """Static power of the CUs' multipliers, the global buffer and every CU's filter and input buffers."""
         mem, p = self.spec.memory, self.spec.precision
-        sram_kib = mem.global_buffer_kib + self.multipliers * (
-            mem.cu_filter_buffer_kib + mem.cu_input_buffer_kib
-        )
+        sram_kib = mem.global_buffer_kib + self.multipliers * (mem.cu_filter_buffer_kib + buffers.input_kib)
         return self.energy.leakage_mw(self.multipliers, sram_kib, max(p.weight_bits, p.act_bits), p.psum_bits)
 
 

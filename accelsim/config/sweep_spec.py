@@ -72,14 +72,27 @@ def load_sweep(path: Path) -> SweepSpec:
 
 
 def _check_axes(spec: SweepSpec, source: str) -> None:
+    zipped = {axis for group in spec.zip for axis in group}
     for axis, values in spec.axes.items():
         if not values:
             raise ConfigError(f"{source}: axes.{axis}: needs at least one value")
-        seen: list[AxisValue] = []
-        for value in values:
-            if any(type(value) is type(v) and value == v for v in seen):
-                raise ConfigError(f"{source}: axes.{axis}: value {value!r} is listed twice")
-            seen.append(value)
+        if axis not in zipped:  # a zip group's axes may repeat values; its tuples may not (_check_zip)
+            _check_unique(values, f"{source}: axes.{axis}")
+
+
+def _check_unique(values: list[Any], where: str) -> None:
+    """Refuse a value listed twice (True and 1 are different values here, as they are in YAML)."""
+    seen: list[Any] = []
+    for value in values:
+        if any(_same(value, v) for v in seen):
+            raise ConfigError(f"{where}: value {value!r} is listed twice")
+        seen.append(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def _check_zip(spec: SweepSpec, source: str) -> None:
@@ -99,3 +112,7 @@ def _check_zip(spec: SweepSpec, source: str) -> None:
         if len(set(lengths.values())) > 1:
             listed = ", ".join(f"axes.{a} has {n}" for a, n in lengths.items())
             raise ConfigError(f"{source}: zip.{i}: axes that vary together need equal lengths; {listed}")
+        _check_unique(
+            list(zip(*(spec.axes[axis] for axis in group), strict=True)),
+            f"{source}: zip.{i} ({', '.join(group)})",
+        )

@@ -14,10 +14,12 @@ How a layer is cut:
 - **Output-channel groups.** Kc = accumulator entries / (th x tw) output channels at a time (at most
   the channels of one convolution group; depthwise layers therefore run with Kc = 1).
 - **Weight order.** A group's non-zero weights of one input channel and phase stream to the PE
-  linearised `krs` (s innermost: the paper's loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S`) or
-  `rsk` (k innermost: DNNsim's loop). Consecutive F weights form a vector, so the order decides
-  which products share a step: with `krs` on dense data one vector holds neighbouring (r, s) of one
-  output channel, whose products with neighbouring activations land on the same output entries.
+  linearised `rsk` (k innermost: DNNsim's `computeSCNNTile` builds the weight queue over r, then s,
+  then k) or `krs` (s innermost, as the loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S` of the SCNN
+  paper's dense dataflow is often read). Consecutive F weights form a vector, so the order decides
+  which products share a step: with `rsk` they are F output channels at one tap, whose products
+  never share an accumulator entry; with `krs` on dense data one vector holds neighbouring (r, s) of
+  one output channel, whose products with neighbouring activations land on the same output entries.
 - **Temporal bands.** A layer whose compressed inputs or outputs overflow a PE's IARAM / OARAM is
   cut into bands of output rows, each run over the whole array; a band reads the input rows its
   outputs need, so rows on a band edge are read twice (REFERENCE §6.3 item 8).
@@ -39,8 +41,11 @@ import numpy as np
 
 from accelsim.dataflows.registry import Dataflow, register_dataflow
 from accelsim.kernels.scnn import (
+    ACCUMULATORS,
     STAT_CONFLICT,
+    STAT_DRAIN,
     STAT_ISSUED,
+    STAT_MERGED,
     STAT_STEPS,
     STAT_VALID,
     bank_table,
@@ -76,15 +81,26 @@ class PlanarGeometry:
 
 @dataclass(frozen=True, slots=True)
 class PlanarHardware:
-    """The array a layer maps onto and the mapping options: accumulator banks (and whether their
-    conflicts are modelled), the weight order, and the temporal bands the layer is cut into (sized by
-    the accelerator from its RAMs and the layer's footprint)."""
+    """The array a layer maps onto and the mapping options: accumulator banks (whether their conflicts
+    are modelled, and how the banks take a step's products: `accumulator`, one of
+    `kernels.scnn.ACCUMULATORS`, with `queue_depth` products per bank FIFO when queued, emptied after
+    every input channel when `drain_each_channel`), the weight order, and the temporal bands the layer
+    is cut into (sized by the accelerator from its RAMs and the layer's footprint)."""
 
     geometry: PlanarGeometry
     banks: int = 32
     conflicts: bool = True
-    weight_order: str = "krs"
+    weight_order: str = "rsk"
     bands: int = 1
+    accumulator: str = "lockstep"
+    queue_depth: int = 0
+    drain_each_channel: bool = False
+
+    def __post_init__(self) -> None:
+        if self.accumulator not in ACCUMULATORS:
+            raise ValueError(f"accumulator must be one of {ACCUMULATORS}, got {self.accumulator!r}")
+        if self.queue_depth < 0:
+            raise ValueError(f"queue_depth must be >= 0, got {self.queue_depth}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,8 +228,18 @@ class PlanarMapping:
 
     @property
     def conflict_cycles(self) -> int:
-        """Cycles steps spent waiting for a busy accumulator bank."""
+        """Cycles steps spent waiting for a busy accumulator bank or a full bank FIFO."""
         return int(self.stats[STAT_CONFLICT])
+
+    @property
+    def drain_cycles(self) -> int:
+        """Cycles PEs spent emptying their bank FIFOs after their last step (queued accumulator)."""
+        return int(self.stats[STAT_DRAIN])
+
+    @property
+    def accumulator_accesses(self) -> int:
+        """Accumulator read-modify-writes: the valid products, less those merged into another."""
+        return self.valid - int(self.stats[STAT_MERGED])
 
     def describe(self) -> str:
         """One line for the results table."""
@@ -242,6 +268,7 @@ class PlanarTiledCP(Dataflow[PlanarHardware, PlanarMapping]):
             ops.og_band, ops.og_wgroup, ops.og_chan0, ops.og_oy0, ops.og_oy1,
             layer.c, layer.c_per_group, geom.pes, m.phases, m.stride, 1 if m.fc else layer.out_w,
             geom.f, geom.i, bank_table(hardware.banks), hardware.conflicts, self.sparse,
+            ACCUMULATORS.index(hardware.accumulator), hardware.queue_depth, hardware.drain_each_channel,
         )  # fmt: skip
         return PlanarMapping(m, ops, busy, strict, stats, self.tiled_pes(layer, geom, m))
 
@@ -288,7 +315,7 @@ class PlanarTiledCP(Dataflow[PlanarHardware, PlanarMapping]):
         geom: PlanarGeometry,
         mapping: PlanarTiling,
         masks: OperandMasks | None,
-        weight_order: str = "krs",
+        weight_order: str = "rsk",
     ) -> OperandLists:
         """CSR lists of the operands each PE multiplies (only the non-zeros of `masks` when sparse).
 
@@ -378,7 +405,7 @@ class PlanarTiledCP(Dataflow[PlanarHardware, PlanarMapping]):
 
     def compressed_entries(self, layer: Layer, geom: PlanarGeometry, m: PlanarTiling, acts: np.ndarray,
                            weights: np.ndarray, max_run: int,
-                           weight_order: str = "krs") -> tuple[int, int]:  # fmt: skip
+                           weight_order: str = "rsk") -> tuple[int, int]:  # fmt: skip
         """(activation entries, weight entries) of SCNN's zero-run format with `max_run`-zero indices.
 
         Activations are compressed per input channel and PE tile (row-major), weights per input

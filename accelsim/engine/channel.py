@@ -24,6 +24,21 @@ class Channel:
         self.bytes_moved = 0.0
         self.busy_cycles = 0
         self._link = simpy.Resource(env, capacity=1)
+        self._free_at = 0
+
+    def reserve(self, nbytes: float) -> int:
+        """Book the link for `nbytes` after every earlier booking (first come, first served, in the
+        order of the calls) and return the cycle the transfer ends; schedules no event. A link is
+        used either through `transfer` or through `reserve`, not both (the engine keeps them apart)."""
+        self.bytes_moved += nbytes
+        hold = self.cycles_for(nbytes)
+        now = int(self.env.now)
+        if hold == 0:
+            return now
+        start = max(now, self._free_at)
+        self._free_at = start + hold
+        self.busy_cycles += hold
+        return self._free_at
 
     @property
     def unlimited(self) -> bool:

@@ -10,15 +10,20 @@ strip is loaded: they use no thread, no adder slot and no window place. Three ex
 share one contract (and the hypothesis tests): a closed form when all groups have one size, a
 W-slot array for a bounded window, and per-size queues for an unbounded one or `split` groups.
 
-A core item (one output strip accumulated over all reduction rows) is a sequence of *steps*; in
-step s, PE p runs the strip of reduction row s * P + p. Without next-tile prefetch every PE waits
-for the slowest at the end of a step; with it a PE starts its next strip as soon as it drains, at
-most one step ahead of the slowest PE (the output buffer keeps the tags of two steps).
+A core item (one output strip accumulated over all reduction rows) is a sequence of strips, one
+per reduction row, dealt to the PEs in *steps* of P. `fixed` dispatch deals every row (row m runs on
+PE m % P in step m // P, an all-zero weight row included); `compact` first drops the rows whose held
+operand is all zero (known when the weights are loaded); `dynamic` drops them too and gives each strip
+to whichever PE frees first. The output buffer keeps the tags of R + 1 steps (R = run-ahead): a strip
+may start once every strip R + 1 or more steps before its own has finished (R = 0: every PE waits for
+the slowest at each step; unbounded: only the item's end is a barrier).
 
 Reduction rows and input windows arrive as bit codes (int64, at most 63 bits): `wcodes[k, q, i]`
 is filter k's mask over reduction row (q, i) and `acodes[ch, x, y]` the activation mask of the
 input window that row meets at output column x and padded input row y. The dataflow builds them
-(conv: a kernel row against S input columns; pointwise / FC: T channels against one pixel).
+(conv: a kernel row against S input columns; pointwise / FC: T channels against one pixel; a walk
+over output neurons swaps the roles: the held activation chunk is the "weight" code, each neuron's
+weight chunk the walked one).
 
 `accelsim.kernels.reference.phantom` steps the same core cycle by cycle in plain Python.
 """
@@ -31,14 +36,27 @@ from numba import njit
 UNBOUNDED = 0
 """Window value meaning an unbounded look-ahead (every pending group of the strip is visible)."""
 
+AHEAD_UNBOUNDED = -1
+"""Run-ahead value meaning no bound (a PE waits only at the end of the core item)."""
+
+DISPATCH_FIXED = 0
+DISPATCH_COMPACT = 1
+DISPATCH_DYNAMIC = 2
+"""How an item's reduction rows reach the PEs (`layer_items`, `core_trace`)."""
+
 STAT_PE_BUSY = 0
 STAT_OUT_OF_ORDER = 1
 STAT_GROUPS = 2
 STAT_SIZE = 3
 STAT_UNMAPPED = 4
+STAT_DEALT = 5
+STAT_STEPS = 6
+STAT_EXAMINED = 7
+N_STATS = 8
 """Indices of the per-layer statistics returned by `layer_items`: PE busy cycles (cycles a PE issued
 at least one product), groups issued before an earlier group of the same strip, non-empty groups,
-core items, and PE-cycles the mapping leaves without work (`step_schedule`)."""
+core items, PE-cycles the mapping leaves without work (`item_schedule`), reduction rows dealt to PEs,
+steps (ceil(dealt / P) per item) and work groups the LAM examined (those of every dealt row)."""
 
 
 @njit(cache=True)
@@ -250,55 +268,117 @@ def out_of_order(sizes: np.ndarray, issue: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def step_cycles(strip_cycles: np.ndarray, prefetch: bool) -> int:
-    """Cycles of a core item from its strips' cycles (steps x PEs) and the step synchronisation rule."""
-    return step_schedule(strip_cycles, prefetch, strip_cycles.shape[1])[0]
+def item_schedule(
+    strip_cycles: np.ndarray,
+    n: int,
+    pes: int,
+    run_ahead: int,
+    dynamic: bool,
+    start: np.ndarray,
+    owner: np.ndarray,
+    free: np.ndarray,
+    settled: np.ndarray,
+) -> tuple[int, int]:
+    """(cycles, unmapped PE-cycles) of a core item whose `n` strips, in dispatch order, take
+    `strip_cycles[:n]`; writes each strip's start cycle and PE into `start` and `owner`.
 
-
-@njit(cache=True)
-def step_schedule(strip_cycles: np.ndarray, prefetch: bool, mapped_last: int) -> tuple[int, int]:
-    """(cycles, unmapped PE-cycles) of a core item of strips' cycles (steps x PEs).
-
-    The first `mapped_last` PEs hold a reduction row in the last step, the others none: from the end
-    of such a PE's last strip to the end of the item, the mapping leaves it without work.
+    Strip j belongs to step j // P. It may start once every strip of steps s - R - 1 and earlier
+    has finished (R = `run_ahead`; AHEAD_UNBOUNDED: never waits). Static dispatch runs strip j on
+    PE j % P; dynamic dispatch on the PE that frees first (the lowest index among those free when the
+    strip may start). Unmapped: a PE that runs no strip of the last step, from the end of its last
+    strip (0 if none) to the end of the item. `free` (>= P) and `settled` (>= steps) are scratch.
     """
-    steps, pes = strip_cycles.shape
-    finish = np.zeros(pes, dtype=np.int64)
-    worked = np.zeros(pes, dtype=np.int64)  # each PE's finish before the last step
-    before_last = 0  # max finish after step s - 2
-    last = 0  # max finish after step s - 1
-    for s in range(steps):
-        if s == steps - 1:
-            worked[:] = finish
-        top = 0
-        for p in range(pes):
-            start = max(finish[p], before_last) if prefetch else last
-            finish[p] = start + strip_cycles[s, p]
-            top = max(top, finish[p])
-        before_last = last
-        last = top
+    if n == 0:
+        return 0, 0
+    free[:pes] = 0
+    steps = (n + pes - 1) // pes
+    done = 0  # latest finish of the current step
+    for j in range(n):
+        s = j // pes
+        gate = 0
+        if run_ahead != AHEAD_UNBOUNDED and s - run_ahead - 1 >= 0:
+            gate = settled[s - run_ahead - 1]
+        if dynamic:
+            t = max(np.min(free[:pes]), gate)
+            p = 0
+            while free[p] > t:
+                p += 1
+        else:
+            p = j % pes
+            t = max(free[p], gate)
+        start[j] = t
+        owner[j] = p
+        free[p] = t + strip_cycles[j]
+        done = max(done, free[p])
+        if j == n - 1 or (j + 1) % pes == 0:
+            settled[s] = max(done, settled[s - 1]) if s > 0 else done  # every step <= s finished
+            done = 0
+    cycles = int(np.max(free[:pes]))
     unmapped = 0
-    for p in range(mapped_last, pes):
-        unmapped += last - worked[p]
-    return last, unmapped
+    last = (steps - 1) * pes
+    for p in range(pes):
+        in_last = False
+        for j in range(last, n):
+            in_last = in_last or owner[j] == p
+        if not in_last:
+            unmapped += cycles - free[p]
+    return cycles, unmapped
 
 
 @njit(cache=True)
-def core_cycles(sizes: np.ndarray, threads: int, window: int, split: bool, prefetch: bool) -> np.ndarray:
-    """One core item given explicit group sizes (steps, PEs, groups): the trace mode of the kernel.
+def core_trace(
+    sizes: np.ndarray,
+    held_zero: np.ndarray,
+    threads: int,
+    window: int,
+    split: bool,
+    pes: int,
+    run_ahead: int,
+    dispatch: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """One core item given explicit group sizes (reduction rows x groups): the trace mode of the kernel.
 
-    Returns int64[steps, PEs, groups + 1]: the issue cycle of every group within its strip (as
-    `schedule_strip`), and in the last slot the strip's cycles. `step_cycles` of the last slots gives
-    the item's cycles.
+    `held_zero[m]` marks a row whose held operand (the weight row) is all zero; `compact` and `dynamic`
+    dispatch drop it. Returns (issue cycle of every group within its strip, cycles of each row's strip,
+    start cycle, PE) per row (-1 for a dropped row) and the item's (cycles, unmapped PE-cycles).
     """
-    steps, pes, n = sizes.shape
-    out = np.zeros((steps, pes, n + 1), dtype=np.int64)
-    issue = np.zeros(n, dtype=np.int64)
-    for s in range(steps):
-        for p in range(pes):
-            out[s, p, n] = schedule_strip(sizes[s, p], threads, window, split, issue)
-            out[s, p, :n] = issue
-    return out
+    rows, n = sizes.shape
+    issue = np.zeros((rows, n), dtype=np.int64)
+    cycles = np.zeros(rows, dtype=np.int64)
+    start = np.full(rows, -1, dtype=np.int64)
+    owner = np.full(rows, -1, dtype=np.int64)
+    dealt = np.zeros(rows, dtype=np.int64)
+    strip = np.zeros(rows, dtype=np.int64)
+    row_issue = np.zeros(n, dtype=np.int64)
+    count = 0
+    for m in range(rows):
+        cycles[m] = schedule_strip(sizes[m], threads, window, split, row_issue)
+        issue[m] = row_issue
+        if dispatch == DISPATCH_FIXED or not held_zero[m]:
+            dealt[count] = m
+            strip[count] = cycles[m]
+            count += 1
+    at = np.zeros(max(count, 1), dtype=np.int64)
+    pe = np.zeros(max(count, 1), dtype=np.int64)
+    total, unmapped = item_schedule(
+        strip, count, pes, run_ahead, dispatch == DISPATCH_DYNAMIC, at, pe,
+        np.zeros(pes, dtype=np.int64), np.zeros(max(count, 1), dtype=np.int64),
+    )  # fmt: skip
+    for j in range(count):
+        start[dealt[j]] = at[j]
+        owner[dealt[j]] = pe[j]
+    return issue, cycles, start, owner, total, unmapped
+
+
+@njit(cache=True)
+def queue_makespan(durations: np.ndarray, units: int) -> int:
+    """Makespan of jobs pulled in order from a shared queue by `units` identical units, each job going
+    to the unit that frees first (list scheduling; ties do not change the makespan)."""
+    free = np.zeros(units, dtype=np.int64)
+    for d in durations:
+        u = np.argmin(free)
+        free[u] += d
+    return int(np.max(free)) if durations.shape[0] else 0
 
 
 @njit(cache=True)
@@ -346,10 +426,11 @@ def layer_items(
     pes: int,
     window: int,
     split: bool,
-    prefetch: bool,
+    dispatch: int,
+    run_ahead: int,
     strip_rows: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every core item of a layer: (cycles[k, x, strip], valid products[k, x, strip], stats int64[5]).
+    """Every core item of a layer: (cycles[k, x, strip], valid products[k, x, strip], stats[N_STATS]).
 
     An item is filter k's outputs in output column x and output rows strip * strip_rows onwards,
     accumulated over all reduction rows of k's group. Strip schedules depend only on (input
@@ -365,8 +446,6 @@ def layer_items(
         for b in range(c * threads, min(width, (c + 1) * threads)):
             chunks[c] |= np.int64(1) << b
     n_pairs = q_per_group * rows
-    steps = (n_pairs + pes - 1) // pes
-    mapped_last = n_pairs - (steps - 1) * pes
     cached = width <= 8
     n_codes = (1 << width) if cached else 1
     n_ch = acodes.shape[0] if cached else 1
@@ -376,25 +455,33 @@ def layer_items(
     memo_groups = np.zeros((n_ch, rows, out_w, n_strips, n_codes), dtype=np.int64)
     cycles = np.zeros((k_total, out_w, n_strips), dtype=np.int64)
     products = np.zeros((k_total, out_w, n_strips), dtype=np.int64)
-    stats = np.zeros(5, dtype=np.int64)
+    stats = np.zeros(N_STATS, dtype=np.int64)
     sizes = np.zeros(strip_rows * n_chunks, dtype=np.int64)
     issue = np.zeros(strip_rows * n_chunks, dtype=np.int64)
     nxt, prv, rem, queues, qbuf = _workspace(strip_rows * n_chunks, threads)
-    grid = np.zeros((steps, pes), dtype=np.int64)
+    strip = np.zeros(max(n_pairs, 1), dtype=np.int64)
+    start = np.zeros(max(n_pairs, 1), dtype=np.int64)
+    owner = np.zeros(max(n_pairs, 1), dtype=np.int64)
+    free = np.zeros(pes, dtype=np.int64)
+    settled = np.zeros(max(n_pairs, 1), dtype=np.int64)
+    dynamic = dispatch == DISPATCH_DYNAMIC
     for k in range(k_total):
         group = k // k_per_group
         for x in range(out_w):
             for st in range(n_strips):
                 oy0 = st * strip_rows
                 oy1 = min(out_h, oy0 + strip_rows)
-                grid[:, :] = 0
                 total = 0
+                dealt = 0
                 for m in range(n_pairs):
                     q = m // rows
                     i = m - q * rows
                     ch = group * q_per_group + q
                     code = np.int64(wcodes[k, q, i])
                     if code == 0:
+                        if dispatch == DISPATCH_FIXED:  # the row keeps its PE's slot in its step
+                            strip[dealt] = 0
+                            dealt += 1
                         continue
                     if cached and memo[ch, i, x, st, code] >= 0:
                         cyc = memo[ch, i, x, st, code]
@@ -416,14 +503,20 @@ def layer_items(
                             memo_products[ch, i, x, st, code] = prod
                             memo_ooo[ch, i, x, st, code] = ooo
                             memo_groups[ch, i, x, st, code] = ngroups
-                    grid[m // pes, m % pes] = cyc
+                    strip[dealt] = cyc
+                    dealt += 1
                     total += prod
                     stats[STAT_PE_BUSY] += cyc
                     stats[STAT_OUT_OF_ORDER] += ooo
                     stats[STAT_GROUPS] += ngroups
-                cyc, unmapped = step_schedule(grid, prefetch, mapped_last)
+                cyc, unmapped = item_schedule(
+                    strip, dealt, pes, run_ahead, dynamic, start, owner, free, settled
+                )
                 cycles[k, x, st] = cyc
                 products[k, x, st] = total
                 stats[STAT_UNMAPPED] += unmapped
+                stats[STAT_DEALT] += dealt
+                stats[STAT_STEPS] += (dealt + pes - 1) // pes
+                stats[STAT_EXAMINED] += dealt * (oy1 - oy0) * n_chunks
     stats[STAT_SIZE] = k_total * out_w * n_strips
     return cycles, products, stats

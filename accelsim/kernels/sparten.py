@@ -1,15 +1,18 @@
 """Exact cycle and MAC counts of SparTen's clusters for a whole layer, from bit-packed SparseMaps.
 
-A cluster of U compute units (CUs) holds one filter per CU and receives the chunks of one input
-window at a time by broadcast. Every CU joins its filter chunk with the broadcast input chunk and
-performs one matched multiply per cycle; the next chunk is broadcast only when every CU of the
-cluster is done with the current one (the implicit barrier of the broadcast). With an input buffer of
-b chunks per CU the barrier loosens: chunk n is broadcast once every CU is done with chunk n - b, so
-a CU runs up to b - 1 chunks ahead of the slowest one (b = 1 is the barrier per chunk). A chunk costs
-a CU `max(work, min_chunk_cycles)` cycles, where work is, by mode:
+A cluster of U compute units (CUs) holds one filter per CU and receives the chunks of its input
+windows by broadcast. Every CU joins its filter chunk with the broadcast input chunk and performs one
+multiply per cycle. The CUs are asynchronous and synchronise with the broadcast at *steps*: a whole
+input window (`window_barrier`: a CU joins the window's chunks at its own pace and the cluster moves to
+the next window together) or a single chunk. Each CU buffers `depth` steps, the one it works on
+included: step n is broadcast once every CU of the cluster is done with step n - depth, so a CU runs
+up to depth - 1 steps ahead of the slowest (depth 1 with chunk steps is a barrier per chunk). A chunk
+costs a CU `max(work, min_chunk_cycles)` cycles, where work is, by mode:
 
 - TWO_SIDED (SparTen): popcount(filter SparseMap AND input SparseMap), the inner join's matches;
-- ONE_SIDED (skip zero activations only): popcount(input SparseMap), the same for every CU;
+- ONE_SIDED_WEIGHTS (zero weights skipped, activations dense): popcount(filter SparseMap);
+- ONE_SIDED_ACTIVATIONS (zero activations skipped, weights dense): popcount(input SparseMap), the same
+  for every CU;
 - DENSE: the chunk width, every position multiplied.
 
 Chunks follow the stored SparseMap layout: the channels of one input pixel (and of one filter tap)
@@ -25,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-TWO_SIDED, ONE_SIDED, DENSE = 0, 1, 2
+TWO_SIDED, ONE_SIDED_ACTIVATIONS, DENSE, ONE_SIDED_WEIGHTS = 0, 1, 2, 3
 """Mode codes understood by the kernel."""
 
 EMPTY = -1
@@ -78,7 +81,8 @@ def layer_counts(
     widths: np.ndarray,
     mode: int,
     min_chunk_cycles: int,
-    input_buffer_chunks: int = 1,
+    depth: int = 1,
+    window_barrier: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cycles, per-CU busy cycles and MACs (issued, effectual) of every (filter pass, cluster) of a layer.
 
@@ -88,12 +92,14 @@ def layer_counts(
     pass_group: int (passes,): the convolution group of each pass (selects the input channels).
     pos_start: int (clusters + 1,): cluster j computes output positions [pos_start[j], pos_start[j+1]).
     widths: int (chunks,): channels per chunk (the dense work of a chunk).
-    input_buffer_chunks: b, the chunks a CU can hold. A pass streams its windows' chunks n = 0, 1, ...
-    to the cluster: chunk n is broadcast at S_n = max(S_{n-1}, max_u F_u(n - b)), CU u joins it from
-    max(S_n, F_u(n - 1)) to F_u(n) (a CU without a filter chunk takes no time); the pass lasts
-    max_u F_u(last). The one-sided and dense modes give every CU the same work, so b changes nothing.
-    a_words and w_words are the operands' real SparseMaps in every mode (the one-sided and dense modes
-    read the filter map only to count their effectual products).
+    depth, window_barrier: the steps a CU buffers, and whether a step is a window (else a chunk). A pass
+    streams its windows' chunks to the cluster in steps k = 0, 1, ...: step k is broadcast at
+    S_k = max(S_{k-1}, max_u F_u(k - depth)); CU u joins each chunk of it from max(S_k, its previous
+    chunk's end) for the chunk's cost (a CU without a filter chunk takes no time); F_u(k) is the end of
+    its last chunk of step k, and the pass lasts max_u F_u(last). The one-sided-activation and dense
+    modes give every CU the same work, so the steps change nothing there.
+    a_words and w_words are the operands' real SparseMaps in every mode (the modes that do not skip an
+    operand's zeros read its map only to count their effectual products).
     Returns cycles (passes, clusters), per-CU busy cycles (passes, clusters, cus), MACs issued (passes,
     clusters) and, of those, the effectual ones (passes, clusters).
     """
@@ -101,13 +107,14 @@ def layer_counts(
     chunks, words = a_words.shape[3], a_words.shape[4]
     s_size = w_words.shape[2]
     clusters = pos_start.shape[0] - 1
+    step = taps_chunks if window_barrier else 1
+    per_cu = mode in (TWO_SIDED, ONE_SIDED_WEIGHTS)
     cycles = np.zeros((passes, clusters), dtype=np.int64)
     busy = np.zeros((passes, clusters, cus), dtype=np.int64)
     macs = np.zeros((passes, clusters), dtype=np.int64)
     effectual = np.zeros((passes, clusters), dtype=np.int64)
-    depth = input_buffer_chunks
-    finish = np.zeros((depth, cus), dtype=np.int64)  # finish[n % b, u] = F_u(n - b) before chunk n
-    last = np.zeros(cus, dtype=np.int64)  # F_u(n - 1)
+    finish = np.zeros((depth, cus), dtype=np.int64)  # finish[k % depth, u] = F_u(k - depth) before step k
+    last = np.zeros(cus, dtype=np.int64)  # end of CU u's latest chunk
     for f in range(passes):
         g = pass_group[f]
         for j in range(clusters):
@@ -116,8 +123,8 @@ def layer_counts(
             useful = 0
             finish[:] = 0
             last[:] = 0
-            sent = 0  # S_n: when the chunk is broadcast
-            n = 0
+            sent = 0  # S_k: when the current step is broadcast
+            n = 0  # chunks streamed so far in this pass
             for p in range(pos_start[j], pos_start[j + 1]):
                 y0 = (p // out_w) * stride
                 x0 = (p % out_w) * stride
@@ -125,32 +132,37 @@ def layer_counts(
                     r = t // (s_size * chunks)
                     s = (t // chunks) % s_size
                     cb = t % chunks
-                    if mode == TWO_SIDED:
-                        slot = n % depth
-                        if depth == 1:  # F_u(n - 1) for every u: the pass so far
-                            sent = max(sent, total)
-                        else:
-                            for u in range(cus):  # the broadcast waits for a free slot in every CU
-                                sent = max(sent, finish[slot, u])
+                    if per_cu:
+                        slot = (n // step) % depth
+                        if n % step == 0:  # a new step: the broadcast waits for a free slot in every CU
+                            if depth == 1:  # F_u(k - 1) for every u: the pass so far
+                                sent = max(sent, total)
+                            else:
+                                for u in range(cus):
+                                    sent = max(sent, finish[slot, u])
                         for u in range(cus):
                             k = assign[f, t, u]
                             c = 0
                             if k >= 0:
                                 m = 0
+                                e = 0
                                 for w in range(words):
-                                    m += _popcount(
-                                        w_words[k, r, s, cb, w] & a_words[g, y0 + r, x0 + s, cb, w]
-                                    )
+                                    fw = w_words[k, r, s, cb, w]
+                                    both = _popcount(fw & a_words[g, y0 + r, x0 + s, cb, w])
+                                    e += both
+                                    m += both if mode == TWO_SIDED else _popcount(fw)
                                 c = max(m, min_chunk_cycles)
                                 busy[f, j, u] += c
                                 issued += m
+                                useful += e
                             last[u] = max(sent, last[u]) + c
-                            if depth > 1:
-                                finish[slot, u] = last[u]
                             total = max(total, last[u])
+                        if depth > 1 and (n + 1) % step == 0:  # the step ends: its slot frees at F_u(k)
+                            for u in range(cus):
+                                finish[slot, u] = last[u]
                         n += 1
                     else:
-                        if mode == ONE_SIDED:
+                        if mode == ONE_SIDED_ACTIVATIONS:
                             m = 0
                             for w in range(words):
                                 m += _popcount(a_words[g, y0 + r, x0 + s, cb, w])
@@ -171,7 +183,7 @@ def layer_counts(
                         total += c if held else 0
             cycles[f, j] = total
             macs[f, j] = issued
-            effectual[f, j] = issued if mode == TWO_SIDED else useful
+            effectual[f, j] = useful
     return cycles, busy, macs, effectual
 
 

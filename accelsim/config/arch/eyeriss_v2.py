@@ -30,6 +30,10 @@ class EyerissV2Pe(StrictModel):
     sparse: bool = True
     """False: a dense PE (Eyeriss v1 / v1.5, paper §V-A): operands always raw, no address SPads, every
     MAC position costs a cycle; zeros are only gated (energy), never skipped."""
+    double_buffered: bool = False
+    """True: a second weight SPad, so a tile's weights load while the previous tile computes. False
+    (the paper's SPads hold one tile: 192 weights, one iact window, M0 psums): a tile's weights load
+    after the previous tile is done (docs/assumptions.md E2-18). Only with `noc.timing: played`."""
 
 
 class EyerissV2Mapping(StrictModel):
@@ -41,6 +45,10 @@ class EyerissV2Mapping(StrictModel):
     """Output channels per PE tile (psums held in the psum SPad)."""
     items_per_pe: int = Field(default=4, gt=0)
     """Output positions are cut into blocks so that each PE gets about this many work items."""
+    assignment: Literal["clusters", "round_robin"] = "clusters"
+    """How tiles go to PEs: "clusters" (a weight tile to a row of PEs sharing its weight multicast,
+    the row's PEs splitting its output positions, neighbouring rows of a cluster sharing iacts) or
+    "round_robin" (tile i on PE i mod PEs, clusters ignored). docs/assumptions.md E2-6."""
 
 
 class EyerissV2Noc(StrictModel):
@@ -54,6 +62,12 @@ class EyerissV2Noc(StrictModel):
     CSC word: the model divides by the words per cycle)."""
     psum_port_bits: int = Field(default=40, ge=20)
     """Psum port width: two 20-bit psums per cycle (at least one psum)."""
+    timing: Literal["played", "bound", "free"] = "played"
+    """How the NoC and DRAM time the layer: "played" (per-tile weight loads, iact / psum streams and
+    output write-backs over per-cluster network channels and the DRAM channel, through the engine),
+    "bound" (the closed-form lower bound max(PE makespan, slowest cluster's NoC time, DRAM bytes /
+    bandwidth)) or "free" (transfers take no time: the PEs alone, as the single-PE ground truth is
+    counted). docs/assumptions.md E2-7."""
 
 
 class EyerissV2Memory(StrictModel):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from accelsim.config.arch.common import CommonSpec
 from accelsim.config.yaml_io import StrictModel
@@ -14,21 +15,53 @@ class PhantomCore(StrictModel):
     """One Phantom core: P PEs of T multiplier threads, the look-ahead mask unit and the scheduler."""
 
     pes: int = Field(gt=0, le=64)
-    """P: PEs per core; each takes reduction rows (input channel x kernel row) round robin (§5.5)."""
+    """P: PEs per core; reduction rows (input channel x kernel row) reach them P per step (§5.5)."""
     threads: int = Field(gt=0, le=62)
     """T: multiplier threads per PE (the worked example has 3, Sparse-PE-27 has 27 per core)."""
     window: int | None = Field(default=8, gt=0)
     """W: look-ahead window in pending work groups per PE; null = unbounded; 1 = in order (§5.13 #2)."""
     atomic_groups: bool = True
     """A work group is issued in one cycle or not at all (§5.6); false = the `split` ablation."""
-    prefetch_next_tile: bool = True
-    """Level-1b balancing: a PE that drains early starts its next strip, one step ahead at most."""
+    dispatch: Literal["fixed", "compact", "dynamic"] = "compact"
+    """How a core item's reduction rows reach its PEs, P per step: `fixed` deals every row (an all-zero
+    weight row keeps its PE's slot); `compact` drops all-zero weight rows when the weights are loaded
+    and deals the rest; `dynamic` drops them too and gives each strip to the PE that frees first."""
+    run_ahead_steps: int | None = Field(default=0, ge=0)
+    """Steps a PE may run ahead of the slowest PE of its core: the output buffer holds the tags of
+    run_ahead_steps + 1 steps. 0 = every PE waits for the slowest at each step; null = unbounded (only
+    the core item's end is a barrier). Replaces `prefetch_next_tile` (true = 1, false = 0)."""
     strip_rows: int | None = Field(default=None, gt=0)
     """Output rows per strip (the LAM's look-ahead horizon); null = the whole output column."""
+    neuron_walk: Literal["none", "fc", "fc_pointwise"] = "fc"
+    """Which 1 x 1 layers walk output neurons in a strip (the activation chunk held, each group one
+    neuron's weights against it) instead of output pixels (the weight chunk held): `none`, FC layers
+    only (`fc`), or FC and pointwise layers (`fc_pointwise`). An FC pixel strip holds one output."""
     l1_adder_cycles: int = Field(default=1, ge=0)
     """L1 adder latency (§5.8 [assumption])."""
     l2_stage_cycles: int = Field(default=1, ge=0)
     """Latency of each of the two L2 accumulation stages (§5.8 [assumption])."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefetch_key_replaced(cls, data: Any) -> Any:
+        """The old key is one message naming its replacement, not a bare "unknown key"."""
+        if isinstance(data, dict) and "prefetch_next_tile" in data:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=_REPLACED, loc=("prefetch_next_tile",), input=data["prefetch_next_tile"]
+                    )
+                ],
+            )
+        return data
+
+
+_REPLACED = PydanticCustomError(
+    "key_replaced",
+    "replaced by core.run_ahead_steps, the steps a PE may run ahead of the slowest PE "
+    "(prefetch_next_tile: true is run_ahead_steps: 1, false is 0)",
+)
 
 
 class PhantomMesh(StrictModel):
@@ -39,6 +72,10 @@ class PhantomMesh(StrictModel):
     balance: Literal["round_robin", "lpt", "dynamic"] = "lpt"
     """Level-2 (inter-core) balancing: static round robin (off), static LPT by exact valid-product
     count, or a dynamic shared work queue."""
+    split: Literal["fixed", "search"] = "search"
+    """How a layer's cores divide into input sets x filter sets and how long its strips are: `fixed`
+    (one input set per mesh row, strips as `core.strip_rows`) or `search` (per layer, the split and
+    strip halving with the smallest makespan, evaluated exactly)."""
 
 
 class PhantomBuffers(StrictModel):

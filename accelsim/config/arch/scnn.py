@@ -71,11 +71,22 @@ class ScnnSpec(PlanarTiledSpec):
     bank_hash: Literal["dnnsim", "ideal"] = "dnnsim"
     """Accumulator bank of a product: DNNsim's hash of (k, x, y) (REFERENCE §6.6), or `ideal` (no
     bank conflicts, for ablation)."""
-    weight_order: Literal["krs", "rsk"] = "krs"
+    weight_order: Literal["krs", "rsk"] = "rsk"
     """How a group's weights are linearised into F-vectors (and compressed), slowest index first:
-    `krs` (s innermost, the paper's loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S`, REFERENCE §6.2)
-    or `rsk` (k innermost, DNNsim's loop, REFERENCE §6.6). It decides which products share a step,
-    hence bank conflicts: with `krs` on dense data products of one step hit the same output entries."""
+    `rsk` (k innermost: F output channels at one tap per vector, as DNNsim's `computeSCNNTile` builds
+    its weight queue) or `krs` (s innermost, the dense loop nest `K/Kc -> C -> W -> H -> Kc -> R -> S`
+    of the SCNN paper read as the vector order). It decides which products share a step, hence bank
+    conflicts: with `krs` on dense data products of one step hit the same accumulator entries."""
+    accumulator: Literal["lockstep", "queued", "merging"] = "queued"
+    """How the banks take a step's products (each bank adds one product to one entry per cycle):
+    `lockstep` (the multiplier array waits until every bank has taken its products: a step lasts as
+    long as its busiest bank, DNNsim's reading), `queued` (a FIFO of `queue_depth` products per bank
+    behind the scatter crossbar; the array waits only while a product finds its bank's FIFO full, and
+    the FIFOs empty after each output-channel group) or `merging` (as lockstep, but products of one
+    step bound for the same entry are added before the bank and cost it one access). The default is
+    `queued`: docs/assumptions.md SC20 gives the reasons. Irrelevant with `bank_hash: ideal`."""
+    queue_depth: int = Field(default=4, ge=1, le=63)
+    """Products each bank's FIFO holds besides the one its adder takes (`accumulator: queued` only)."""
 
 
 class DcnnSpec(PlanarTiledSpec):
@@ -83,7 +94,13 @@ class DcnnSpec(PlanarTiledSpec):
 
     kind: Literal["dcnn"]
     zero_gating: bool = False
-    """Gate a multiplier whose operand is zero (energy only; DCNN-opt)."""
+    """Gate the products with a zero operand (energy only; DCNN-opt)."""
+    zero_gating_scope: Literal["macc", "multiplier"] = "macc"
+    """What `zero_gating` saves of a product with a zero operand: `macc` its multiply and its
+    accumulate (the multiplier, the crossbar transfer and the accumulator read-modify-write, the
+    "gate MACC" of the SCNN paper's Table 2), or `multiplier` the multiply only (the zero product is
+    still added into its entry). Operand reads are never saved: a dense dataflow reads an operand
+    before it can see that it is zero."""
     compress_dram_activations: bool = False
     """Move activations to and from DRAM in SCNN's compressed format (DCNN-opt)."""
 

@@ -9,25 +9,31 @@ from pydantic import Field, model_validator
 from accelsim.config.arch.common import CommonSpec
 from accelsim.config.yaml_io import StrictModel
 
+WEIGHTS_SPARSE_MODES = ("two_sided", "one_sided_weights")
+"""Modes that store filters as SparseMap + non-zeros and skip zero weights: a CU's work depends on its
+filter, so filters of unequal density unbalance a pass."""
+ACTIVATIONS_SPARSE_MODES = ("two_sided", "one_sided_activations")
+"""Modes that store input and output maps as SparseMap + non-zeros and skip zero activations."""
+
 
 class SpartenMemory(StrictModel):
-    """On-chip storage: the shared buffer and each compute unit's local buffers (sizes set their energy)."""
+    """On-chip storage: the shared buffer and each compute unit's local filter buffer (sizes set their
+    energy). Each CU's input buffer is sized from `input_buffer_depth` and the network (see there)."""
 
     global_buffer_kib: float = Field(gt=0)
     """Shared buffer holding the layer's input map, output map and filters (SparseMaps + non-zeros)."""
     cu_filter_buffer_kib: float = Field(gt=0)
     """Each CU's local buffer for the filter it holds."""
-    cu_input_buffer_kib: float = Field(gt=0)
-    """Each CU's buffer for the broadcast input chunks."""
 
 
 class SpartenSpec(CommonSpec):
     """Clusters of single-MAC compute units joining bitmask (SparseMap) chunks; modes give the baselines."""
 
     kind: Literal["sparten"]
-    mode: Literal["two_sided", "one_sided", "dense"] = "two_sided"
-    """two_sided: SparTen (inner join of both SparseMaps); one_sided: skip zero activations only;
-    dense: every position multiplied (the same clusters without sparsity support)."""
+    mode: Literal["two_sided", "one_sided_weights", "one_sided_activations", "dense"] = "two_sided"
+    """two_sided: SparTen (inner join of both SparseMaps); one_sided_weights: zero weights skipped,
+    activations dense (Cambricon-X-like); one_sided_activations: zero activations skipped, weights dense
+    (Cnvlutin-like); dense: every position multiplied (the same clusters without sparsity support)."""
     clusters: int = Field(gt=0)
     """Clusters; each computes its own block of output positions."""
     cus_per_cluster: int = Field(gt=0)
@@ -41,19 +47,25 @@ class SpartenSpec(CommonSpec):
     costs a cycle; 0: an idealised join that skips chunks without matches at no cost)."""
     join_latency_cycles: int = Field(default=3, ge=0)
     """Pipeline fill of the inner join (AND, priority encoder, prefix popcount) before a pass's first MAC."""
-    input_buffer_chunks: int = Field(default=1, ge=1, le=64)
-    """Broadcast input chunks a CU can hold, the one it is joining included. 1: the next chunk is
-    broadcast only when every CU of the cluster is done with the current one (a barrier per chunk);
-    b > 1: a CU may run up to b - 1 chunks ahead of the cluster's slowest CU."""
+    barrier: Literal["window", "chunk"] = "window"
+    """Where the CUs of a cluster synchronise with the broadcast. window: a CU joins the chunks of an
+    input window at its own pace and the cluster moves to the next window together; chunk: the step is
+    one SparseMap chunk (every CU is done with it before the next goes out, at depth 1)."""
+    input_buffer_depth: int = Field(default=1, ge=1, le=64)
+    """Steps (windows or chunks, by `barrier`) each CU's input buffer holds, the one it works on
+    included: step n is broadcast once every CU of the cluster is done with step n - depth, so a CU runs
+    up to depth - 1 steps ahead of the slowest. The buffer is sized to hold that many steps of the
+    largest layer of the network (SparseMaps and dense values, the worst case)."""
     memory: SpartenMemory
 
     @model_validator(mode="after")
-    def _balancing_needs_two_sided(self) -> SpartenSpec:
-        if self.balancing != "none" and self.mode != "two_sided":
+    def _balancing_needs_weight_sensitive_work(self) -> SpartenSpec:
+        if self.balancing != "none" and self.mode not in WEIGHTS_SPARSE_MODES:
             raise ValueError(
-                f"balancing: {self.balancing!r} needs mode: two_sided (got mode: {self.mode!r}); greedy "
-                "balancing sorts filters by density, which changes nothing when the work of every CU is "
-                "set by the input alone; allowed with this mode: balancing: none"
+                f"balancing: {self.balancing!r} needs a mode whose work depends on the weights "
+                f"({' or '.join(WEIGHTS_SPARSE_MODES)}; got mode: {self.mode!r}); greedy balancing sorts "
+                "filters by density, which changes nothing when the work of every CU is set by the input "
+                "alone; allowed with this mode: balancing: none"
             )
         return self
 

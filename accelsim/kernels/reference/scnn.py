@@ -1,13 +1,17 @@
 """Cycle-by-cycle model of SCNN's PEs and array, to hold the fast kernel and the dataflow honest.
 
-Written for clarity, not speed. `run_pe` steps one PE: each Cartesian-product step puts its valid
-products into per-bank queues, and every cycle each accumulator bank retires one product; the next
-step starts when every queue is empty. Every cycle it also counts the multiplier lanes that formed no
-product (the F x I lanes less the products of a step's first cycle; all of them while a step waits
-for a bank): the slot partition's packing. `run_layer` walks the raw masks with plain loops, assigns
-every activation to its band, PE tile and stride phase by the rules of `accelsim.dataflows.scnn`,
-runs every PE of every output-channel group and applies the barrier. `encode_entries` runs the
-zero-run encoder element by element.
+Written for clarity, not speed. `run_pe` steps one PE: each Cartesian-product step sends its valid
+products towards their accumulator banks; every cycle each bank's FIFO takes as many of them as it has
+room for (one, the product its adder takes this cycle, without a FIFO) and each bank adds one product
+into its entry; the next step fires in the cycle after the last of them got in. The accumulator models
+are `lockstep` (no FIFO: a step lasts as long as its busiest bank), `queued` (FIFOs of `depth` products
+that carry over from step to step; `drain` empties them) and `merging` (no FIFO; the products of a
+step bound for one entry are added together first and cost the bank one access). Every cycle it also
+counts the multiplier lanes that formed no product (the F x I lanes less the products of a step's first
+cycle; all of them while the step waits): the slot partition's packing. `run_layer` walks the raw
+masks with plain loops, assigns every activation to its band, PE tile and stride phase by the rules
+of `accelsim.dataflows.scnn`, runs every PE of every output-channel group and applies the barrier.
+`encode_entries` runs the zero-run encoder element by element.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 BankOf = Callable[[int, int, int], int]
 """(k, output x, output y) -> accumulator bank."""
+ACCUMULATORS = ("lockstep", "queued", "merging")
 
 
 @dataclass
@@ -28,9 +33,12 @@ class PeRun:
     issued: int = 0
     valid: int = 0
     conflict_cycles: int = 0
+    """Cycles the array waited for a bank (or for room in a bank's FIFO) holding a step's products."""
     steps: int = 0
     packing_slots: int = 0
     """Lane-cycles in which a multiplier formed no product."""
+    accesses: int = 0
+    """Accumulator accesses: one per valid product, one per entry of a step when merging."""
 
 
 def run_pe(
@@ -41,18 +49,26 @@ def run_pe(
     stride: int,
     window: tuple[int, int, int],
     bank_of: BankOf | None,
+    accumulator: str = "lockstep",
+    depth: int = 0,
+    fifos: dict[int, int] | None = None,
 ) -> PeRun:
     """Step one PE: acts are (y, x) padded coordinates, weights (k, r, s); window = (oy0, oy1, out_w).
 
-    `bank_of` None models a conflict-free accumulator (every step takes one cycle).
+    `bank_of` None models a conflict-free accumulator (every step takes one cycle). `fifos` (bank ->
+    products waiting) is the PE's FIFO state with a `queued` accumulator of `depth`; it is updated.
     """
+    if accumulator not in ACCUMULATORS:
+        raise ValueError(f"accumulator must be one of {ACCUMULATORS}, got {accumulator!r}")
     oy0, oy1, out_w = window
+    room = depth + 1 if accumulator == "queued" else 1
+    fifos = {} if fifos is None else fifos
     run = PeRun()
     for a0 in range(0, len(acts), i):
         for w0 in range(0, len(weights), f):
             run.steps += 1
             formed = 0
-            queues: dict[int, int] = {}
+            arriving: dict[int, list[tuple[int, int, int]]] = {}  # bank -> entries of the valid products
             for k, r, s in weights[w0 : w0 + f]:
                 for y, x in acts[a0 : a0 + i]:
                     run.issued += 1
@@ -63,21 +79,40 @@ def run_pe(
                     if not (oy0 <= oy < oy1 and 0 <= ox < out_w):
                         continue  # lands outside the plane: discarded before the crossbar
                     run.valid += 1
-                    bank = 0 if bank_of is None else bank_of(k, ox, oy)
-                    queues[bank] = queues.get(bank, 0) + (1 if bank_of is not None else 0)
+                    # a conflict-free accumulator (no bank_of) takes every product at once, unmerged
+                    bank = -1 if bank_of is None else bank_of(k, ox, oy)
+                    arriving.setdefault(bank, []).append((k, ox, oy))
+            merge = accumulator == "merging" and bank_of is not None
+            pending = {b: len(set(e)) if merge else len(e) for b, e in arriving.items()}
+            run.accesses += sum(pending.values())
+            if bank_of is None:
+                pending.clear()
             step = 0
-            while True:  # one cycle: the multipliers fire (first cycle), every bank retires one product
+            while True:  # one cycle
                 step += 1
                 run.packing_slots += f * i - (formed if step == 1 else 0)
-                for bank in list(queues):
-                    queues[bank] -= 1
-                    if queues[bank] <= 0:
-                        del queues[bank]
-                if not queues:
+                for bank in list(pending):  # the crossbar: each FIFO takes what it has room for
+                    take = min(pending[bank], room - fifos.get(bank, 0))
+                    fifos[bank] = fifos.get(bank, 0) + take
+                    pending[bank] -= take
+                    if not pending[bank]:
+                        del pending[bank]
+                for bank in list(fifos):  # every bank adds one product (one entry) to its accumulator
+                    fifos[bank] -= 1
+                    if not fifos[bank]:
+                        del fifos[bank]
+                if not pending:
                     break
             run.cycles += step
             run.conflict_cycles += step - 1
     return run
+
+
+def drain(fifos: dict[int, int]) -> int:
+    """Cycles until every bank FIFO is empty (each bank adds one product a cycle); empties them."""
+    cycles = max(fifos.values(), default=0)
+    fifos.clear()
+    return cycles
 
 
 @dataclass
@@ -91,6 +126,9 @@ class LayerRun:
     conflict_cycles: int = 0
     steps: int = 0
     packing_slots: int = 0
+    accesses: int = 0
+    drain_cycles: int = 0
+    """Cycles PEs spent emptying their bank FIFOs after their last step (queued accumulator)."""
 
 
 def run_layer(
@@ -115,10 +153,16 @@ def run_layer(
     bands: Sequence[tuple[int, int]],
     bank_of: BankOf | None,
     weight_order: str = "krs",
+    accumulator: str = "lockstep",
+    depth: int = 0,
+    drain_each_channel: bool = False,
 ) -> LayerRun:
     """Every PE of every group of a layer, from nested-list masks weights[k][c/g][r][s], acts[c][h][w].
 
     `weight_order` "krs" streams a group's weights with s innermost, "rsk" with k innermost.
+    A `queued` accumulator's FIFOs carry over from channel to channel and empty at the end of each
+    group, or of each input channel with `drain_each_channel`; the PE is busy while they empty, and the
+    strict time adds the slowest PE's last drain.
     """
     if weight_order not in ("krs", "rsk"):
         raise ValueError(f"weight_order must be krs or rsk, got {weight_order!r}")
@@ -133,6 +177,7 @@ def run_layer(
                 ks = range(k0, min(k0 + kc, kpg))
                 busy = [0] * pes
                 strict = 0
+                fifos: list[dict[int, int]] = [{} for _ in range(pes)]
                 for cl in range(cg):
                     ch = g * cg + cl
                     per_pe = [0] * pes
@@ -168,18 +213,29 @@ def run_layer(
                         for pe in range(pes):
                             if not lists[pe] or not wl:
                                 continue
-                            run = run_pe(lists[pe], wl, f, i, stride, (o0, o1, out_w), bank_of)
+                            run = run_pe(
+                                lists[pe], wl, f, i, stride, (o0, o1, out_w), bank_of, accumulator, depth,
+                                fifos[pe],
+                            )  # fmt: skip
                             per_pe[pe] += run.cycles
                             out.issued += run.issued
                             out.valid += run.valid
                             out.conflict_cycles += run.conflict_cycles
                             out.steps += run.steps
                             out.packing_slots += run.packing_slots
+                            out.accesses += run.accesses
+                    if drain_each_channel:
+                        for pe in range(pes):
+                            emptied = drain(fifos[pe])
+                            per_pe[pe] += emptied
+                            out.drain_cycles += emptied
                     for pe in range(pes):
                         busy[pe] += per_pe[pe]
                     strict += max(per_pe)
-                out.busy.append(busy)
-                out.strict.append(strict)
+                last = [drain(q) for q in fifos]
+                out.drain_cycles += sum(last)
+                out.busy.append([b + d for b, d in zip(busy, last, strict=True)])
+                out.strict.append(strict + max(last))
     return out
 
 

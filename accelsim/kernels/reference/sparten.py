@@ -6,11 +6,13 @@ window, one after another. Each cycle a CU's inner join ANDs the two SparseMaps 
 already consumed), a priority encoder picks the lowest matching position, a prefix popcount of each
 SparseMap below it gives the offset of each operand in its packed values, and the CU multiplies them
 into its accumulator. A CU is done with a chunk when no match is left and it has spent at least
-`min_chunk_cycles` cycles on it. Each CU buffers up to `input_buffer_chunks` received chunks (the one
-it is joining included); the next chunk is broadcast when every CU of the cluster has a free slot, so
-with one slot the broadcast waits for every CU to be done with the current chunk (a barrier per chunk).
-The output collector drops zero outputs and packs the rest into SparseMap chunks. A product is
-effectual when the two values multiplied are both non-zero (the baselines also multiply zeros).
+`min_chunk_cycles` cycles on it. The cluster broadcasts in steps, a whole window or a single chunk
+(`barrier`); each CU buffers up to `input_buffer_depth` received steps (the one it is working on
+included) and joins their chunks in order; the next step is broadcast when every CU of the cluster has
+a free slot, so with one slot the broadcast waits for every CU to be done with the current step (a
+barrier per window, or per chunk). The output collector drops zero outputs and packs the rest into
+SparseMap chunks. A product is effectual when the two values multiplied are both non-zero (the
+baselines also multiply zeros).
 
 This is written for clarity: it performs the real multiplications on real values, so that its
 results can be checked against a plain convolution as well as its cycle counts against the kernel.
@@ -22,7 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MODES = ("two_sided", "one_sided", "dense")
+MODES = ("two_sided", "one_sided_weights", "one_sided_activations", "dense")
+BARRIERS = ("window", "chunk")
+WEIGHTS_PACKED = ("two_sided", "one_sided_weights")
+"""Modes that store the filters as SparseMaps and skip zero weights."""
+ACTIVATIONS_PACKED = ("two_sided", "one_sided_activations")
+"""Modes that store the input map as SparseMaps and skip zero activations."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,11 @@ class SparseChunk:
 
 @dataclass
 class CuState:
-    """A CU: the received chunks it has not finished (stream indices), its join of the first one."""
+    """A CU: the received steps it has not finished (step indices), its place in the first one (`chunk`)
+    and its join of that chunk."""
 
     queue: list[int] = field(default_factory=list)
+    chunk: int = 0
     started: bool = False
     todo: list[int] = field(default_factory=list)
     spent: int = 0
@@ -56,10 +65,13 @@ class CuState:
 
 
 def join_positions(f: SparseChunk, a: SparseChunk, mode: str) -> list[int]:
-    """The positions a CU multiplies in one chunk: matches (two-sided), non-zero inputs, or all."""
+    """The positions a CU multiplies in one chunk: matches (two-sided), non-zero weights or inputs
+    (one-sided), or all."""
     if mode == "two_sided":
         return [i for i, (x, y) in enumerate(zip(f.bits, a.bits, strict=True)) if x and y]
-    if mode == "one_sided":
+    if mode == "one_sided_weights":
+        return [i for i, x in enumerate(f.bits) if x]
+    if mode == "one_sided_activations":
         return [i for i, y in enumerate(a.bits) if y]
     if mode == "dense":
         return list(range(len(a.bits)))
@@ -107,20 +119,28 @@ def run_cluster(
     windows: list[list[SparseChunk]],
     mode: str = "two_sided",
     min_chunk_cycles: int = 1,
-    input_buffer_chunks: int = 1,
+    input_buffer_depth: int = 1,
+    barrier: str = "chunk",
 ) -> ClusterRun:
     """Step one cluster cycle by cycle.
 
     filters[u]: the chunks CU u holds, one per chunk of a window (see `FilterChunks`).
     windows: the input windows broadcast in order, each a list of chunks aligned with the filters'.
-    The chunks of all windows form one stream; at every cycle boundary each CU first retires the
-    chunks it has finished, then the cluster broadcasts stream chunks while every CU has a free slot.
+    The chunks of all windows form one stream, cut into steps (a window each, or a chunk each); at every
+    cycle boundary each CU first retires the chunks it has finished, then the cluster broadcasts steps
+    while every CU has a free slot.
     """
     if min_chunk_cycles < 0:
         raise ValueError(f"min_chunk_cycles must be >= 0, got {min_chunk_cycles}")
-    if input_buffer_chunks < 1:
-        raise ValueError(f"input_buffer_chunks must be >= 1, got {input_buffer_chunks}")
-    stream = [(w, t) for w, window in enumerate(windows) for t in range(len(window))]
+    if input_buffer_depth < 1:
+        raise ValueError(f"input_buffer_depth must be >= 1, got {input_buffer_depth}")
+    if barrier not in BARRIERS:
+        raise ValueError(f"unknown barrier {barrier!r}; allowed: {', '.join(BARRIERS)}")
+    chunks = [(w, t) for w, window in enumerate(windows) for t in range(len(window))]
+    if barrier == "window":
+        steps = [[(w, t) for t in range(len(window))] for w, window in enumerate(windows) if window]
+    else:
+        steps = [[chunk] for chunk in chunks]
     partials = [[[0] * len(filters) for _ in window] for window in windows]
     cus = [CuState() for _ in filters]
 
@@ -129,18 +149,21 @@ def run_cluster(
         return None if f is None else f[t]
 
     def retire(u: int, cu: CuState) -> bool:
-        """Start the first received chunk if needed; drop it if finished. True if one was dropped."""
+        """Start the current chunk if needed; move past it if finished. True if one was finished."""
         if not cu.queue:
             return False
-        w, t = stream[cu.queue[0]]
+        w, t = steps[cu.queue[0]][cu.chunk]
         if not cu.started:
             f = held(u, t)
             cu.todo = join_positions(f, windows[w][t], mode) if f is not None else []
             cu.spent, cu.need, cu.started = 0, min_chunk_cycles if f is not None else 0, True
         if cu.todo or cu.spent < cu.need:
             return False
-        cu.queue.pop(0)
         cu.started = False
+        cu.chunk += 1
+        if cu.chunk == len(steps[cu.queue[0]]):  # the step is done: its buffer slot frees
+            cu.queue.pop(0)
+            cu.chunk = 0
         return True
 
     cycles = sent = 0
@@ -149,18 +172,18 @@ def run_cluster(
         while changed:  # cycle boundary: retire finished chunks, broadcast while every CU has room
             retired = [retire(u, cu) for u, cu in enumerate(cus)]  # every CU, no short cut
             changed = any(retired)
-            if sent < len(stream) and all(len(cu.queue) < input_buffer_chunks for cu in cus):
+            if sent < len(steps) and all(len(cu.queue) < input_buffer_depth for cu in cus):
                 for cu in cus:
                     cu.queue.append(sent)
                 sent += 1
                 changed = True
-        if sent == len(stream) and not any(cu.queue for cu in cus):
+        if sent == len(steps) and not any(cu.queue for cu in cus):
             break
         cycles += 1
         for u, cu in enumerate(cus):
             if not cu.queue:
                 continue  # nothing received: waits for the next broadcast
-            w, t = stream[cu.queue[0]]
+            w, t = steps[cu.queue[0]][cu.chunk]
             cu.spent += 1
             cu.busy += 1
             if cu.todo:
@@ -168,8 +191,8 @@ def run_cluster(
                 assert f_chunk is not None
                 a = windows[w][t]
                 position = cu.todo.pop(0)  # priority encoder: the lowest remaining match
-                weight = _value(f_chunk, position, mode == "two_sided")
-                value = _value(a, position, mode != "dense")
+                weight = _value(f_chunk, position, mode in WEIGHTS_PACKED)
+                value = _value(a, position, mode in ACTIVATIONS_PACKED)
                 partials[w][t][u] += weight * value
                 cu.macs += 1
                 cu.effectual += int(weight != 0 and value != 0)
@@ -218,7 +241,8 @@ def run_layer(
     pos_start: np.ndarray,
     mode: str,
     min_chunk_cycles: int,
-    input_buffer_chunks: int = 1,
+    input_buffer_depth: int = 1,
+    barrier: str = "chunk",
 ) -> LayerRun:
     """A whole layer on the clusters: acts (c, h, w) and weights (k, c/groups, r, s) integer values.
 
@@ -259,7 +283,7 @@ def run_layer(
                 else [None if kk < 0 else _flat(tap_chunks[kk])[t] for t, kk in enumerate(row)]
                 for row in held
             ]
-            run = run_cluster(filters, windows, mode, min_chunk_cycles, input_buffer_chunks)
+            run = run_cluster(filters, windows, mode, min_chunk_cycles, input_buffer_depth, barrier)
             cycles[f, j] = run.cycles
             busy[f, j] = np.array(run.busy, dtype=np.int64)
             macs[f, j] = run.macs
