@@ -220,7 +220,7 @@ IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".tif", ".tiff", ".ep
 @app.command()
 def plot(
     kind: Annotated[
-        str, typer.Argument(help="speedup | energy | utilization | load-balance | losses | sweep")
+        str, typer.Argument(help="speedup | energy | utilization | load-balance | losses | sweep | pareto")
     ],
     results: Annotated[
         list[Path], typer.Argument(help="Result folders (accelsim run / compare / sweep) or table files")
@@ -230,9 +230,19 @@ def plot(
         str | None, typer.Option(help="energy / load-balance / losses: which run of a comparison to draw")
     ] = None,
     layer: Annotated[str | None, typer.Option(help="load-balance: the layer of the timeline")] = None,
-    x: Annotated[str | None, typer.Option(help="sweep: the axis column on the x axis")] = None,
+    x: Annotated[
+        str | None,
+        typer.Option(help="sweep: the axis column on the x axis; pareto: a point metric (default latency)"),
+    ] = None,
     series: Annotated[str | None, typer.Option(help="sweep: one line per value of this column")] = None,
     metric: Annotated[str, typer.Option(help="sweep: the metric (summed over layers)")] = "cycles",
+    y: Annotated[
+        str | None, typer.Option(help="pareto: the metric on the y axis (latency, energy, area or a column)")
+    ] = None,
+    size: Annotated[
+        str | None, typer.Option(help="pareto: marker area follows this metric (e.g. area)")
+    ] = None,
+    color: Annotated[str | None, typer.Option(help="pareto: colour the points by this sweep axis")] = None,
 ) -> None:
     """Draw a plot of KIND from written results; reads results only, never simulates."""
     from accelsim.plots import check_kind, figure_for, load_results
@@ -248,6 +258,9 @@ def plot(
         x=x,
         series=series,
         metric=metric,
+        y=y,
+        size=size,
+        color=color,
     )
     with write_set(out.parent) as tmp:
         fig.savefig(tmp / out.name, dpi=150)

@@ -9,6 +9,7 @@ from accelsim.plots.dispatch import PLOT_KINDS, check_kind, figure_for
 from accelsim.plots.figure import PlotError
 from accelsim.plots.load_balance import load_balance, unit_fractions
 from accelsim.plots.losses import PART_COLORS, losses
+from accelsim.plots.pareto import pareto_front, pareto_plot
 from accelsim.plots.results import ResultTables, load_results
 from accelsim.plots.sweep_plot import aggregate_points, sweep_plot
 
@@ -24,6 +25,8 @@ __all__ = [
     "load_balance",
     "load_results",
     "losses",
+    "pareto_front",
+    "pareto_plot",
     "speedup_bars",
     "sweep_plot",
     "unit_fractions",

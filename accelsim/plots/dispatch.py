@@ -12,10 +12,11 @@ from accelsim.plots.bars import energy_breakdown, speedup_bars, utilization_per_
 from accelsim.plots.figure import PlotError
 from accelsim.plots.load_balance import load_balance
 from accelsim.plots.losses import losses
+from accelsim.plots.pareto import pareto_plot
 from accelsim.plots.results import ResultTables
 from accelsim.plots.sweep_plot import sweep_plot
 
-PLOT_KINDS = ("speedup", "energy", "utilization", "load-balance", "losses", "sweep")
+PLOT_KINDS = ("speedup", "energy", "utilization", "load-balance", "losses", "sweep", "pareto")
 """Kinds of `accelsim plot KIND`."""
 
 
@@ -35,6 +36,9 @@ def figure_for(
     x: str | None = None,
     series: str | None = None,
     metric: str = "cycles",
+    y: str | None = None,
+    size: str | None = None,
+    color: str | None = None,
 ) -> Figure:
     """Draw plot `kind` from loaded results (several results are concatenated where that makes sense).
 
@@ -74,9 +78,10 @@ def figure_for(
         if all(r.network is not None for r in results):
             return losses(_concat(results, "network", "a comparison"), by="accelerator")
         return losses(_concat(results, "layers", "a run, a comparison or a sweep"))
-    return sweep_plot(
-        _concat(results, "layers", "a sweep's results.parquet"), x, metric=metric, series=series
-    )
+    table = _concat(results, "layers", "a sweep's results.parquet")
+    if kind == "pareto":
+        return pareto_plot(table, x or "latency", y or "energy", size=size, color=color)
+    return sweep_plot(table, x, metric=metric, series=series)
 
 
 def _concat(results: Sequence[ResultTables], table: str, needs: str) -> pd.DataFrame:

@@ -17,7 +17,8 @@ RESULT_COLUMNS = frozenset([*LAYER_COLUMNS, "profile", "seed", "point_id"])
 """Columns of a sweep table that are results or workload ids, not sweep axes."""
 
 
-def _summed(columns: pd.Index) -> list[str]:
+def summed_columns(columns: pd.Index) -> list[str]:
+    """The columns of `columns` a point's value is the sum of over its layers."""
     extra = [c for c in columns if str(c).startswith(("energy_", "slots_")) or str(c).endswith("_bytes")]
     return [c for c in (*SUMMED, *extra) if c in columns]
 
@@ -37,7 +38,7 @@ def aggregate_points(results: pd.DataFrame) -> pd.DataFrame:
     `results`: a sweep's results.parquet, one row per (point, layer), axis values as columns.
     """
     require_columns(results, ["point_id", "cycles"], "aggregate_points")
-    summed = _summed(results.columns)
+    summed = summed_columns(results.columns)
     keep = [
         c for c in results.columns if c not in summed and c not in ("layer", "kind", "mapping", "fallback")
     ]
@@ -116,7 +117,9 @@ def sweep_plot(
     if not unit:
         ax.yaxis.set_major_formatter(EngFormatter())
     ax.set_xlabel(x)
-    ax.set_ylabel(f"{name}{unit}" + (", sum over layers" if metric in _summed(results.columns) else ""))
+    ax.set_ylabel(
+        f"{name}{unit}" + (", sum over layers" if metric in summed_columns(results.columns) else "")
+    )
     networks = ordered_unique(points["network"]) if "network" in points.columns else []
     ax.set_title(title or f"{name} vs {x}" + (f": {networks[0]}" if len(networks) == 1 else ""))
     ax.grid(alpha=0.3)
