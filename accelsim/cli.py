@@ -242,7 +242,9 @@ def plot(
     size: Annotated[
         str | None, typer.Option(help="pareto: marker area follows this metric (e.g. area)")
     ] = None,
-    color: Annotated[str | None, typer.Option(help="pareto: colour the points by this sweep axis")] = None,
+    color: Annotated[
+        str | None, typer.Option(help="pareto: colour the points by a sweep axis, accelerator or network")
+    ] = None,
 ) -> None:
     """Draw a plot of KIND from written results; reads results only, never simulates."""
     from accelsim.plots import check_kind, figure_for, load_results

@@ -88,7 +88,9 @@ def test_plot_refuses_what_it_cannot_draw():
     table = sweep_points()
     with pytest.raises(PlotError, match=r"needs column.*power_w"):
         pareto_plot(table, "latency", "power_w")
-    with pytest.raises(PlotError, match=r"--color must be a sweep axis.*rows, dataflow"):
+    with pytest.raises(
+        PlotError, match=r"--color must be one of rows, dataflow, .*network, profile, seed; got cycles"
+    ):
         pareto_plot(table, color="cycles")
     with pytest.raises(PlotError, match="finite"):
         pareto_plot(table.assign(energy_pj=np.inf))

@@ -282,6 +282,25 @@ def test_failing_point_is_recorded_and_others_finish(cluster_sweep):
     assert broken.point_id not in set(pd.read_parquet(summary.results)["point_id"])
 
 
+def test_skip_unsupported_runs_what_the_accelerator_can_and_is_part_of_the_id(tmp_path):
+    body = "name: s\nbase: sparten\naxes: {clusters: [16, 32]}\nnetworks: [tiny.yaml]\n"
+    path = write_sweep(tmp_path, body)
+    strict = expand(load_sweep(path))
+    path.write_text(body + "skip_unsupported: true\n")
+    skipping = expand(load_sweep(path))
+    assert not {p.point_id for p in strict} & {p.point_id for p in skipping}
+    assert all(p.skip_unsupported for p in skipping)
+    failed = run_sweep(strict[:1], tmp_path / "strict", workers=1)
+    assert failed.failed == 1  # SparTen has no FC path: without the key the point fails
+    assert "fc" in store.read_error(tmp_path / "strict", strict[0].point_id)["message"]
+    summary = run_sweep(skipping, tmp_path / "out", workers=1)
+    assert summary.done == 2
+    rows = pd.read_parquet(summary.results)
+    assert set(rows["layer"]) == {"conv1", "conv2"}
+    provenance = store.read_provenance(store.point_path(tmp_path / "out", skipping[0].point_id))
+    assert set(provenance["skipped_layers"]) == {"fc"}
+
+
 # --- kill and resume: a real `accelsim sweep` process, killed with its Dask workers ---------------
 
 SLOW_SWEEP = """\

@@ -37,6 +37,9 @@ class SweepSpec(StrictModel):
     """Sparsity profile ids (or YAML paths relative to the sweep file), applied to every network."""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     """Seeds of the operand masks."""
+    skip_unsupported: bool = False
+    """Skip the layers an accelerator cannot run (each point's provenance lists them, as `accelsim run
+    --skip-unsupported` does) instead of failing the point."""
 
     _path: Path | None = PrivateAttr(default=None)
 

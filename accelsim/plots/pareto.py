@@ -14,6 +14,9 @@ from matplotlib.figure import Figure
 from accelsim.plots.figure import PlotError, energy_unit, new_figure, ordered_unique, require_columns
 from accelsim.plots.sweep_plot import aggregate_points, axis_columns, summed_columns
 
+IDS = ("accelerator", "network", "profile", "seed")
+"""Columns besides the sweep axes that tell points apart and may colour them."""
+
 METRIC_ALIASES = {"latency": "latency_s", "energy": "energy_pj", "area": "area_mm2"}
 """Short names `plot pareto` accepts for a point's columns (any other column is used by its name)."""
 
@@ -90,11 +93,9 @@ def pareto_plot(
     sc = _column(size) if size is not None else None
     needed = [xc, yc, *([sc] if sc else []), *([color] if color else [])]
     require_columns(points, needed, "pareto plot")
-    if color is not None and color not in axis_columns(results) and color not in ("network", "profile"):
-        raise PlotError(
-            f"pareto plot: --color must be a sweep axis or network; the axes are "
-            f"{', '.join(axis_columns(results)) or '(none)'}"
-        )
+    colorable = [*axis_columns(results), *(c for c in IDS if c in results.columns)]
+    if color is not None and color not in colorable:
+        raise PlotError(f"pareto plot: --color must be one of {', '.join(colorable)}; got {color}")
     for col in (xc, yc, *([sc] if sc else [])):
         if not pd.api.types.is_numeric_dtype(points[col]) or not np.isfinite(points[col]).all():
             raise PlotError(f"pareto plot: column {col} must be finite numbers")

@@ -40,6 +40,8 @@ class SweepPoint:
     seed: int
     spec: dict[str, Any] = field(repr=False)
     """The resolved accelerator config (JSON-ready), which the worker validates again."""
+    skip_unsupported: bool = False
+    """Skip the layers the accelerator cannot run instead of failing (the sweep spec's key)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a Dask task or a manifest."""
@@ -50,6 +52,7 @@ class SweepPoint:
             "profile": self.profile,
             "seed": self.seed,
             "spec": self.spec,
+            "skip_unsupported": self.skip_unsupported,
         }
 
     @classmethod
@@ -62,6 +65,7 @@ class SweepPoint:
             profile=str(data["profile"]),
             seed=int(data["seed"]),
             spec=dict(data["spec"]),
+            skip_unsupported=bool(data.get("skip_unsupported", False)),
         )
 
 
@@ -89,20 +93,32 @@ def expand(spec: SweepSpec) -> list[SweepPoint]:
         axes = {axis: _get(data, axis) for axis in combo}
         for (net_ref, net), seed in itertools.product(networks, spec.seeds):
             for prof_ref, prof_identity in profiles[net.name]:
-                pid = point_id(data, net, prof_identity, seed)
+                pid = point_id(data, net, prof_identity, seed, spec.skip_unsupported)
                 if pid not in points:
-                    points[pid] = SweepPoint(pid, axes, net_ref, prof_ref, seed, data)
+                    points[pid] = SweepPoint(
+                        pid, axes, net_ref, prof_ref, seed, data, skip_unsupported=spec.skip_unsupported
+                    )
     return list(points.values())
 
 
-def point_id(config: dict[str, Any], network: Network, profile: dict[str, Any], seed: int) -> str:
-    """sha256 of the canonical JSON of (resolved config, network identity, profile identity, seed)."""
-    identity = {
+def point_id(
+    config: dict[str, Any],
+    network: Network,
+    profile: dict[str, Any],
+    seed: int,
+    skip_unsupported: bool = False,
+) -> str:
+    """sha256 of the canonical JSON of (resolved config, network identity, profile identity, seed,
+    and `skip_unsupported` when set: a point that skips layers stores fewer rows than one that runs
+    them all, so the two are different points; ids of sweeps without the key are unchanged)."""
+    identity: dict[str, Any] = {
         "config": config,
         "network": {"name": network.name, "sha256": network_hash(network)},
         "profile": profile,
         "seed": seed,
     }
+    if skip_unsupported:
+        identity["skip_unsupported"] = True
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
