@@ -7,7 +7,7 @@
    its totals agree with the abstract: 115.3 ms / 4 frames = 34.7 fps, 15.4 MB / 2 B / 2.66 G MACs =
    0.0029).
 2. The scaled v1 that Eyeriss v2 compares with (arch_configs/eyeriss_v1_scaled192.yaml) on MobileNet
-   v1 0.5-128 and AlexNet, against the v1 figures REFERENCE §11 derives from the v2 paper's ratios.
+   v1 0.5-128 and AlexNet, against the v1 figures derived from the v2 paper's ratios [EYERISSV2-19].
 
 Nothing is fitted: every model number is a prediction from the configs. Run:
     python benchmarks/eyeriss_v1_eval.py [--write]
@@ -42,7 +42,7 @@ ABSTRACT = {  # JSSC'17 abstract [paper]: conv layers only
     "alexnet": {"fps": 35.0, "dram_per_mac": 0.0029, "batch": 4, "power_mw": 278},
     "vgg16": {"fps": 0.7, "dram_per_mac": 0.0035, "batch": 3, "power_mw": 236},
 }
-V2_DERIVED = {  # REFERENCE §11 [derived] from the Eyeriss v2 paper's ratios: v1 scaled, batch 1
+V2_DERIVED = {  # [EYERISSV2-19] [derived] from the Eyeriss v2 paper's ratios: v1 scaled, batch 1
     ("mobilenet_v1_0.5_128", "inf/s"): 116.7,
     ("mobilenet_v1_0.5_128", "inf/J"): 1024.0,
     ("alexnet", "inf/s"): 6.5,

@@ -41,7 +41,7 @@ NETWORKS = ("alexnet", "vgg16")
 PROFILE = "pruned"
 VARIANTS = ("none", "gb_s", "gb_h")
 PAPER = {"dense": 4.7, "one_sided": 1.8, "scnn": 3.0}
-"""SparTen's simulated average speedups over dense, one-sided and SCNN (REFERENCE §7.5 [paper])."""
+"""SparTen's simulated average speedups over dense, one-sided and SCNN ([SPARTEN19] [paper])."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sparten.md"
 
 
@@ -562,7 +562,7 @@ next chunk goes out only when every CU is done with the current one). Each CU's 
 to hold d steps (windows or chunks) of the network's largest layer and is costed in energy. Clusters
 take contiguous blocks of output positions; a layer's cycles are the engine makespan over the
 clusters. The baselines are modes of the same clusters: *one-sided* skips zero weights (activations
-dense, Cambricon-X-like; `sparten_one_sided`) or zero activations (weights dense, Cnvlutin-like;
+dense, Cambricon-X-like; `sparten_one_sided`) or zero activations (weights dense, Cnvlutin-like [CNVLUTIN16];
 `sparten_one_sided_activations`), *dense* takes one cycle per window position. FC layers are
 unsupported (SparTen's evaluation covers convolutions), so all the layers every design runs are the
 convolution layers. Greedy balancing: *none* keeps filter order; *GB-S* sorts filters by whole-filter

@@ -1,7 +1,8 @@
-"""Validation of the FPGA Winograd engine against REFERENCE §10.8 and the paper's ~50 GFLOPS.
+"""Validation of the FPGA Winograd engine against [FPGACAFFE16] and the paper's ~50 GFLOPS.
 
 Prints (and with --write puts into docs/winograd.md between the RESULTS markers):
-1. REFERENCE §10.8's cycle-model table reproduced (one CU, no DDR limit: the table's conditions);
+1. the sum-of-phases estimate derived from [FPGACAFFE16], reproduced (one CU, no DDR limit: the
+   table's conditions);
 2. per-layer GFLOPS on the 3x3 convolutions of the convnet-benchmarks layer sets the paper's networks
    come from (AlexNet "one weird trick", OverFeat fast, VGG-A, GoogLeNet's ten 3x3 layers;
    workloads/convnet_benchmarks/), at batch 1 and at the benchmark's own batch;
@@ -43,7 +44,7 @@ from accelsim.workload.sparsity import dense_profile
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "winograd.md"
 BEGIN, END = "<!-- RESULTS:BEGIN (benchmarks/winograd_eval.py --write) -->", "<!-- RESULTS:END -->"
-PAPER_GFLOPS = 50.0  # "50 GFLOPS across 3x3 convolutions" (REFERENCE §10.1 [paper: abstract])
+PAPER_GFLOPS = 50.0  # "50 GFLOPS across 3x3 convolutions" ([CAFFPGA16] [paper: abstract])
 
 SECTION_10_8 = [
     (str(r[0]), *(int(v) for v in r[1:5]), float(r[5]), float(r[6]))
@@ -51,7 +52,7 @@ SECTION_10_8 = [
         index=False
     )
 ]
-"""REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
+"""[FPGACAFFE16] [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
 
 BENCHMARKS = {  # layer set -> the batch its convnet-benchmarks prototxt runs (input_dim)
     "alexnet_owt": 128,
@@ -85,7 +86,7 @@ def run(spec: Any, layer: Layer, network: str = "adhoc") -> LayerResult:
 
 
 def gflops(layer: Layer, result: LayerResult) -> float:
-    """Direct-convolution FLOPs (2 x MACs) per second, REFERENCE §10.8's 'effective GFLOPS'."""
+    """Direct-convolution FLOPs (2 x MACs) per second, [FPGACAFFE16] 'effective GFLOPS'."""
     return 2 * layer.macs / result.latency_s / 1e9
 
 
@@ -109,14 +110,14 @@ def section_10_8() -> list[str]:
         "layer",
         "H=W",
         "C_in->C_out",
-        "§10.8 ms",
+        "estimate ms",
         "model ms",
-        "§10.8 GFLOPS",
+        "estimate GFLOPS",
         "model GFLOPS",
         "ms error",
     ]
     return [
-        "### 1. REFERENCE §10.8 cycle-model table, reproduced (1 CU, 200 MHz, no DDR limit)",
+        "### 1. Sum-of-phases estimate derived from [FPGACAFFE16], reproduced (1 CU, 200 MHz, no DDR limit)",
         "",
         *table(header, rows),
         "",
