@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from harness import markdown_frame
 from lower_bound import popcount_seconds
 
 import accelsim
@@ -512,10 +513,8 @@ def _cell(v: object) -> str:
 
 
 def _fmt(df: pd.DataFrame) -> str:
-    """A markdown table (pandas' to_markdown needs the optional `tabulate`)."""
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    """A markdown table of the page's number format (the harness's writer)."""
+    return markdown_frame(df, _cell)
 
 
 def main() -> None:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import argparse
 import textwrap
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from harness import config_variant, markdown_rows, percent_error
 
 from accelsim.accelerators import build
 from accelsim.accelerators.imce import ACTION_GROUPS, Imce
@@ -177,12 +178,7 @@ PAIRS = [(1, 1), (1, 2), (1, 4), (2, 2)]
 
 def variant(base: Any, section: str, field: str, value: Any) -> Any:
     """A copy of `base` with one key changed (validated again)."""
-    data = base.model_dump()
-    if section:
-        data[section][field] = value
-    else:
-        data[field] = value
-    return parse_arch(data, f"<{base.name} {section}.{field}={value}>")
+    return config_variant(base, {f"{section}.{field}" if section else field: value})
 
 
 def applied(base: Any, reading: Reading, extra: dict[str, Any]) -> Any:
@@ -225,15 +221,6 @@ def figures(spec: Any) -> Figures:
     )
 
 
-def error(value: float, paper: float) -> str:
-    return f"{(value - paper) / paper:+.0%}"
-
-
-def table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return out + ["| " + " | ".join(row) + " |" for row in rows]
-
-
 @dataclass(frozen=True)
 class Row:
     """One reading's figures on the three engines."""
@@ -248,7 +235,7 @@ class Row:
         return [
             *self.label,
             f"{m.uj:,.1f}",
-            error(m.uj, PAPER_UJ),
+            percent_error(m.uj, PAPER_UJ, space=False),
             f"{m.conv_uj:,.1f}",
             f"{m.ms:,.2f}",
             f"{r.uj / m.uj:.2f}",
@@ -285,7 +272,7 @@ def readings_table(specs: list[Any]) -> tuple[list[str], list[Row]]:
         for fl, run in FIRST_LAST
         for dram, on in DRAM
     ]
-    return table(["weights", "conv1, fc8", "DRAM", *HEADER], (row.cells() for row in rows)), rows
+    return markdown_rows(["weights", "conv1, fc8", "DRAM", *HEADER], (row.cells() for row in rows)), rows
 
 
 def precision_rows(specs: list[Any]) -> tuple[list[str], list[Row]]:
@@ -296,7 +283,7 @@ def precision_rows(specs: list[Any]) -> tuple[list[str], list[Row]]:
         for fl, run in FIRST_LAST:
             extra = {"precision": prec, "full_precision_run": run}
             rows.append(reading_row(specs, [f"{w}:{a}", fl], RESIDENCY[0], extra))
-    return table(["W:A", "conv1, fc8", *HEADER], (row.cells() for row in rows)), rows
+    return markdown_rows(["W:A", "conv1, fc8", *HEADER], (row.cells() for row in rows)), rows
 
 
 def bracket(rows: list[Row]) -> list[str]:
@@ -339,7 +326,7 @@ def slot_shares(specs: list[Any]) -> list[str]:
                 total = part["slots_total"].sum()
                 shares = [f"{part[f'slots_{p}'].sum() / total:.1%}" for p in SLOT_PARTS]
                 rows.append([name, label, profile, layers, *shares])
-    return table(["engine", "weights", "profile", "layers", *SLOT_PARTS], rows)
+    return markdown_rows(["engine", "weights", "profile", "layers", *SLOT_PARTS], rows)
 
 
 def placement_table(mram: Any) -> list[str]:
@@ -380,7 +367,9 @@ def placement_table(mram: Any) -> list[str]:
                 "",
             ]
         )
-    return table(["weights", "layer", "W:A", "blocks", "sub-arrays working", "weights", "cycles"], rows)
+    return markdown_rows(
+        ["weights", "layer", "W:A", "blocks", "sub-arrays working", "weights", "cycles"], rows
+    )
 
 
 def breakdowns(specs: list[Any]) -> list[str]:
@@ -467,7 +456,7 @@ class Sensitivity:
     def __init__(self, specs: list[Any], base: Row) -> None:
         self.specs = specs
         self.base = base
-        self.lines = table(
+        self.lines = markdown_rows(
             [
                 "assumption",
                 "shipped",
@@ -500,8 +489,9 @@ class Sensitivity:
         except Exception as exc:  # an infeasible variant is a row, not a crash
             self.lines.append(f"| {label} | {shipped} | {to} | not feasible: {exc} | | | | | |")
             return
+        gap = percent_error(m.uj, self.base.mram.uj, space=False)
         self.lines.append(
-            f"| {label} | {shipped} | {to} | {m.uj:,.1f} | {error(m.uj, self.base.mram.uj)} | "
+            f"| {label} | {shipped} | {to} | {m.uj:,.1f} | {gap} | "
             f"{r.uj / m.uj:.2f} | {x.uj / m.uj:.2f} | {r.area / m.area:.2f} | {x.area / m.area:.2f} |"
         )
 
@@ -621,6 +611,7 @@ def reading_text(specs: list[Any], rows: list[Row], prec_rows: list[Row]) -> str
     conv1_ms = float(df.loc[df["layer"] == "conv1", "latency_s"].iloc[0]) * 1e3
     base, copies, old = rows[0], rows[6], rows[18]
     m, r, x = base.mram, base.rram, base.xbar
+    gap_paper = percent_error(m.uj, PAPER_UJ, space=False)
     wa, host = rows[2].mram.uj, rows[4].mram.uj
     xbar: Imce = build(specs[2])
     xb = xbar.timing.crossbar
@@ -631,7 +622,7 @@ def reading_text(specs: list[Any], rows: list[Row], prec_rows: list[Row]) -> str
     first = [
         "Nothing was calibrated. Under the shipped readings (every AlexNet layer resident, one copy of",
         f"each weight block on {m.used} of the {mram.array.subarrays:,} sub-arrays, conv1 and fc8 on the",
-        f"engine at 8:8, DRAM counted) the engine uses {m.uj:,.1f} uJ per image, {error(m.uj, PAPER_UJ)}",
+        f"engine at 8:8, DRAM counted) the engine uses {m.uj:,.1f} uJ per image, {gap_paper}",
         "against the paper's 785.25 uJ. The weights no longer come from DRAM (the old default rewrote",
         f"them every image: {old.mram.uj:,.1f} uJ, 69 % of it DRAM); only the input image is read",
         f"({dram:.1f} uJ). Time dominates instead: with one copy, conv1's {conv1.blocks} weight blocks sit",

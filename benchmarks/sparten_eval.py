@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import config_variant, markdown_frame
 from lower_bound import popcount_seconds
 
 import accelsim
@@ -82,8 +83,7 @@ MASKS = {"channel 0.1": ChannelPattern(pattern="channel", dead_fraction=0.1),
 
 def run(config: str, network: str, profile: str | SparsityProfile = PROFILE, **changes: object) -> RunResult:
     """One network on one config (with spec changes), FC layers skipped."""
-    spec, _ = resolve_config(config)
-    return accelsim.simulate(spec.model_copy(update=changes), network, profile, skip_unsupported=True)
+    return accelsim.simulate(config_variant(config, **changes), network, profile, skip_unsupported=True)
 
 
 def cycles_by_layer(result: RunResult) -> pd.Series:
@@ -421,10 +421,7 @@ def fmt(df: pd.DataFrame, digits: int = 2) -> str:
             return "" if v != v else f"{v:.{digits}f}"  # NaN: no figure
         return str(v)
 
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
+    return markdown_frame(df, cell)
 
 
 def base_cycles(ev: NetworkRuns) -> dict[str, int]:
