@@ -361,6 +361,78 @@ def _print_comparison(result: Comparison, title: str) -> None:
     )
 
 
+@app.command("validate-papers")
+def validate_papers(
+    figure: Annotated[
+        list[str] | None, typer.Option("--figure", help="Figure id (repeatable); default: every figure")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Model family, e.g. eyeriss_v2 (repeatable)")
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option(help="Only the figures that take seconds (the test suite's set)")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Output folder for validation.csv and validation.md")] = Path(
+        "validation-results"
+    ),
+    update_docs: Annotated[
+        Path | None,
+        typer.Option(help="Also rewrite the generated table of this page (docs/validation.md); all figures"),
+    ] = None,
+) -> None:
+    """Run the set-up of every published figure (validation/figures.yaml) and print model against paper:
+    error, committed tolerance, pass or out of tolerance, and which figures are in-sample."""
+    from accelsim.errors import ConfigError
+    from accelsim.report.outputs import check_output_folder
+    from accelsim.validate import (
+        PAGE_BEGIN,
+        STATUS_OUT,
+        STATUS_PASS,
+        TABLE_FILES,
+        cells,
+        load_shipped,
+        needed_runs,
+        records,
+        run_figures,
+        select,
+        summary,
+        update_page,
+        write_tables,
+    )
+
+    figures = select(load_shipped(), figure or [], model or [])
+    if fast:
+        figures = [f for f in figures if f.cost == "fast"]
+    check_output_folder(out, files=TABLE_FILES, what="--out")  # before any work
+    if update_docs is not None:
+        if figure or model or fast:
+            raise ConfigError("--update-docs rewrites the whole table: give no --figure, --model or --fast")
+        if not update_docs.is_file() or PAGE_BEGIN not in update_docs.read_text(encoding="utf-8"):
+            raise ConfigError(f"--update-docs: {update_docs} is not a page with a generated validation table")
+    runs = needed_runs(figures)
+    with _progress() as bar:
+        task = bar.add_task("figures' runs", total=len(runs))
+        table = run_figures(figures, progress=lambda _run: bar.advance(task))
+    shown = Table(title="published figures: model against paper")
+    widest = max((len(str(i)) for i in table.id), default=6)
+    shown.add_column("figure", no_wrap=True, min_width=widest)  # ids stay whole, to copy into --figure
+    for col in ("paper", "model", "error", "tolerance", "status"):
+        shown.add_column(col, justify="left" if col == "status" else "right")
+    for row in records(table):
+        c = cells(row)
+        style = {STATUS_PASS: "green", STATUS_OUT: "red"}.get(str(row["status"]), "dim")
+        shown.add_row(
+            c["figure"], c["paper"], c["model"], c["error"], c["tolerance"], Text(c["status"], style=style)
+        )
+    console.print(shown)
+    console.print(Text(summary(table)))
+    paths = write_tables(table, out)
+    if update_docs is not None:
+        update_page(update_docs, table)
+        paths.append(update_docs)
+    console.print(Text(f"wrote {', '.join(str(p) for p in paths)}"))
+
+
 def _progress() -> Progress:
     """The progress bar of every long command (on stderr, gone when done; only on a terminal, so that a
     pipe or a log gets the messages alone)."""

@@ -1,11 +1,11 @@
 """Eyeriss v2 validation: single-PE cycles vs Sparseloop's ground truth, and the whole chip vs the paper.
 
-Table 1 (REFERENCE §8.6): per-layer cycles of one Eyeriss v2 PE with one MAC (`eyeriss_v2_pe`) on the
+Table 1 ([SPARSELOOP22]): per-layer cycles of one Eyeriss v2 PE with one MAC (`eyeriss_v2_pe`) on the
 28 layers of sparse MobileNet v1 0.5-128, against the ground truth and Sparseloop's own model of the
-micro22-sparseloop-artifact. Table 2 (REFERENCE §8.5, §11): the 192-PE chip (`eyeriss_v2`) on the
+micro22-sparseloop-artifact. Table 2 ([EYERISSV2-19 §V-A]): the 192-PE chip (`eyeriss_v2`) on the
 same network, inferences/s and inferences/J against the paper, the 25,600 MB/s DRAM study, and the
 speedup and energy gain over Eyeriss v1 (`eyeriss_v1_scaled192`, the paper's baseline; the 168-PE
-chip `eyeriss_v1` for reference). Table 3 (REFERENCE §4.4, §8.3-§8.4, §11): the paper's other
+chip `eyeriss_v1` for reference). Table 3 ([EYERISSV2-19 §V-A, §V, §V-B]): the paper's other
 published figures: Eyeriss v1.5 (v1 + HM-NoC, dense PEs: `eyeriss_v1_5`) on MobileNet, sparse AlexNet
 (the `pruned` profile: Han'15 densities, where the paper used energy-aware pruning), the CONV-only
 DRAM traffic, the 25,600 MB/s loss and per-layer GOPS/W; nothing in the model is fitted to them.
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from harness import markdown_frame
 from lower_bound import popcount_seconds
 
 import accelsim
@@ -33,7 +34,7 @@ GROUND_TRUTH = [
     2491491, 73728, 1144158, 147456, 2238663, 147456, 2173758, 124096, 1457458, 147456,
     1677684, 147456, 1821557, 36864, 948572, 73728, 775316, 95443,
 ]  # fmt: skip
-"""Single-PE ground-truth cycles L01..L28: artifact file scripts/ground_truth_cycles.yaml (REFERENCE §8.6)."""
+"""Single-PE ground-truth cycles L01..L28: artifact file scripts/ground_truth_cycles.yaml ([SPARSELOOP22])."""
 SPARSELOOP = [
     1769472, 542639, 461036, 277218, 873365, 513147, 1592158, 145982, 1478912, 271320,
     2488901, 73728, 1114008, 147456, 2220046, 147456, 2184395, 123864, 1407190, 147456,
@@ -43,18 +44,18 @@ SPARSELOOP = [
 REAL_MASKS = {"pw3", "pw4", "pw6", "pw9", "dw10", "pw10", "pw11", "pw12", "pw13"}
 """Layers with the artifact's real masks (workloads/profiles/mobilenet_v1_0.5_128/pruned.yaml)."""
 PAPER_INF_S, PAPER_INF_J = 1470.6, 2560.3
-"""Sparse MobileNet 0.5-128, batch 1 (Eyeriss v2 abstract; REFERENCE §11)."""
+"""Sparse MobileNet 0.5-128, batch 1 (Eyeriss v2 abstract; [EYERISSV2-19])."""
 PAPER_V1_SPEEDUP, PAPER_V1_ENERGY = 12.6, 2.5
-"""Sparse MobileNet on v2 vs MobileNet on v1 (Eyeriss v2 abstract, §I-C; REFERENCE §11)."""
+"""Sparse MobileNet on v2 vs MobileNet on v1 (Eyeriss v2 abstract, §I-C; [EYERISSV2-19])."""
 PAPER_DDR4_DROP = 0.24
-"""Throughput loss of sparse MobileNet at 25,600 MB/s (REFERENCE §8.3 item 5)."""
+"""Throughput loss of sparse MobileNet at 25,600 MB/s ([EYERISSV2-19 §V])."""
 PAPER_NOC_SPEEDUP, PAPER_NOC_ENERGY = 5.6, 1.8
 """v1.5 over v1 on (dense) MobileNet: "the hierarchical mesh increases the throughput by 5.6x and
-energy efficiency by 1.8x" (paper §I-C; REFERENCE §11)."""
+energy efficiency by 1.8x" (paper §I-C; [EYERISSV2-19])."""
 PAPER_SPARSITY_SPEEDUP, PAPER_SPARSITY_ENERGY = 1.2, 1.3
 """'exploiting sparsity results in an additional 1.2x and 1.3x' for MobileNet (paper §I-C)."""
 PAPER_ALEX_SPEEDUP, PAPER_ALEX_ENERGY = 42.5, 11.3
-"""Sparse AlexNet on v2 vs AlexNet on v1 (paper §I-C, §V-A1; REFERENCE §11)."""
+"""Sparse AlexNet on v2 vs AlexNet on v1 (paper §I-C, §V-A1; [EYERISSV2-19])."""
 PAPER_MOB_OVER_ALEX_V1 = (225.1, 42.0)
 """Sparse MobileNet on v2 vs AlexNet on v1 (paper §I-C)."""
 PAPER_MOB_OVER_ALEX = (5.3, 3.9)
@@ -62,7 +63,7 @@ PAPER_MOB_OVER_ALEX = (5.3, 3.9)
 PAPER_DENSE_MOB_OVER_ALEX = 12.6
 """Dense MobileNet vs dense AlexNet inf/s on v2 (paper §V-B: against a 14.7x MAC ratio)."""
 PAPER_DRAM_MB = {"dense": 7.1, "pruned": 4.6}
-"""AlexNet CONV layers' DRAM traffic, MB (paper §V-B; REFERENCE §8.4)."""
+"""AlexNet CONV layers' DRAM traffic, MB (paper §V-B; [EYERISSV2-19 §V-B])."""
 PAPER_ALEX_DDR4_DROP = 0.16
 """Throughput loss of sparse AlexNet at 25,600 MB/s (paper §V-B)."""
 PAPER_GOPS_W = (
@@ -72,7 +73,7 @@ PAPER_GOPS_W = (
     ("alexnet", "pruned", "fc8", "sparse AlexNet FC8", 465.1),
     (NET, "dense", "dw13", "MobileNet CONV13-DW", 77.7),
 )
-"""Per-layer GOPS/W on nominal ops (2 x dense MACs) (paper §V-B, Fig. 22; REFERENCE §8.4)."""
+"""Per-layer GOPS/W on nominal ops (2 x dense MACs) (paper §V-B, Fig. 22; [EYERISSV2-19 §V-B])."""
 
 
 def pe_table() -> tuple[pd.DataFrame, float]:
@@ -96,7 +97,7 @@ def error_summary(df: pd.DataFrame) -> pd.DataFrame:
     real = df[df.masks == "real"]
     assumed = df[df.masks == "assumed"]
     for label, part in (
-        (f"validation: the {len(real)} layers with the artifact's real masks", real),
+        (f"validation (in-sample): the {len(real)} layers with the artifact's real masks", real),
         (f"{len(assumed)} layers with assumed densities (no masks in the artifact)", assumed),
         (f"all {len(df)} layers (includes the {len(assumed)} assumed)", df),
     ):
@@ -117,10 +118,12 @@ def headline(df: pd.DataFrame) -> str:
     worst = real.loc[real.error_pct.abs().idxmax()]
     sl = real.sparseloop_error_pct.abs()
     return (
-        f"**Validation (the {len(real)} layers whose real masks REFERENCE §2.6 names): mean absolute "
+        f"**Validation (the {len(real)} layers whose real masks [SPARSELOOP22] names): mean absolute "
         f"error {real.error_pct.abs().mean():.2f} %, max {abs(worst.error_pct):.2f} % "
         f"({worst.id} {worst.layer}), against the 5 % target; Sparseloop's own model: "
-        f"{sl.mean():.2f} % mean, {sl.max():.2f} % max.** "
+        f"{sl.mean():.2f} % mean, {sl.max():.2f} % max.** This agreement is **in-sample**: assumptions "
+        "E2-1, E2-2 and E2-4 were chosen against these same layers; docs/eyeriss_v2_holdout.md refits them "
+        "with layers held out and reports the held-out error. "
         f"Over all {len(df)} layers the mean is {df.error_pct.abs().mean():.1f} % "
         f"(max {df.error_pct.abs().max():.1f} %), but that figure is not a validation: the artifact has no "
         f"masks and no densities for the other {len(assumed)} layers, so they run at assumed densities "
@@ -155,7 +158,7 @@ def chip_table() -> tuple[pd.DataFrame, dict[str, accelsim.RunResult], dict[str,
         ("inferences/J", inf_j, PAPER_INF_J),
         ("throughput loss at 25,600 MB/s", 1 - ddr_s / inf_s, PAPER_DDR4_DROP),
     ]
-    # The paper's v1 is scaled to v2's PE count, storage and precision (REFERENCE §4.4): that is
+    # The paper's v1 is scaled to v2's PE count, storage and precision ([EYERISSV2-19 §V-A]): that is
     # eyeriss_v1_scaled192; the 168-PE 16-bit chip (eyeriss_v1) is shown for reference only.
     baselines = [
         ("eyeriss_v1_scaled192", "eyeriss_v1_scaled192 (the paper's baseline)"),
@@ -510,10 +513,8 @@ def _cell(v: object) -> str:
 
 
 def _fmt(df: pd.DataFrame) -> str:
-    """A markdown table (pandas' to_markdown needs the optional `tabulate`)."""
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    """A markdown table of the page's number format (the harness's writer)."""
+    return markdown_frame(df, _cell)
 
 
 def main() -> None:
@@ -561,7 +562,7 @@ def main() -> None:
         "Table 1: single-PE cycles vs the Sparseloop ground truth": _fmt(pe),
         "Table 1 summary": headline(pe) + "\n\n" + _fmt(summary),
         "Table 2: whole chip, sparse MobileNet 0.5-128": _fmt(chip),
-        "Table 3: other published figures (REFERENCE §4.4, §8.3-§8.4, §11)": _fmt(other),
+        "Table 3: other published figures ([EYERISSV2-19 §V-A, §V, §V-B])": _fmt(other),
         "Table 4: the headline figures under each reading of the chip's timing": _fmt(readings),
         "Table 4b: where the cycles went under each reading (sparse MobileNet 0.5-128)": _fmt(reading_slots),
         "Table 5: one energy table for v1 and v2": _fmt(energies),

@@ -7,7 +7,7 @@
    its totals agree with the abstract: 115.3 ms / 4 frames = 34.7 fps, 15.4 MB / 2 B / 2.66 G MACs =
    0.0029).
 2. The scaled v1 that Eyeriss v2 compares with (arch_configs/eyeriss_v1_scaled192.yaml) on MobileNet
-   v1 0.5-128 and AlexNet, against the v1 figures REFERENCE §11 derives from the v2 paper's ratios.
+   v1 0.5-128 and AlexNet, against the v1 figures derived from the v2 paper's ratios [EYERISSV2-19].
 
 Nothing is fitted: every model number is a prediction from the configs. Run:
     python benchmarks/eyeriss_v1_eval.py [--write]
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from harness import percent_error
 
 import accelsim
 from accelsim.api import RunResult, resolve_config
@@ -42,15 +43,11 @@ ABSTRACT = {  # JSSC'17 abstract [paper]: conv layers only
     "alexnet": {"fps": 35.0, "dram_per_mac": 0.0029, "batch": 4, "power_mw": 278},
     "vgg16": {"fps": 0.7, "dram_per_mac": 0.0035, "batch": 3, "power_mw": 236},
 }
-V2_DERIVED = {  # REFERENCE §11 [derived] from the Eyeriss v2 paper's ratios: v1 scaled, batch 1
+V2_DERIVED = {  # [EYERISSV2-19] [derived] from the Eyeriss v2 paper's ratios: v1 scaled, batch 1
     ("mobilenet_v1_0.5_128", "inf/s"): 116.7,
     ("mobilenet_v1_0.5_128", "inf/J"): 1024.0,
     ("alexnet", "inf/s"): 6.5,
 }
-
-
-def err(model: float, paper: float) -> str:
-    return f"{100 * (model - paper) / paper:+.0f} %"
 
 
 def timed(config: object, network: str, profile: str = "dense") -> tuple[RunResult, float]:
@@ -100,7 +97,7 @@ def alexnet_table(one: RunResult, batched: RunResult) -> list[str]:
 
 def _cells(model: list[float], paper: float) -> str:
     """Batch 1, batch N, paper, error of batch N."""
-    return f"{model[0]:.2f} | {model[1]:.2f} | {paper:.2f} | {err(model[1], paper)}"
+    return f"{model[0]:.2f} | {model[1]:.2f} | {paper:.2f} | {percent_error(model[1], paper)}"
 
 
 def abstract_table(one: dict[str, RunResult], batched: dict[str, RunResult]) -> list[str]:
@@ -120,7 +117,7 @@ def abstract_table(one: dict[str, RunResult], batched: dict[str, RunResult]) -> 
             m1, mn = metrics[0][key], metrics[1][key]
             lines.append(
                 f"| {net} | {label} | {m1:{fmt}} | {mn:{fmt}} (N = {b}) | {paper[key]} (N = {b}) "
-                f"| {err(mn, paper[key])} |"
+                f"| {percent_error(mn, paper[key])} |"
             )
     return lines
 
@@ -131,9 +128,8 @@ def power_table(by_table: dict[str, dict[str, RunResult]]) -> list[str]:
     for label, runs in by_table.items():
         for net, result in runs.items():
             mw, paper = _abstract_metrics(conv_rows(result))["power_mw"], ABSTRACT[net]["power_mw"]
-            lines.append(
-                f"| {label} | {net} (N = {ABSTRACT[net]['batch']}) | {mw:.0f} | {paper} | {err(mw, paper)} |"
-            )
+            gap = percent_error(mw, paper)
+            lines.append(f"| {label} | {net} (N = {ABSTRACT[net]['batch']}) | {mw:.0f} | {paper} | {gap} |")
     return lines
 
 
@@ -152,7 +148,7 @@ def scaled_table(results: dict[str, RunResult]) -> list[str]:
     for (net, metric), paper in V2_DERIVED.items():
         t = results[net].totals
         value = 1 / t["latency_s"] if metric == "inf/s" else 1e12 / t["energy_pj"]
-        lines.append(f"| {net} | {metric} | {value:.1f} | {paper} | {err(value, paper)} |")
+        lines.append(f"| {net} | {metric} | {value:.1f} | {paper} | {percent_error(value, paper)} |")
     return lines
 
 

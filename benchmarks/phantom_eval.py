@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from harness import config_variant, markdown_frame
 from lower_bound import popcount_seconds
 
 from accelsim.api import resolve_config, simulate
@@ -50,9 +51,7 @@ def variant(**changes: dict[str, Any]) -> Change:
     """A spec transformer: nested section -> field updates (e.g. core={"window": 1})."""
 
     def apply(spec: Any) -> Any:
-        return spec.model_copy(
-            update={sec: getattr(spec, sec).model_copy(update=upd) for sec, upd in changes.items()}
-        )
+        return config_variant(spec, **changes)
 
     return apply
 
@@ -109,9 +108,7 @@ def md(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
             return f"{v:,}"
         return str(v)
 
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_frame(df, cell)
 
 
 def per_layer(phantom: RunResult, dense: RunResult) -> pd.DataFrame:

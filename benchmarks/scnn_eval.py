@@ -27,12 +27,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import config_variant, markdown_frame
 from lower_bound import network_workloads, popcount_seconds
 
 from accelsim.accelerators import build
 from accelsim.accelerators.base import Accelerator
-from accelsim.api import resolve_config, resolve_network, simulate
-from accelsim.config.arch import parse_arch
+from accelsim.api import resolve_network, simulate
 from accelsim.report.result import slot_shares
 from accelsim.report.schema import SLOT_COLUMNS, SLOT_PARTS
 from accelsim.workload.instance import LayerWorkload
@@ -84,18 +84,12 @@ Runs = dict[str, dict[str, pd.DataFrame]]
 
 def model(name: str, **changes: object) -> Accelerator:
     """A shipped config, optionally with top-level keys replaced (validated again)."""
-    spec, _ = resolve_config(name)
-    if changes:
-        spec = parse_arch({**spec.model_dump(mode="json"), **changes}, name)
-    return build(spec)
+    return build(config_variant(name, **changes))
 
 
 def run_network(config: str, network: str, **changes: object) -> pd.DataFrame:
     """Per-layer results of a config (with `changes`) on a network, pruned, seed 0."""
-    spec, _ = resolve_config(config)
-    if changes:
-        spec = parse_arch({**spec.model_dump(mode="json"), **changes}, config)
-    return simulate(spec, network, "pruned", 0).layers
+    return simulate(config_variant(config, **changes), network, "pruned", 0).layers
 
 
 def run_layers(config: str, works: list[LayerWorkload], **changes: object) -> pd.DataFrame:
@@ -579,12 +573,8 @@ def _cell(v: object) -> str:
 
 
 def fmt(df: pd.DataFrame) -> str:
-    """A DataFrame as a markdown table (3 decimals)."""
-    cols = list(df.columns)
-    out = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for _, row in df.iterrows():
-        out.append("| " + " | ".join(_cell(v) for v in row) + " |")
-    return "\n".join(out)
+    """A DataFrame as a markdown table (3 decimals; rows read as Series, as the page was first made)."""
+    return markdown_frame(df, _cell, as_series=True)
 
 
 def main() -> None:

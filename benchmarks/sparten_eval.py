@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from harness import config_variant, markdown_frame
 from lower_bound import popcount_seconds
 
 import accelsim
@@ -41,7 +42,7 @@ NETWORKS = ("alexnet", "vgg16")
 PROFILE = "pruned"
 VARIANTS = ("none", "gb_s", "gb_h")
 PAPER = {"dense": 4.7, "one_sided": 1.8, "scnn": 3.0}
-"""SparTen's simulated average speedups over dense, one-sided and SCNN (REFERENCE §7.5 [paper])."""
+"""SparTen's simulated average speedups over dense, one-sided and SCNN ([SPARTEN19] [paper])."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sparten.md"
 
 
@@ -82,8 +83,7 @@ MASKS = {"channel 0.1": ChannelPattern(pattern="channel", dead_fraction=0.1),
 
 def run(config: str, network: str, profile: str | SparsityProfile = PROFILE, **changes: object) -> RunResult:
     """One network on one config (with spec changes), FC layers skipped."""
-    spec, _ = resolve_config(config)
-    return accelsim.simulate(spec.model_copy(update=changes), network, profile, skip_unsupported=True)
+    return accelsim.simulate(config_variant(config, **changes), network, profile, skip_unsupported=True)
 
 
 def cycles_by_layer(result: RunResult) -> pd.Series:
@@ -421,10 +421,7 @@ def fmt(df: pd.DataFrame, digits: int = 2) -> str:
             return "" if v != v else f"{v:.{digits}f}"  # NaN: no figure
         return str(v)
 
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
+    return markdown_frame(df, cell)
 
 
 def base_cycles(ev: NetworkRuns) -> dict[str, int]:
@@ -562,7 +559,7 @@ next chunk goes out only when every CU is done with the current one). Each CU's 
 to hold d steps (windows or chunks) of the network's largest layer and is costed in energy. Clusters
 take contiguous blocks of output positions; a layer's cycles are the engine makespan over the
 clusters. The baselines are modes of the same clusters: *one-sided* skips zero weights (activations
-dense, Cambricon-X-like; `sparten_one_sided`) or zero activations (weights dense, Cnvlutin-like;
+dense, Cambricon-X-like; `sparten_one_sided`) or zero activations (weights dense, Cnvlutin-like [CNVLUTIN16];
 `sparten_one_sided_activations`), *dense* takes one cycle per window position. FC layers are
 unsupported (SparTen's evaluation covers convolutions), so all the layers every design runs are the
 convolution layers. Greedy balancing: *none* keeps filter order; *GB-S* sorts filters by whole-filter

@@ -1,7 +1,8 @@
-"""Validation of the FPGA Winograd engine against REFERENCE §10.8 and the paper's ~50 GFLOPS.
+"""Validation of the FPGA Winograd engine against [FPGACAFFE16] and the paper's ~50 GFLOPS.
 
 Prints (and with --write puts into docs/winograd.md between the RESULTS markers):
-1. REFERENCE §10.8's cycle-model table reproduced (one CU, no DDR limit: the table's conditions);
+1. the sum-of-phases estimate derived from [FPGACAFFE16], reproduced (one CU, no DDR limit: the
+   table's conditions);
 2. per-layer GFLOPS on the 3x3 convolutions of the convnet-benchmarks layer sets the paper's networks
    come from (AlexNet "one weird trick", OverFeat fast, VGG-A, GoogLeNet's ten 3x3 layers;
    workloads/convnet_benchmarks/), at batch 1 and at the benchmark's own batch;
@@ -24,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from harness import config_variant, markdown_rows
 from lower_bound import popcount_seconds
 
 import accelsim
 from accelsim.accelerators import build
 from accelsim.accelerators.winograd import GFLOPS_DEFINITIONS, WinogradFpga
-from accelsim.api import resolve_config
 from accelsim.config.workload_spec import NetworkSpec
 from accelsim.config.yaml_io import load_model
 from accelsim.report.schema import SLOT_PARTS, LayerResult
@@ -43,7 +44,7 @@ from accelsim.workload.sparsity import dense_profile
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "winograd.md"
 BEGIN, END = "<!-- RESULTS:BEGIN (benchmarks/winograd_eval.py --write) -->", "<!-- RESULTS:END -->"
-PAPER_GFLOPS = 50.0  # "50 GFLOPS across 3x3 convolutions" (REFERENCE §10.1 [paper: abstract])
+PAPER_GFLOPS = 50.0  # "50 GFLOPS across 3x3 convolutions" ([CAFFPGA16] [paper: abstract])
 
 SECTION_10_8 = [
     (str(r[0]), *(int(v) for v in r[1:5]), float(r[5]), float(r[6]))
@@ -51,7 +52,7 @@ SECTION_10_8 = [
         index=False
     )
 ]
-"""REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
+"""[FPGACAFFE16] [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
 
 BENCHMARKS = {  # layer set -> the batch its convnet-benchmarks prototxt runs (input_dim)
     "alexnet_owt": 128,
@@ -75,8 +76,8 @@ def conv3x3(name: str, hw: int, c: int, k: int, groups: int) -> Layer:
 
 
 def spec_with(**changes: Any) -> Any:
-    spec, _ = resolve_config("winograd_fpga")
-    return spec.model_copy(update=changes)
+    """The shipped engine with top-level keys changed (validated again)."""
+    return config_variant("winograd_fpga", **changes)
 
 
 def run(spec: Any, layer: Layer, network: str = "adhoc") -> LayerResult:
@@ -85,14 +86,8 @@ def run(spec: Any, layer: Layer, network: str = "adhoc") -> LayerResult:
 
 
 def gflops(layer: Layer, result: LayerResult) -> float:
-    """Direct-convolution FLOPs (2 x MACs) per second, REFERENCE §10.8's 'effective GFLOPS'."""
+    """Direct-convolution FLOPs (2 x MACs) per second, [FPGACAFFE16] 'effective GFLOPS'."""
     return 2 * layer.macs / result.latency_s / 1e9
-
-
-def table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return out
 
 
 def section_10_8() -> list[str]:
@@ -109,16 +104,16 @@ def section_10_8() -> list[str]:
         "layer",
         "H=W",
         "C_in->C_out",
-        "§10.8 ms",
+        "estimate ms",
         "model ms",
-        "§10.8 GFLOPS",
+        "estimate GFLOPS",
         "model GFLOPS",
         "ms error",
     ]
     return [
-        "### 1. REFERENCE §10.8 cycle-model table, reproduced (1 CU, 200 MHz, no DDR limit)",
+        "### 1. Sum-of-phases estimate derived from [FPGACAFFE16], reproduced (1 CU, 200 MHz, no DDR limit)",
         "",
-        *table(header, rows),
+        *markdown_rows(header, rows),
         "",
         f"Largest |error| {max(errs):.1%} (the table prints 0.1 ms). Same phase sum, computed independently. "
         "These are the table's shapes; its AlexNet rows are Caffe's grouped bvlc_alexnet, not the "
@@ -214,7 +209,7 @@ def per_layer() -> tuple[list[str], dict[str, Totals]]:
         "(2 CUs, DDR 10.7 GB/s). b1 = batch 1; the other GFLOPS columns are at the benchmark's own batch "
         "(128; VGG-A 64), under each definition of section 3.",
         "",
-        *table(header, rows),
+        *markdown_rows(header, rows),
     ]
     return lines, totals
 
@@ -236,7 +231,7 @@ def aggregate(totals: dict[str, Totals]) -> list[str]:
         "",
         *defs,
         "",
-        *table(["layer set", "definition", "batch 1", "batch 2", "benchmark's batch", "paper"], rows),
+        *markdown_rows(["layer set", "definition", "batch 1", "batch 2", "benchmark's batch", "paper"], rows),
         "",
         "Batch 1 leaves one of the two compute units idle (one call per image and group; every layer here "
         "has one group); any batch of two or more keeps both busy, and every even batch gives the same "
@@ -274,7 +269,7 @@ def sensitivity() -> list[str]:
         "",
         "### 4. Sensitivity to the timing assumptions (VGG-A conv5, 28x28 256->512)",
         "",
-        *table(["variant", "GFLOPS (direct)", "cycles / shipped", "energy mJ"], sens),
+        *markdown_rows(["variant", "GFLOPS (direct)", "cycles / shipped", "energy mJ"], sens),
     ]
 
 
@@ -316,7 +311,7 @@ def whole_networks() -> list[str]:
         "",
         "### 5. Whole networks (shipped batch 128, FPGA + host CPU fallback) and simulator speed",
         "",
-        *table([*header, "wall / popcount bound"], nets),
+        *markdown_rows([*header, "wall / popcount bound"], nets),
         "",
         "Wall times measured once on a shared 2-core machine (the shipped batch plays 128 calls per layer).",
     ]
@@ -348,7 +343,7 @@ def main() -> None:
     lines += sensitivity()
     lines += whole_networks()
     lines += ["", "### 6. Where the cycles went (shares of multipliers x cycles)", ""]
-    lines += table(["batch", "network", "profile", "layers", *SLOT_PARTS], slot_share_rows())
+    lines += markdown_rows(["batch", "network", "profile", "layers", *SLOT_PARTS], slot_share_rows())
     lines += [
         "",
         "FPGA = the 3x3 layers the engine runs; all = with the CPU layers, whose cycles leave every "

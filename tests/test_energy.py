@@ -1,4 +1,5 @@
-"""Energy model: node scaling (REFERENCE §3.6), table values (§3.1-3.5), SRAM rules, breakdown, tables."""
+"""Energy: node scaling [STILLMAKER17], table values [HOROWITZ14; EYERISS16; ALADDIN14; ACCELERGY19], SRAM
+rules, breakdown, tables."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from accelsim.energy import (
 from accelsim.energy.scaling import sram_access_factor, sram_depth_factor, sram_width_factor
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
 
-# REFERENCE §3.6, "Dynamic-energy factors relative to 45 nm at the same Vdd", printed to 3 decimals.
+# [STILLMAKER17], "Dynamic-energy factors relative to 45 nm at the same Vdd", printed to 3 decimals.
 NODES = (130, 90, 65, 45, 40, 32, 28, 22, 20, 16, 14, 10, 7)
 FACTORS = {
     0.8: (3.068, 1.897, 1.241, 1, 0.869, 0.659, 0.513, 0.294, 0.221, 0.174, 0.139, 0.118, 0.094),
@@ -60,7 +61,7 @@ def model(table_id: str, node_nm: float | None = None, vdd: float | None = None)
 )
 def test_node_factor_reproduces_reference_table(vdd: float, node: int, printed: float) -> None:
     got = node_factor(45, node, vdd)
-    assert abs(got - printed) <= HALF_ULP_3DP, f"REFERENCE §3.6 @{vdd} V, {node} nm: {printed}, got {got:.5f}"
+    assert abs(got - printed) <= HALF_ULP_3DP, f"[STILLMAKER17] @{vdd} V, {node} nm: {printed}, got {got:.5f}"
 
 
 @pytest.mark.parametrize(
@@ -69,12 +70,12 @@ def test_node_factor_reproduces_reference_table(vdd: float, node: int, printed: 
 )
 def test_handy_ratios(from_nm: int, to_nm: int, printed: float) -> None:
     assert abs(node_factor(from_nm, to_nm, 0.8) - printed) <= HALF_ULP_3DP, (
-        "REFERENCE §3.6 handy ratios (0.8 V)"
+        "[STILLMAKER17] handy ratios (0.8 V)"
     )
 
 
 def test_worked_example_45_and_65_nm() -> None:
-    # REFERENCE §3.6: E(45) = 0.6930 and E(65) = 0.8598 at 0.8 V.
+    # [STILLMAKER17]: E(45) = 0.6930 and E(65) = 0.8598 at 0.8 V.
     assert node_energy(45, 0.8) == pytest.approx(0.6930, abs=1e-4)
     assert node_energy(65, 0.8) == pytest.approx(0.8598, abs=1e-4)
 
@@ -134,7 +135,7 @@ def test_node_factors_compose(a: float, b: float, c: float, vdd: float) -> None:
 )
 def test_horowitz_mac_energies(bits: int, acc_bits: int | None, fp: bool, expected: float) -> None:
     got = model("horowitz_45nm").mac_pj(bits, acc_bits, fp=fp)
-    assert got == pytest.approx(expected), f"REFERENCE §3.1 MAC energies from the table: {expected} pJ"
+    assert got == pytest.approx(expected), f"[HOROWITZ14] MAC energies from the table: {expected} pJ"
 
 
 def test_horowitz_table_reproduces_its_published_sram_points_within_4_percent() -> None:
@@ -146,20 +147,20 @@ def test_horowitz_table_reproduces_its_published_sram_points_within_4_percent() 
 def test_aladdin_mac_energies() -> None:
     m = model("accelergy_40nm")
     assert m.factor == 1.0
-    assert m.mac_pj(16) == pytest.approx(2.2, abs=0.005), "REFERENCE §3.3: 16-bit MAC = 8.63/4 + 0.043 = 2.2"
-    assert m.mac_pj(16) == pytest.approx(2.20035), "REFERENCE §3.4: Sparseloop Eyeriss-168 MAC 2.20035"
-    assert m.mac_pj(8) == pytest.approx(0.5608, abs=1e-4), "REFERENCE §3.4: Eyeriss v2 PE 8-bit MAC 0.5608"
-    assert m.mac_pj(8, 16) == pytest.approx(0.58, abs=0.005), "REFERENCE §3.3: 8-bit MAC, 16-bit adder"
-    assert m.mac_gated_pj(16) == pytest.approx(0.06595, rel=1e-3), "REFERENCE §3.4: gated MAC 0.06595"
-    assert m.mac_gated_pj(8) == pytest.approx(0.01798, rel=0.07), "REFERENCE §3.4: Eyeriss v2 gated 0.01798"
+    assert m.mac_pj(16) == pytest.approx(2.2, abs=0.005), "[ALADDIN14]: 16-bit MAC = 8.63/4 + 0.043 = 2.2"
+    assert m.mac_pj(16) == pytest.approx(2.20035), "[ACCELERGY19]: Sparseloop Eyeriss-168 MAC 2.20035"
+    assert m.mac_pj(8) == pytest.approx(0.5608, abs=1e-4), "[ACCELERGY19]: Eyeriss v2 PE 8-bit MAC 0.5608"
+    assert m.mac_pj(8, 16) == pytest.approx(0.58, abs=0.005), "[ALADDIN14]: 8-bit MAC, 16-bit adder"
+    assert m.mac_gated_pj(16) == pytest.approx(0.06595, rel=1e-3), "[ACCELERGY19]: gated MAC 0.06595"
+    assert m.mac_gated_pj(8) == pytest.approx(0.01798, rel=0.07), "[ACCELERGY19]: Eyeriss v2 gated 0.01798"
 
 
 def test_aladdin_spads_and_glb() -> None:
     m = model("accelergy_40nm")
-    assert m.rf_pj(16) == pytest.approx(0.146), "REFERENCE §3.4: ifmap spad 0.146"
-    assert m.sram_pj(100, 64) == pytest.approx(32.081), "REFERENCE §3.5: CACTI 100 KB read"
+    assert m.rf_pj(16) == pytest.approx(0.146), "[ACCELERGY19]: ifmap spad 0.146"
+    assert m.sram_pj(100, 64) == pytest.approx(32.081), "[ACCELERGY19]: CACTI 100 KB read"
     assert m.sram_pj(100, 64, write=True) == pytest.approx(22.067, rel=1e-3), (
-        "REFERENCE §3.5: CACTI 100 KB write"
+        "[ACCELERGY19]: CACTI 100 KB write"
     )
 
 
@@ -179,7 +180,7 @@ def test_eyeriss_table_keeps_the_published_ratios() -> None:
 def test_dram_per_bit_list() -> None:
     m = model("accelergy_40nm", 16, 0.8)  # DRAM is off-chip: never node-scaled
     expected = {"lpddr4": 8, "lpddr": 40, "ddr3": 70, "gddr5": 14, "hbm2": 3.9, "hmc": 4.2}
-    assert {k: m.dram_pj_per_bit(k) for k in expected} == expected, "REFERENCE §3.4 DRAM.type2energy"
+    assert {k: m.dram_pj_per_bit(k) for k in expected} == expected, "[ACCELERGY19] DRAM.type2energy"
 
 
 def test_every_dram_kind_of_the_arch_spec_has_a_cost() -> None:
@@ -225,7 +226,7 @@ def test_voltage_scaling_uses_the_node_polynomial() -> None:
 
 def test_sram_capacity_exponent() -> None:
     m = model("accelergy_40nm")
-    assert m.sram_pj(100, 64) / m.sram_pj(8, 64) == pytest.approx(12.5**0.78), "REFERENCE §3.5 CACTI rule"
+    assert m.sram_pj(100, 64) / m.sram_pj(8, 64) == pytest.approx(12.5**0.78), "[ACCELERGY19] CACTI rule"
     assert sram_depth_factor(12800, 1024, 0.78) == pytest.approx(12.5**0.78)
 
 

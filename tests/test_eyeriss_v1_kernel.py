@@ -134,7 +134,7 @@ def test_pipeline_worked_example():
 
 def test_alexnet_pe_sets_match_the_published_mapping():
     """JSSC'17 maps AlexNet CONV2 on 135 PEs (5 x 27 folded to 5 x 14 + 5 x 13) and CONV3-5 on 156
-    (four 3 x 13 sets) [unverified, REFERENCE §2.2 densities come from the same table]."""
+    (four 3 x 13 sets) [unverified; the densities of [EYERISS17; SPARSELOOP22] come from the same table]."""
     conv3 = rs.rs_layer_counts(1, 256, 384, 13, 13, 3, 3, 1, 12, 14, 13, 4, 16, rs.IFMAP_SHARING, 4, 4, 4, 4)
     assert conv3[rs.PE_PASS_CYCLES] == 156 * conv3[rs.CYCLES]
     conv2 = rs.rs_layer_counts(1, 48, 128, 27, 27, 5, 5, 1, 12, 14, 14, 2, 22, rs.WEIGHT_SHARING, 4, 4, 4, 4)

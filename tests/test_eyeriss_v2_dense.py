@@ -1,4 +1,4 @@
-"""Eyeriss v1.5 (`eyeriss_v1_5`): the eyeriss_v2 model with dense PEs (REFERENCE §4.4, paper §V-A).
+"""Eyeriss v1.5 (`eyeriss_v1_5`): the eyeriss_v2 model with dense PEs ([EYERISSV2-19 §V-A], paper §V-A).
 
 A dense PE takes raw operands, spends a cycle on every MAC position (zeros, padding included) and only
 gates zero operands for energy; with SIMD 1 its busy cycles are the layer's nominal MAC count.
@@ -32,7 +32,7 @@ def test_config_is_a_dense_192_mac_array():
     model = _model("eyeriss_v1_5")
     assert model.spec.pe.sparse is False
     assert model.spec.pe.simd == 1
-    assert model.multipliers == 192  # v1 and v1.5: one MAC per PE (REFERENCE §4.4)
+    assert model.multipliers == 192  # v1 and v1.5: one MAC per PE ([EYERISSV2-19 §V-A])
 
 
 @pytest.mark.parametrize("layer_name", ["conv1", "dw12", "pw13", "fc"])

@@ -19,7 +19,7 @@ from accelsim.workload.sparsity import LayerDensity, SparsityProfile, dense_prof
 NET = "mobilenet_v1_0.5_128"
 GROUND_TRUTH = {"pw12": 948_572, "pw13": 775_316, "dw12": 36_864}
 """Single-PE cycles, micro22-sparseloop-artifact @ de0374a fig12_eyerissv2_pe_setup/scripts/
-ground_truth_cycles.yaml (L25, L27, L24; REFERENCE §8.6 [repo])."""
+ground_truth_cycles.yaml (L25, L27, L24; [SPARSELOOP22] [repo])."""
 
 
 def _model(name: str):
@@ -36,14 +36,14 @@ def _work(layer_name: str, profile: str = "pruned", seed: int = 0) -> LayerWorkl
 def test_network_shapes_match_the_paper_mac_count():
     net = resolve_network(NET)
     assert len(net.compute_layers) == 28  # the artifact's L01..L28
-    assert sum(layer.macs for layer in net.compute_layers) == 49_160_192  # "49.2 M MACs" (REFERENCE §8.5)
+    assert sum(layer.macs for layer in net.compute_layers) == 49_160_192  # [EYERISSV2-19 §V-A]: "49.2 M"
 
 
 def test_real_masks_load_with_the_artifact_densities():
     masks = _work("pw3").masks
     assert masks.activations.shape == (64, 32, 32)
     assert masks.weights.shape == (64, 64, 1, 1)
-    assert int(masks.activations.sum()) == 47_716  # REFERENCE §2.6: L07 iact 47,716 of 65,536 ones
+    assert int(masks.activations.sum()) == 47_716  # [SPARSELOOP22]: L07 iact 47,716 of 65,536 ones
     dead = np.flatnonzero(masks.activations.sum(axis=(1, 2)) == 0)
     assert dead.tolist() == np.flatnonzero(masks.weights.sum(axis=(0, 2, 3)) == 0).tolist() == [9, 21, 28, 52]
 
@@ -52,7 +52,7 @@ def test_real_masks_load_with_the_artifact_densities():
 def test_single_pe_cycles_match_the_sparseloop_ground_truth(layer_name):
     """One PE, one MAC: the model gives the artifact's ground-truth cycles plus the 7-cycle pipeline fill."""
     result, _ = _model("eyeriss_v2_pe").simulate_layer(_work(layer_name))
-    assert result.cycles == GROUND_TRUTH[layer_name] + 7, "REFERENCE §8.6 ground truth"
+    assert result.cycles == GROUND_TRUTH[layer_name] + 7, "[SPARSELOOP22] ground truth"
 
 
 def test_chip_run_conserves_work_and_bounds_cycles():

@@ -186,7 +186,7 @@ def test_many_rounds_compute_the_integer_convolution():
 
 @pytest.mark.parametrize(("m", "n"), [(1, 1), (1, 2), (1, 4), (2, 2), (8, 8)])
 def test_counts_follow_the_counting_model_on_alexnet(m, n):
-    """REFERENCE §9.6: N_AND = K Ho Wo m n ceil(L/C) and N_bitcount-bits = K Ho Wo m n L."""
+    """[IMCE18]: N_AND = K Ho Wo m n ceil(L/C) and N_bitcount-bits = K Ho Wo m n L."""
     net = load_network("alexnet")
     for layer in net.compute_layers:
         length = layer.r * layer.s * layer.c_per_group

@@ -21,7 +21,8 @@ RANK = {
     "api": 10,
     "compare": 11,
     "sweep": 12,
-    "cli": 13,
+    "validate": 13,
+    "cli": 14,
 }
 """Each top-level module or package of accelsim and its height; a module imports only lower ones."""
 

@@ -1,4 +1,4 @@
-"""Phantom core: the worked example of REFERENCE §5.7 cycle by cycle, and kernel == golden reference for
+"""Phantom core: the worked example of [MUNIR23] cycle by cycle, and kernel == golden reference for
 every dispatch and run-ahead."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from accelsim.kernels.reference.phantom import run_core
 
 DISPATCH = {"fixed": DISPATCH_FIXED, "compact": DISPATCH_COMPACT, "dynamic": DISPATCH_DYNAMIC}
 
-# REFERENCE §5.7 [secondary + derived]: kernel rows wa, wb, wc on PEs 0, 1, 2; input rows a..g of a
+# [MUNIR23] [secondary + derived]: kernel rows wa, wb, wc on PEs 0, 1, 2; input rows a..g of a
 # 3-column strip; output O_i = row(i).wa + row(i+1).wb + row(i+2).wc.
 WEIGHTS = {"wa": [0, 1, 1], "wb": [1, 1, 0], "wc": [1, 1, 0]}
 ACTS = {
@@ -38,7 +38,7 @@ ACTS = {
     "g": [1, 0, 0],
 }
 ROWS = "abcdefg"
-SOURCE = "REFERENCE §5.7 worked example"
+SOURCE = "[MUNIR23] worked example"
 
 
 def example_products() -> list[list[list[str]]]:
@@ -53,7 +53,7 @@ def example_products() -> list[list[list[str]]]:
     return out
 
 
-EXPECTED = {  # cycle -> PE -> outputs admitted, in admission order (the §5.7 table)
+EXPECTED = {  # cycle -> PE -> outputs admitted, in admission order (the worked example's table, [MUNIR23])
     1: {0: [0, 2], 1: [0, 1], 2: [0, 1]},
     2: {0: [1, 3], 1: [2, 3, 4], 2: [2, 3, 4]},
     3: {0: [4]},
@@ -84,7 +84,7 @@ def test_worked_example_reference_schedule_every_cycle():
     threads_used = [{p: sum(n for *_, n in groups) for p, groups in cyc.items()} for cyc in run.schedule]
     assert threads_used == [{0: 3, 1: 3, 2: 3}, {0: 3, 1: 3, 2: 3}, {0: 2}], SOURCE  # PE0 66 % in cycle 3
     assert 20 / (9 * run.cycles) == pytest.approx(0.74, abs=0.01), SOURCE  # core thread utilisation
-    # Output-buffer states after cycles 1 and 2 (§5.7 "Expected OB states").
+    # Output-buffer states after cycles 1 and 2 ([MUNIR23] "Expected OB states").
     after1, after2, after3 = ({o: s for (_, o), s in states.items()} for states in run.ob_states)
     assert after1 == {0: "valid", 1: "partial", 2: "partial", 3: "empty", 4: "empty"}, SOURCE
     assert after2 == {0: "valid", 1: "valid", 2: "valid", 3: "valid", 4: "partial"}, SOURCE

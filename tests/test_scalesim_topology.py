@@ -18,7 +18,7 @@ def test_conv_rows_have_no_padding(tmp_path):
     net = load_scalesim_topology(path)
     conv1, conv2 = net.layers
     # SCALE-Sim v3 (topology_utils.py) counts a partial last window: ceil((224 - 11 + 4) / 4) = 55
-    # (v2's floor gave 54, REFERENCE §1.5); conv2 has no padding: 27 - 5 + 1 = 23 (Caffe pads: 27).
+    # (v2's floor gave 54, [SCALESIM20]); conv2 has no padding: 27 - 5 + 1 = 23 (Caffe pads: 27).
     assert (conv1.out_h, conv1.out_w, conv1.pad_end) == (55, 55, (3, 3))
     assert (conv2.out_h, conv2.pad, conv2.pad_end, conv2.groups) == (23, 0, (0, 0), 1)
     assert net.name == "net"

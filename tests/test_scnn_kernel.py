@@ -181,7 +181,7 @@ def test_zero_run_entries_equal_encoder(blocks, max_run):
 
 
 def test_zero_run_placeholders_worked_example():
-    """4-bit index: 15 zeros fit one index, 16 need a placeholder, 40 need two (REFERENCE §6.2)."""
+    """4-bit index: 15 zeros fit one index, 16 need a placeholder, 40 need two ([SCNN17 §III])."""
     assert encode_entries([False] * 15 + [True], 15) == 1
     assert encode_entries([False] * 16 + [True], 15) == 2
     assert encode_entries([False] * 40 + [True, True], 15) == 4
@@ -238,7 +238,7 @@ def test_fc_runs_at_a_quarter_of_peak():
 
 
 def _plain_compressed_entries(layer: Layer, geom: PlanarGeometry, m, wmask, amask, max_run: int, order: str):
-    """The zero-run format block by block with plain loops (REFERENCE §6.2)."""
+    """The zero-run format block by block with plain loops ([SCNN17 §III])."""
     kpg = layer.k_per_group
     w_entries = 0
     for c in range(layer.c_per_group):

@@ -1,7 +1,8 @@
-"""Sparsity profiles: every shipped profile loads and fits its network, with REFERENCE section 2's numbers."""
+"""Sparsity profiles: every shipped profile loads and fits its network, with [HAN15] numbers."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_every_profile_loads_and_fits_its_network(network: str, profile_id: str)
     assert (profile.id, profile.network) == (profile_id, network)
     assert profile.source.strip()
     if profile_id != "dense":
-        assert "REFERENCE" in profile.source, "a shipped profile cites its REFERENCE.md section"
+        assert re.search(r"\[[A-Z][A-Z0-9-]*\d\d", profile.source), "cites a docs/references.md key"
         assert set(profile.layers) == {x.name for x in net.compute_layers}, (
             "shipped profiles list every layer"
         )
@@ -60,8 +61,8 @@ def test_alexnet_pruned_values() -> None:
     acts = [
         p.density(n).activations for n in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
     ]
-    assert weights == [0.84, 0.38, 0.35, 0.37, 0.37, 0.09, 0.09, 0.25]  # Han'15 Weights% (REFERENCE 2.2)
-    assert acts == [1.0, 0.88, 0.52, 0.37, 0.40, 0.351, 0.353, 0.375]  # REFERENCE 2.9
+    assert weights == [0.84, 0.38, 0.35, 0.37, 0.37, 0.09, 0.09, 0.25]  # Han'15 Weights% ([HAN15])
+    assert acts == [1.0, 0.88, 0.52, 0.37, 0.40, 0.351, 0.353, 0.375]  # [HAN15]
     assert isinstance(p.density("conv2").activation_pattern, UniformPattern)
     e = load_profile("alexnet", "eyeriss_inputs")
     assert [e.density(f"conv{i}").activations for i in range(1, 6)] == [0.999, 0.600, 0.275, 0.207, 0.230]
@@ -69,7 +70,7 @@ def test_alexnet_pruned_values() -> None:
 
 
 def test_profiles_reproduce_published_work_fractions() -> None:
-    """MAC-weighted weight x input density: AlexNet 30.3 % (REFERENCE 2.2), VGG16 21 % (Han, 2.3)."""
+    """MAC-weighted weight x input density: AlexNet 30.3 % ([HAN15]), VGG16 21 % (Han, 2.3)."""
     for network, expected, tol in (("alexnet", 0.303, 0.002), ("vgg16", 0.21, 0.005)):
         net, p = load_network(network), load_profile(network, "pruned")
         work = sum(x.macs * p.density(x.name).weights * p.density(x.name).activations for x in net)
@@ -80,7 +81,7 @@ def test_mobilenet_measured_profile() -> None:
     net, p = load_network("mobilenet_v1"), load_profile("mobilenet_v1", "measured")
     assert all(p.density(x.name).weights == 1.0 for x in net.compute_layers)
     assert p.density("conv1").activations == 1.0
-    dw1 = p.density("dw1")  # reads conv1's output: density 0.748, P11 0.995 (REFERENCE 2.4)
+    dw1 = p.density("dw1")  # reads conv1's output: density 0.748, P11 0.995 ([TFSLIM17])
     assert dw1.activations == 0.748
     assert dw1.activation_pattern == ClusteredPattern(pattern="clustered", p11=0.995)
     pw13 = p.density("pw13")  # reads dw13's output
@@ -88,7 +89,7 @@ def test_mobilenet_measured_profile() -> None:
     assert pw13.activation_pattern == ClusteredPattern(pattern="clustered", p11=0.89)
     assert p.density("fc").activations == 0.855  # 1 - dead-channel fraction of pw13 (assumption)
     acts = sum(x.macs * p.density(x.name).activations for x in net) / net.macs
-    assert acts == pytest.approx(0.626, abs=0.001)  # REFERENCE 2.4: MAC-weighted input density
+    assert acts == pytest.approx(0.626, abs=0.001)  # [TFSLIM17]: MAC-weighted input density
 
 
 def test_mobilenet_pruned_profile() -> None:
@@ -101,7 +102,7 @@ def test_mobilenet_pruned_profile() -> None:
         assert p.density(x.name).activation_pattern == m.density(x.name).activation_pattern
     assert p.density("pw12").weight_pattern == ChannelPattern(pattern="channel", dead_fraction=0.378)
     nnz = sum(round(x.weights * p.density(x.name).weights) for x in net.compute_layers)
-    assert nnz == 2_038_208  # Distiller AGP-50 (REFERENCE 2.5)
+    assert nnz == 2_038_208  # Distiller AGP-50 ([DISTILLER19])
 
 
 def test_dense_profile() -> None:

@@ -221,7 +221,7 @@ def test_finite_dram_bandwidth_adds_stalls():
 
 
 def test_bitmask_metadata_costs_energy_on_dense_data():
-    """REFERENCE §7.3 item 4: with no zeros to skip, SparseMaps and the join are pure overhead."""
+    """[SPARTEN19]: with no zeros to skip, SparseMaps and the join are pure overhead."""
     unpadded = Layer("u", LayerKind.CONV, h=14, w=14, c=96, k=80, r=3, s=3)  # padding zeros would be skipped
     work = LayerWorkload("test", unpadded, dense_profile("test"), 0)
     two, _ = build(spec("sparten", balancing="none")).simulate_layer(work)

@@ -80,7 +80,7 @@ def test_sparse_profile_counts_effectual_macs_and_gating_saves_energy_not_cycles
     assert (run.layers["macs_issued"] == run.layers["macs_dense"]).all()
     assert (run.layers["cycles"] == dense.layers["cycles"]).all()
     ratio = run.totals["macs_effectual"] / run.totals["macs_dense"]
-    assert 0.18 < ratio < 0.24  # Han'15 VGG16: 21% of the work left (REFERENCE §2.3)
+    assert 0.18 < ratio < 0.24  # Han'15 VGG16: 21% of the work left ([HAN15])
     gated = accelsim.simulate(spec_with(zero_gating=True), "vgg16", profile="pruned")
     assert (gated.layers["cycles"] == run.layers["cycles"]).all()
     assert gated.totals["energy_mac_pj"] < 0.5 * run.totals["energy_mac_pj"]

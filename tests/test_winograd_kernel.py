@@ -121,7 +121,7 @@ def test_memcpy_is_limited_by_port_then_by_ddr():
     ],
 )
 def test_host_tiling_worked_examples(hw, ytile, offshape, xtile_pad, util):
-    """REFERENCE §10.6 worked examples [derived]."""
+    """[FPGACAFFE16 ocl_conv_layer.cpp] worked examples [derived]."""
     t = host_tiling(conv3x3(hw, hw, 64, 64))
     assert (t.ytile, t.offshape, t.xtile_pad, t.fact) == (ytile, offshape, xtile_pad, xtile_pad // 8)
     assert t.mac_stage_utilization == pytest.approx(util)
@@ -164,7 +164,7 @@ def test_layers_the_engine_cannot_take(layer, words):
 
 
 def test_f2x2_3x3_saves_2_25x_multiplies_on_aligned_maps():
-    """16 multiplies per 2x2 output tile against 36 direct MACs (REFERENCE §10.10): exact when H is even
+    """16 multiplies per 2x2 output tile against 36 direct MACs ([LAVIN16]): exact when H is even
     and W a multiple of 16, so no padded tile is computed."""
     assert DIRECT_MACS_PER_TILE / MULTS_PER_TILE == 2.25
     layer = conv3x3(32, 32, 64, 32)

@@ -1,4 +1,5 @@
-"""The FPGA Winograd engine end to end: REFERENCE §10.8's table, CPU fallback, units, DDR, energy, config."""
+"""The FPGA Winograd engine end to end: the [FPGACAFFE16] estimate, CPU fallback, units, DDR, energy,
+config."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ SECTION_10_8 = [
     (str(r[0]), *(int(v) for v in r[1:5]), float(r[5]), float(r[6]))
     for r in pd.read_csv(DATA / "winograd_section_10_8.csv", comment="#").itertuples(index=False)
 ]
-"""REFERENCE §10.8 [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
+"""[FPGACAFFE16] [derived]: (name, H = W, C_in, C_out, groups, est. ms/img, est. GFLOPS) of one CU."""
 
 
 @pytest.mark.parametrize(("name", "hw", "c", "k", "groups", "ms", "gflops"), SECTION_10_8)
@@ -61,7 +62,7 @@ def test_non_3x3_layers_fall_back_to_the_cpu_and_say_so():
     run = accelsim.simulate("winograd_fpga", "alexnet")
     rows = run.layers.set_index("layer")
     on_fpga = rows.index[rows["fallback"] == ""].tolist()
-    assert on_fpga == ["conv3", "conv4", "conv5"]  # REFERENCE §10.7: deploy_winograd.prototxt
+    assert on_fpga == ["conv3", "conv4", "conv5"]  # [FPGACAFFE16]: deploy_winograd.prototxt
     conv1 = rows.loc["conv1"]
     assert "host CPU" in conv1["fallback"]
     assert "11x11 stride 4" in conv1["fallback"]
@@ -108,7 +109,7 @@ def test_energy_is_power_times_time_plus_ddr_bits():
     result, _ = run_layer(spec, layer)
     e = result.energy_pj
     assert e["energy_static_pj"] == pytest.approx(spec.power.static_w * result.latency_s * 1e12)
-    assert e["energy_dram_pj"] == pytest.approx(result.dram_bytes * 8 * 70)  # DDR3 (REFERENCE §3.7)
+    assert e["energy_dram_pj"] == pytest.approx(result.dram_bytes * 8 * 70)  # DDR3 ([ACCELERGY19])
     assert 0 < e["energy_mac_pj"] < spec.compute_units * spec.power.cu_datapath_w * result.latency_s * 1e12
     cpu, _ = run_layer(spec, Layer("f", LayerKind.FC, h=1, w=1, c=4096, k=1000))
     assert cpu.energy_pj["energy_mac_pj"] == pytest.approx(spec.host.power_w * cpu.latency_s * 1e12)

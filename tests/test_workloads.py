@@ -1,4 +1,5 @@
-"""Shipped networks reproduce the shapes, MACs and weights of REFERENCE.md section 1; bad files fail."""
+"""Shipped networks reproduce the shapes, MACs and weights of [ALEXNET12; VGG15; MOBILENET17]; bad files
+fail."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from accelsim.workload.catalog import data_dir, list_networks, network_path
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.loaders import load_network
 
-# (network, total MACs, total weights): REFERENCE 1.2, 1.3, 1.4 [derived, cross-checked against papers]
+# (network, total MACs, total weights): [ALEXNET12; VGG15; MOBILENET17 Table 1] [derived, cross-checked]
 TOTALS = [
     ("alexnet", 724_406_816, 60_954_656),
     ("vgg16", 15_470_264_320, 138_344_128),
     ("mobilenet_v1", 568_740_352, 4_209_088),
-    # REFERENCE 2.6 / 8.5: the Eyeriss v2 benchmark, "49.2 M" MACs; the MobileNet paper lists 49 M / 1.32 M
+    # [SPARSELOOP22; EYERISSV2-19 §V-A]: the Eyeriss v2 benchmark, "49.2 M" MACs; [MOBILENET17]: 49 M / 1.32 M
     ("mobilenet_v1_0.5_128", 49_160_192, 1_319_648),
 ]
 
-# (network, layer, out h, MACs, weights): rows of the REFERENCE 1.2-1.4 tables
+# (network, layer, out h, MACs, weights): rows of the [ALEXNET12; MOBILENET17 Table 1] tables
 ROWS = [
     ("alexnet", "conv1", 55, 105_415_200, 34_848),
     ("alexnet", "conv2", 27, 223_948_800, 307_200),
@@ -53,8 +54,8 @@ def test_shipped_networks_are_listed() -> None:
 def test_network_totals(name: str, macs: int, weights: int) -> None:
     net = load_network(name)
     assert net.name == name
-    assert net.macs == macs, f"{name}: MAC total differs from REFERENCE section 1"
-    assert net.weights == weights, f"{name}: weight total differs from REFERENCE section 1"
+    assert net.macs == macs, f"{name}: MAC total differs from [ALEXNET12; VGG15; MOBILENET17]"
+    assert net.weights == weights, f"{name}: weight total differs from [ALEXNET12; VGG15; MOBILENET17]"
     assert net.source.strip()
 
 
@@ -83,14 +84,14 @@ def test_layer_names_and_kinds() -> None:
         assert dw.groups == dw.c == dw.k
         assert pw.kind is LayerKind.POINTWISE
         assert (pw.r, pw.s, pw.groups) == (1, 1, 1)
-    assert mob["dw13"].stride == 1  # the paper's "s2" is a typo (REFERENCE 1.4)
+    assert mob["dw13"].stride == 1  # the paper's "s2" is a typo ([MOBILENET17 Table 1])
     assert (mob["avgpool"].r, mob["avgpool"].out_h, mob["fc"].c) == (7, 1, 1024)
 
 
 def test_share_of_pointwise_macs_in_mobilenet() -> None:
     mob = load_network("mobilenet_v1")
     pw = sum(x.macs for x in mob if x.kind is LayerKind.POINTWISE)
-    assert round(100 * pw / mob.macs, 2) == 94.86  # REFERENCE 1.4 "Share of work"
+    assert round(100 * pw / mob.macs, 2) == 94.86  # [MOBILENET17 Table 1] "Share of work"
 
 
 def test_load_by_path(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ timeline has one unit, the array (rows x cols multipliers); the plan plays the p
 cycles plus DRAM stalls. The cycles of a job in which the array waits for a bus (the filter load,
 and the compute stage waiting for a delivery or a drain between columns) are its `wait`, recorded as
 stalled; compute and pipeline fill / drain are busy. Energy is the Eyeriss normalised cost chart
-(REFERENCE §3.2) times the access counts; zero gating saves MAC and filter-spad energy on zero input
+([EYERISS16 Table IV]) times the access counts; zero gating saves MAC and filter-spad energy on zero input
 activations, never cycles: a gated MAC is an issued, ineffectual slot.
 
 With `batch` N > 1 the layer runs N images (each with the workload's masks) in blocks of n images

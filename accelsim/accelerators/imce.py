@@ -1,4 +1,4 @@
-"""IMCE: bit-wise in-memory convolution on SOT-MRAM (or RRAM) computational sub-arrays (REFERENCE §9).
+"""IMCE: bit-wise in-memory convolution on SOT-MRAM (or RRAM) computational sub-arrays ([IMCE18]).
 
 Per layer: the dataflow places weight blocks on the sub-arrays and the schedule kernel counts the
 row writes, AND / read senses, bit-counts and additions and each sub-array's busy and row-writing

@@ -125,9 +125,12 @@ class Sparten(Accelerator):
         self.energy = EnergyModel.from_technology(spec.technology)
 
     def unsupported(self, layer: Layer) -> str | None:
-        """FC layers are left out (REFERENCE §4.1, policy (b)): one window, a single cluster's work."""
+        """FC layers are left out ([SCNN17; SPARTEN19], policy (b)): one window, a single cluster's work."""
         if layer.kind is LayerKind.FC:
-            return "fully connected: SparTen's evaluation covers convolutions only (REFERENCE §4.1, excluded)"
+            return (
+                "fully connected: SparTen's evaluation covers convolutions only "
+                "([SCNN17; SPARTEN19], excluded)"
+            )
         return None
 
     def count(self, work: LayerWorkload) -> LayerCounts:

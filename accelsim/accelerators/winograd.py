@@ -1,7 +1,8 @@
 """FPGA Winograd F(2x2,3x3) fp32 engine of "Caffeinated FPGAs" (fpga_caffe @ 6db208db), with CPU fallback.
 
 A 3x3 stride-1 pad-1 convolution that fits the kernel's limits runs on the FPGA: the host tiles it
-(REFERENCE §10.6), enqueues one call per (image, group), and the compute units take calls as they free
+([FPGACAFFE16 ocl_conv_layer.cpp]), enqueues one call per (image, group), and the compute units
+take calls as they free
 up (the engine's shared work queue). A call's cycles are the sum of its sequential phases
 (`kernels.winograd.call_phase_cycles`), its DDR transfers limited by the port width and by the unit's
 share of the DDR bandwidth (shared evenly by the units that have work); the transfers are the call's

@@ -3,7 +3,8 @@
 A table gives, at one technology node and supply voltage, the energy of a MAC (multiplier and adder at
 reference widths), a register-file access, an SRAM access at a reference size and port width, a NoC hop,
 DRAM per bit for each DRAM kind, and leakage. Every number is an entry that states its value, unit,
-source and a tag saying how it was obtained (REFERENCE.md's tags). The scaling rules that turn these
+source and a tag saying how it was obtained (the provenance tags of docs/references.md). The scaling
+rules that turn these
 reference points into the cost of any width, size and node live in accelsim/energy/.
 """
 
@@ -16,8 +17,8 @@ from pydantic import Field
 from accelsim.config.yaml_io import StrictModel
 
 Tag = Literal["paper", "secondary", "repo", "derived", "assumption", "unverified"]
-"""How a number was obtained, as REFERENCE.md tags it: read in the paper, restated by a secondary source,
-read in a public code base, derived by arithmetic from tagged numbers, assumed, or not verified."""
+"""How a number was obtained, as docs/references.md tags it; read in the paper, restated by a secondary
+source, read in a public code base, derived by arithmetic from tagged numbers, assumed, or not verified."""
 
 
 class Cited(StrictModel):
@@ -26,7 +27,7 @@ class Cited(StrictModel):
     source: str = Field(min_length=1)
     """Citation: paper, table, repository file or the derivation, precise enough to check."""
     tag: Tag
-    """How the number was obtained (REFERENCE.md tag)."""
+    """How the number was obtained (docs/references.md tag)."""
     note: str = ""
     """Optional remark: caveats, cross-checks against other sources."""
 

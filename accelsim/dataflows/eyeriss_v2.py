@@ -1,4 +1,4 @@
-"""Eyeriss v2's row-stationary-plus mapping: a layer cut into per-PE sparse tiles (REFERENCE §8.2).
+"""Eyeriss v2's row-stationary-plus mapping: a layer cut into per-PE sparse tiles ([EYERISSV2-19 §II-§IV]).
 
 A PE tile is M0 output channels x C0 input channels x all R x S taps, swept over a block of output
 positions (weights stay in the PE for the block, psums of the M0 channels stay in the psum SPad).

@@ -8,7 +8,7 @@ of N blocks gives each s = min(P // N, max_copies) sub-arrays holding a copy, an
 the block's output pixels round-robin. A layer of more than P blocks rewrites the sub-arrays' weight
 rows every round and keeps the partial sums of outputs whose chunks span rounds in the buffer. Per
 (pixel, block) the sub-array writes the chunk's n activation rows and senses every (filter, weight
-plane, activation plane) row pair (REFERENCE §9.5 steps 1-5); the partial sums of the Q chunks are
+plane, activation plane) row pair ([IMCE18] steps 1-5); the partial sums of the Q chunks are
 added in the periphery (step 5) and quantised (step 6).
 
 The analog crossbar counterpart keeps the same blocks with rows and columns exchanged: a block is a

@@ -1,6 +1,6 @@
 """Phantom-2D dataflow: layer masks -> core items (kernel) -> work items pinned to the mesh's cores.
 
-Intra-core (REFERENCE §5.5, §5.10 [assumption]): a core item is filter k's outputs in one output
+Intra-core ([MUNIR23; PHANTOM21] [assumption]): a core item is filter k's outputs in one output
 column x and a strip of output rows, accumulated over every *reduction row* of k's group. For a
 k x k convolution a reduction row is (input channel, kernel row); its work group for an output is
 the valid products of that kernel row with the S input columns of the output's window (sub-groups
@@ -8,7 +8,7 @@ of <= T columns when S > T). The windows are enumerated at the layer's stride, s
 convolution wastes no products. Reduction rows are dealt to the P PEs in steps (channel outer,
 kernel row inner; `dispatch` says whether all-zero weight rows keep a slot and whether a strip goes
 to a fixed PE or to the first free one), which for P = 3 and 3 x 3 kernels gives PE p kernel row p
-(§5.5) and folds kernels taller than P over time. Depthwise layers have one channel per filter.
+([MUNIR23]) and folds kernels taller than P over time. Depthwise layers have one channel per filter.
 Pointwise and FC layers run the core as a sparse dot-product engine: a reduction row is a chunk of T
 input channels, and a strip walks either the output pixels of one column (the weight chunk held)
 or, with `neuron_walk`, a block of output neurons at one pixel (the activation chunk held).

@@ -1,4 +1,4 @@
-"""PT-IS-CP: SCNN's planar-tiled, input-stationary, Cartesian-product dataflow (REFERENCE §6.2).
+"""PT-IS-CP: SCNN's planar-tiled, input-stationary, Cartesian-product dataflow ([SCNN17 §III]).
 
 How a layer is cut:
 
@@ -10,7 +10,7 @@ How a layer is cut:
   alike): the output halo, exchanged with the neighbours after each group.
 - **Stride phases.** With stride s an activation at (y, x) meets only weights with r = y mod s and
   c = x mod s; activations and weights are split into s^2 phase lists and only matching phases are
-  multiplied (DNNsim's approach, REFERENCE §6.3 item 6).
+  multiplied (DNNsim's approach, [SCNN17]).
 - **Output-channel groups.** Kc = accumulator entries / (th x tw) output channels at a time (at most
   the channels of one convolution group; depthwise layers therefore run with Kc = 1).
 - **Weight order.** A group's non-zero weights of one input channel and phase stream to the PE
@@ -22,11 +22,11 @@ How a layer is cut:
   one output channel, whose products with neighbouring activations land on the same output entries.
 - **Temporal bands.** A layer whose compressed inputs or outputs overflow a PE's IARAM / OARAM is
   cut into bands of output rows, each run over the whole array; a band reads the input rows its
-  outputs need, so rows on a band edge are read twice (REFERENCE §6.3 item 8).
+  outputs need, so rows on a band edge are read twice ([SCNN17]).
 - **FC layers.** The 1 x 1 plane cannot be tiled: the input channels are dealt out to the PEs
   instead (PE p holds channels [p C/P, (p+1) C/P)), every PE accumulates partial sums of the same Kc
   outputs, and the PEs reduce them after each group. Each activation meets its F weights alone, so
-  at most F of the F x I multipliers work: the 25 % of peak the paper reports (§6.3 item 5).
+  at most F of the F x I multipliers work: the 25 % of peak the paper reports ([SCNN17]).
 
 `map` cuts the layer (plain arithmetic), builds the operand lists (CSR arrays) and runs the numba
 kernel on them: the mapping it returns holds every PE's exact cycles in every output-channel group.
@@ -409,7 +409,7 @@ class PlanarTiledCP(Dataflow[PlanarHardware, PlanarMapping]):
         """(activation entries, weight entries) of SCNN's zero-run format with `max_run`-zero indices.
 
         Activations are compressed per input channel and PE tile (row-major), weights per input
-        channel and output-channel group, linearised in `weight_order` (REFERENCE §6.2).
+        channel and output-channel group, linearised in `weight_order` ([SCNN17 §III]).
         """
         w_entries = weight_zero_run_entries(
             np.ascontiguousarray(weights, dtype=bool), layer.k_per_group, m.kc, m.kc_blocks, max_run,
@@ -451,7 +451,7 @@ def halo_cycles(m: PlanarTiling, kc: int, pes: int) -> int:
     """Cycles to exchange one group's halo (or, for FC, to reduce its partial sums across PEs).
 
     Conv: a PE sends its halo regions (up to eight: sides and corners) to its neighbours in parallel,
-    one partial sum per link per cycle: largest region x Kc (DNNsim's rule, REFERENCE §6.6).
+    one partial sum per link per cycle: largest region x Kc (DNNsim's rule, [DNNSIM20]).
     FC: the PEs reduce Kc partial sums along a pipelined chain: Kc + PEs - 1 cycles [assumption].
     """
     if m.fc:

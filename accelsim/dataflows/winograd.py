@@ -1,7 +1,7 @@
 """Host-side mapping of a layer onto the fpga_caffe Winograd engine, and which layers it can take.
 
 The tiling rules are those of `OCLConvolutionLayer::winograd_conv` (`ocl_conv_layer.cpp` @ 6db208db,
-REFERENCE §10.6), implemented verbatim, integer division included:
+[FPGACAFFE16 ocl_conv_layer.cpp]), implemented verbatim, integer division included:
 
 - ytile = ceil(H / 2); xtile = ceil(W / 2);
 - offshape = W rounded up to a multiple of 16 and, only in that branch (W % 16 != 0), doubled when
@@ -27,10 +27,11 @@ from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.masks import OperandMasks
 
 INBUF_SLOTS = 128 * 128
-"""Two-column tile slices `inbuf` holds (`float inbuf[128*128][4][2]`, REFERENCE §10.5)."""
+"""Two-column tile slices `inbuf` holds (`float inbuf[128*128][4][2]`, [FPGACAFFE16 winograd_pe.c])."""
 
 MIN_DEPENDENCE_DISTANCE = 12
-"""MAC-loop iterations between two updates of one accumulator (`DEPENDENCE ... distance=12`, §10.4)."""
+"""MAC-loop iterations between two updates of one accumulator (`DEPENDENCE ... distance=12`,
+[FPGACAFFE16 winograd_pe.c])."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class HostTiling:
 
     @property
     def mac_stage_utilization(self) -> float:
-        """Useful fraction of the MAC loop: H W / (4 ytile xtile_pad) (REFERENCE §10.8)."""
+        """Useful fraction of the MAC loop: H W / (4 ytile xtile_pad) ([FPGACAFFE16])."""
         return self.ydim * self.xdim / (4 * self.ytile * self.xtile_pad)
 
     def violations(self) -> list[str]:
@@ -125,7 +126,7 @@ def host_tiling(layer: Layer) -> HostTiling:
 
 
 def fpga_rejection(layer: Layer) -> str | None:
-    """Why the engine cannot take `layer` (it then runs on the host CPU), or None if it can (§10.7)."""
+    """Why the engine cannot take `layer` (it then runs on the host CPU), or None ([FPGACAFFE16])."""
     if layer.kind is not LayerKind.CONV:
         return f"{layer.kind} layer: the engine runs only 3x3 convolutions"
     if (layer.r, layer.s, layer.stride, layer.pad, layer.pad_end) != (3, 3, 1, 1, (0, 0)):

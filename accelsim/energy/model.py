@@ -2,7 +2,7 @@
 
 `EnergyModel` turns one energy table into per-action energies (pJ) at the modelled node and voltage:
 widths and SRAM sizes are scaled with the family's rules, the node with Stillmaker & Baas
-(REFERENCE §3.6). `energy_breakdown` multiplies an accelerator's action counts by those energies and
+([STILLMAKER17]). `energy_breakdown` multiplies an accelerator's action counts by those energies and
 sums them into one `energy_<component>_pj` column per component. An accelerator lists its actions as
 `ActionEnergy` triples (action, count, pJ each), checked in one place.
 """

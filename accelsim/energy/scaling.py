@@ -1,4 +1,4 @@
-"""Scaling rules for per-action energies: technology node and voltage (REFERENCE §3.6), SRAM geometry (§3.5).
+"""Scaling rules for per-action energies: node and voltage ([STILLMAKER17]), SRAM geometry ([ACCELERGY19]).
 
 Node scaling follows Stillmaker & Baas, "Scaling equations for the accurate prediction of CMOS device
 performance from 180 nm to 7 nm", Integration 58 (2017), as encoded in Accelergy-Project/hwcomponents
@@ -24,7 +24,7 @@ STILLMAKER_COEFFICIENTS: dict[int, tuple[float, float, float]] = {
     10: (0.2068, -0.09311, 0.02375),
     7: (0.1776, -0.09097, 0.02447),
 }
-"""Node (nm) -> (a, b, c) of energy = a·Vdd² + b·Vdd + c (REFERENCE §3.6)."""
+"""Node (nm) -> (a, b, c) of energy = a·Vdd² + b·Vdd + c ([STILLMAKER17])."""
 
 MIN_NODE_NM = min(STILLMAKER_COEFFICIENTS)
 """Smallest node the scaling equations cover (7 nm)."""
@@ -47,7 +47,7 @@ def node_energy(node_nm: float, vdd: float) -> float:
     if not MIN_NODE_NM <= node_nm <= MAX_NODE_NM:
         raise ConfigError(
             f"technology node {node_nm} nm is outside the range of the node-scaling equations "
-            f"({MIN_NODE_NM}..{MAX_NODE_NM} nm, Stillmaker & Baas; REFERENCE §3.6)"
+            f"({MIN_NODE_NM}..{MAX_NODE_NM} nm, Stillmaker & Baas; [STILLMAKER17])"
         )
     if vdd <= 0:
         raise ConfigError(f"supply voltage must be > 0 V, got {vdd}")
@@ -79,7 +79,7 @@ def energy_factor(from_nm: float, from_vdd: float, to_nm: float, to_vdd: float) 
 def sram_depth_factor(depth: float, ref_depth: float, exponent: float) -> float:
     """Access-energy factor of an SRAM `depth` words deep against one `ref_depth` deep, same port width.
 
-    CACTI rule: energy ∝ depth^0.78 [repo: hwcomponents scalefuncs.py `cacti_depth_energy`; REFERENCE §3.5].
+    CACTI rule: energy ∝ depth^0.78 [repo: hwcomponents scalefuncs.py `cacti_depth_energy`] [ACCELERGY19].
     """
     if depth <= 0 or ref_depth <= 0:
         raise ValueError(f"SRAM depths must be > 0, got {depth} and {ref_depth}")
@@ -89,7 +89,7 @@ def sram_depth_factor(depth: float, ref_depth: float, exponent: float) -> float:
 def sram_width_factor(bits: float, ref_bits: float, fixed_fraction: float) -> float:
     """Access-energy factor of a `bits`-wide SRAM port against a `ref_bits`-wide one, same depth.
 
-    CACTI rule: energy ∝ (1 - f)·w/w0 + f with f = 0.3 [repo: hwcomponents-cacti; REFERENCE §3.5].
+    CACTI rule: energy ∝ (1 - f)·w/w0 + f with f = 0.3 [repo: hwcomponents-cacti] [ACCELERGY19].
     """
     if bits <= 0 or ref_bits <= 0:
         raise ValueError(f"SRAM port widths must be > 0, got {bits} and {ref_bits}")

@@ -1,4 +1,4 @@
-"""Cycle and action counts of Eyeriss v2's sparse PE on CSC-compressed operands (REFERENCE §8.2-§8.3).
+"""Cycle and action counts of Eyeriss v2's sparse PE on CSC-compressed operands ([EYERISSV2-19 §II-§IV, §V]).
 
 A PE holds a tile of weights (one group of M0 output channels x C0 input channels x R x S taps) and
 slides over a block of output positions. For every output position it walks its input window

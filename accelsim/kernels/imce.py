@@ -1,5 +1,5 @@
 """IMCE kernels: the bit-wise convolution (AND of bit-planes, bit-count, shift-and-add) and the
-schedule of one layer on the computational sub-arrays (REFERENCE §9.4-§9.6).
+schedule of one layer on the computational sub-arrays ([DOREFA16; IMCE18]).
 
 `bitwise_conv` computes a layer's integer result the way the engine does: for every output, every
 column chunk of its receptive field and every (weight plane i, activation plane j) pair it ANDs the

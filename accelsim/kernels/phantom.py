@@ -1,11 +1,11 @@
 """Exact cycle counts of Phantom cores: the look-ahead thread scheduler over binary operand masks.
 
-A Phantom core has P PEs of T multiplier threads (REFERENCE §5.4). Each PE walks a *strip*: a
+A Phantom core has P PEs of T multiplier threads ([MUNIR23]). Each PE walks a *strip*: a
 sequence of work groups, one per output of the strip, each group being the valid products (weight
-mask AND activation mask) of one reduction row with one input window (§5.5). Per cycle the thread
+mask AND activation mask) of one reduction row with one input window ([MUNIR23]). Per cycle the thread
 dispatcher (TDS) admits, in output order, every group of the first W pending groups that fits in the
 threads still free (first fit; groups are atomic unless `split`), so outputs complete out of order
-(§5.6, §5.9). Groups with no valid product are dropped by the look-ahead mask unit (LAM) when the
+([MUNIR23], [MUNIR23]). Groups with no valid product are dropped by the look-ahead mask unit (LAM) when the
 strip is loaded: they use no thread, no adder slot and no window place. Three exact schedulers
 share one contract (and the hypothesis tests): a closed form when all groups have one size, a
 W-slot array for a bounded window, and per-size queues for an unbounded one or `split` groups.

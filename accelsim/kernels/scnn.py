@@ -62,7 +62,7 @@ ALL_BANKS = -1
 
 
 def dnnsim_bank(k: int, x: int, y: int, banks: int) -> int:
-    """DNNsim's accumulator hash of output (k, x, y) (REFERENCE §6.6, isakedo/DNNsim SCNN.cpp)."""
+    """DNNsim's accumulator hash of output (k, x, y) ([DNNSIM20], isakedo/DNNsim SCNN.cpp)."""
     return (
         (((k & 4) << 2) ^ ((x & 2) << 3) ^ ((y & 2) << 3)) + ((x & 1) << 3) + ((y & 1) << 2) + (k & 3)
     ) % banks
@@ -646,7 +646,7 @@ def zero_run_entries(block: np.ndarray, pos: np.ndarray, max_run: int) -> int:
 
     `block` and `pos` give each non-zero's block and position inside it, sorted by (block, pos).
     Each entry carries an index of up to `max_run` preceding zeros; a longer run inserts a zero
-    placeholder every max_run + 1 positions (REFERENCE §6.2). Trailing zeros of a block cost nothing.
+    placeholder every max_run + 1 positions ([SCNN17 §III]). Trailing zeros of a block cost nothing.
     """
     entries = 0
     prev_block = -1

@@ -1,4 +1,4 @@
-"""Linear-time builders of SCNN's operand lists and compressed-format sizes (REFERENCE §6.2).
+"""Linear-time builders of SCNN's operand lists and compressed-format sizes ([SCNN17 §III]).
 
 They walk the boolean masks once or twice in memory order (no transposes, no sorts), so the largest
 tensors (VGG16 fc6: 10^8 weights) cost a fraction of a second. `accelsim.dataflows.scnn` decides what
@@ -29,7 +29,7 @@ def bucket_order(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
 
 WEIGHT_ORDERS = ("krs", "rsk")
 """How a group's weights are linearised, slowest index first: `krs` (s innermost, the paper's loop
-nest `... Kc -> R -> S`, REFERENCE §6.2) or `rsk` (k innermost, DNNsim's loop, REFERENCE §6.6)."""
+nest `... Kc -> R -> S`, [SCNN17 §III]) or `rsk` (k innermost, DNNsim's loop, [DNNSIM20])."""
 
 
 @njit(cache=True)

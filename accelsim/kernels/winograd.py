@@ -1,6 +1,7 @@
 """Winograd F(2x2,3x3) arithmetic and the phase cycles of one call of the fpga_caffe `winograd_pe` kernel.
 
-The Sept-2016 kernel (REFERENCE §10.4) runs its phases one after another, never overlapped. One call
+The Sept-2016 kernel ([FPGACAFFE16 winograd_pe.c]) runs its phases one after another, never overlapped.
+One call
 handles one (image, group); for each input-channel burst n < rpo it reads and tiles `rburst` input
 rows, then for each output channel loads `burstchannels` transformed filters, initialises (n = 0) or
 reads back (n > 0) the partial sums, runs the multiply-accumulate loop of
@@ -47,7 +48,7 @@ TRANSFER_PHASES = ("bias_load", "input_read", "weight_load", "psum_read", "psum_
 """The DDR memcpy phases of PHASES: the compute unit waits for data."""
 
 MULTS_PER_TILE = 16
-"""Element-wise multiplies of one F(2x2,3x3) tile: (m + r - 1)^2 = 4^2 (REFERENCE §10.3)."""
+"""Element-wise multiplies of one F(2x2,3x3) tile: (m + r - 1)^2 = 4^2 ([FPGACAFFE16 winograd_pe.c])."""
 
 DIRECT_MACS_PER_TILE = 36
 """MACs direct convolution needs for the same 2x2 outputs: m^2 r^2 = 4 x 9."""
@@ -62,13 +63,13 @@ transform A^T m A (16 + 8 add / sub: `ot_s1`, then `ot_l` / `ot_u`) and the accu
 (`winograd_pe.c` @ 6db208db: 104 + 96 + 16 adds per 4-tile iteration)."""
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float32)
-"""Input transform B^T of F(2x2,3x3) (`p_transform` of winograd_pe.c, REFERENCE §10.3)."""
+"""Input transform B^T of F(2x2,3x3) (`p_transform` of winograd_pe.c, [FPGACAFFE16 winograd_pe.c])."""
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float32)
-"""Filter transform G (host-side `transform_weights`, REFERENCE §10.3)."""
+"""Filter transform G (host-side `transform_weights`, [FPGACAFFE16 winograd_pe.c])."""
 
 AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float32)
-"""Output transform A^T (`out_trans_p` / `out_trans_m`, REFERENCE §10.3)."""
+"""Output transform A^T (`out_trans_p` / `out_trans_m`, [FPGACAFFE16 winograd_pe.c])."""
 
 INPUT_TAPS = tuple(tuple(int(a) for a in np.flatnonzero(row)) for row in BT)
 """Rows (and columns) of a 4x4 input tile that row (column) i of B^T d B mixes."""
@@ -216,7 +217,7 @@ def call_phase_cycles(
     """Cycles of each phase (PHASES order) of one kernel call: one image, one group, all bursts.
 
     ydim, xdim: output (= input) rows and columns; ytile, xtile_pad, burst (burstchannels), rpo: the
-    host tiling of REFERENCE §10.6; cout: output channels of the group; tiles: 4x4 tiles per MAC-loop
+    host tiling [FPGACAFFE16]; cout: output channels of the group; tiles: 4x4 tiles per MAC-loop
     iteration; setup: cycles added to every memcpy; fill: cycles added to every pipelined loop;
     in_port_bytes: width of the fp32 input / bias ports; wide_port_bytes: width of the `float16`
     weight / output ports; ddr_milli: DDR bytes per 1000 cycles available to this unit (0 = unlimited).

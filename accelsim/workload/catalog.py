@@ -1,7 +1,8 @@
 """Where the shipped data lives, and which networks and sparsity profiles it holds.
 
-The data folders (`workloads/`, `arch_configs/`) sit at the repository root in a source checkout and
-are copied to `accelsim/_data/` inside an installed wheel (see `pyproject.toml`, force-include).
+The data folders (`workloads/`, `arch_configs/`, `validation/`) sit at the repository root in a
+source checkout and are copied to `accelsim/_data/` inside an installed wheel (see `pyproject.toml`,
+force-include).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from accelsim.errors import UnknownNameError
 
-DATA_DIRS: tuple[str, ...] = ("workloads", "arch_configs")
+DATA_DIRS: tuple[str, ...] = ("workloads", "arch_configs", "validation")
 """Names of the data folders shipped with accelsim."""
 
 DENSE_PROFILE = "dense"
@@ -22,7 +23,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def data_dir(name: str) -> Path:
-    """The shipped data folder `name` ("workloads" or "arch_configs"): wheel copy first, else repo root."""
+    """The shipped data folder `name` (one of DATA_DIRS): wheel copy first, else repo root."""
     if name not in DATA_DIRS:
         raise UnknownNameError("data folder", name, list(DATA_DIRS))
     installed = _PACKAGE_DIR / "_data" / name

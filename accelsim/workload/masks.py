@@ -149,7 +149,7 @@ def _clustered(
     shape: tuple[int, ...], density: float, p11: float, rng: np.random.Generator, where: str
 ) -> np.ndarray:
     """Two-state Markov chain along the last axis of every row; stationary density `density`."""
-    p01 = density * (1.0 - p11) / (1.0 - density)  # REFERENCE 2.8
+    p01 = density * (1.0 - p11) / (1.0 - density)  # [TFSLIM17]
     if p01 > 1.0:
         raise ConfigError(
             f"{where}: clustered pattern with p11={p11} cannot reach density {density}: "

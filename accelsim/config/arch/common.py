@@ -13,9 +13,9 @@ class Technology(StrictModel):
     """Process node and the energy table whose per-action costs are scaled to it."""
 
     node_nm: float = Field(gt=0)
-    """Technology node of the modelled chip; energies are scaled to it (REFERENCE §3.6)."""
+    """Technology node of the modelled chip; energies are scaled to it ([STILLMAKER17])."""
     vdd: float = Field(default=0.8, gt=0)
-    """Supply voltage used for node scaling (Accelergy's default 0.8 V, REFERENCE §3.6)."""
+    """Supply voltage used for node scaling (Accelergy's default 0.8 V, [STILLMAKER17])."""
     energy_table: str = "accelergy_40nm"
     """Id of a table in accelsim/energy/tables/ (or a path to one)."""
 
@@ -34,7 +34,7 @@ class Dram(StrictModel):
     bandwidth_bytes_per_cycle: float | None = Field(default=None, gt=0)
     """Sustained DRAM bandwidth in bytes per core clock cycle; null means unlimited."""
     kind: Literal["lpddr4", "lpddr", "ddr3", "gddr5", "hbm2", "hmc"] = "lpddr4"
-    """DRAM type; selects pJ/bit from the energy table (REFERENCE §3.4)."""
+    """DRAM type; selects pJ/bit from the energy table ([ACCELERGY19])."""
 
 
 class CommonSpec(StrictModel):

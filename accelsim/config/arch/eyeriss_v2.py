@@ -1,4 +1,4 @@
-"""Spec of Eyeriss v2: clusters of sparse PEs on a hierarchical mesh NoC (REFERENCE §8)."""
+"""Spec of Eyeriss v2: clusters of sparse PEs on a hierarchical mesh NoC ([EYERISSV2-19])."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from accelsim.config.yaml_io import StrictModel
 
 
 class EyerissV2Pe(StrictModel):
-    """The sparse PE: SPad sizes, SIMD width and the pipeline behaviour (REFERENCE §8.2)."""
+    """The sparse PE: SPad sizes, SIMD width and the pipeline behaviour ([EYERISSV2-19 §II-§IV])."""
 
     simd: int = Field(default=2, ge=1, le=8)
     """MACs per PE per cycle: two weights are read per iact (paper §IV-B)."""
@@ -37,7 +37,7 @@ class EyerissV2Pe(StrictModel):
 
 
 class EyerissV2Mapping(StrictModel):
-    """Per-PE tile of the row-stationary-plus mapping (REFERENCE §8.2; Sparseloop mappings, §8.6)."""
+    """Per-PE tile of the row-stationary-plus mapping ([EYERISSV2-19 §II-§IV]; [SPARSELOOP22] mappings)."""
 
     c0: int = Field(default=8, gt=0)
     """Input channels per PE tile (the iact window of a 1x1 layer)."""

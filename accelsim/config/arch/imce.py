@@ -1,6 +1,6 @@
 """Spec of IMCE: the bit-wise in-memory convolution engine on SOT-MRAM (or RRAM) sub-arrays.
 
-REFERENCE §9 gives the engine's operation sequence but none of its device constants (§12.7): every
+[IMCE18] gives the engine's operation sequence but none of its device constants ([IMCE18]): every
 number of the cell, array and periphery sections is a documented parameter (docs/imce.md,
 docs/assumptions.md). The paper's RRAM counterpart is the same kind either with an RRAM `cell` section
 (the cell swapped, periphery kept) or with a `crossbar` section (an analog RRAM crossbar with DAC / ADC
@@ -17,7 +17,7 @@ from accelsim.config.arch.common import CommonSpec
 from accelsim.config.yaml_io import StrictModel
 
 SUPPORTED_BITS = (1, 2, 4, 8)
-"""Weight and activation widths the engine supports (DoReFa-style unsigned codes, REFERENCE §9.4)."""
+"""Weight and activation widths the engine supports (DoReFa-style unsigned codes, [DOREFA16])."""
 
 
 class ImceCell(StrictModel):
@@ -121,7 +121,7 @@ class ImceCrossbar(StrictModel):
 
 
 class ImceSpec(CommonSpec):
-    """IMCE: bit-wise AND + bit-count convolution in computational memory sub-arrays (REFERENCE §9)."""
+    """IMCE: bit-wise AND + bit-count convolution in computational memory sub-arrays ([IMCE18])."""
 
     kind: Literal["imce"]
     dataflow: str = Field(default="bitwise", min_length=1)

@@ -1,4 +1,4 @@
-"""Spec of Phantom-2D: a 2D mesh of multi-threaded sparse Phantom cores (REFERENCE §5)."""
+"""Spec of Phantom-2D: a 2D mesh of multi-threaded sparse Phantom cores ([PHANTOM21])."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ class PhantomCore(StrictModel):
     """One Phantom core: P PEs of T multiplier threads, the look-ahead mask unit and the scheduler."""
 
     pes: int = Field(gt=0, le=64)
-    """P: PEs per core; reduction rows (input channel x kernel row) reach them P per step (§5.5)."""
+    """P: PEs per core; reduction rows (input channel x kernel row) reach them P per step ([MUNIR23])."""
     threads: int = Field(gt=0, le=62)
     """T: multiplier threads per PE (the worked example has 3, Sparse-PE-27 has 27 per core)."""
     window: int | None = Field(default=8, gt=0)
-    """W: look-ahead window in pending work groups per PE; null = unbounded; 1 = in order (§5.13 #2)."""
+    """W: look-ahead window in pending work groups per PE; null = unbounded; 1 = in order ([PHANTOM21])."""
     atomic_groups: bool = True
-    """A work group is issued in one cycle or not at all (§5.6); false = the `split` ablation."""
+    """A work group is issued in one cycle or not at all ([MUNIR23]); false = the `split` ablation."""
     dispatch: Literal["fixed", "compact", "dynamic"] = "compact"
     """How a core item's reduction rows reach its PEs, P per step: `fixed` deals every row (an all-zero
     weight row keeps its PE's slot); `compact` drops all-zero weight rows when the weights are loaded
@@ -37,9 +37,9 @@ class PhantomCore(StrictModel):
     neuron's weights against it) instead of output pixels (the weight chunk held): `none`, FC layers
     only (`fc`), or FC and pointwise layers (`fc_pointwise`). An FC pixel strip holds one output."""
     l1_adder_cycles: int = Field(default=1, ge=0)
-    """L1 adder latency (§5.8 [assumption])."""
+    """L1 adder latency ([MUNIR23] [assumption])."""
     l2_stage_cycles: int = Field(default=1, ge=0)
-    """Latency of each of the two L2 accumulation stages (§5.8 [assumption])."""
+    """Latency of each of the two L2 accumulation stages ([MUNIR23] [assumption])."""
 
     @model_validator(mode="before")
     @classmethod

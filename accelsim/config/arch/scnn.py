@@ -1,9 +1,9 @@
 """Specs of SCNN (Parashar et al., ISCA 2017) and its dense baselines DCNN / DCNN-opt.
 
 All three share one planar-tiled array: pe_rows x pe_cols PEs, each an F x I multiplier array fed
-input-stationary with Cartesian products (REFERENCE §6.1-§6.2). SCNN works on compressed operands
+input-stationary with Cartesian products ([SCNN17 §III]). SCNN works on compressed operands
 (kind `scnn`); DCNN and DCNN-opt run the same array on dense operands (kind `dcnn`, the two differing
-only in zero gating and compressed DRAM transfers of activations, REFERENCE §4.3).
+only in zero gating and compressed DRAM transfers of activations, [SCNN17]).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ class PlanarTiledSpec(CommonSpec):
     dataflow: str = Field(min_length=1)
     """Name of a registered scnn-family dataflow: pt_is_cp_sparse (SCNN) or pt_is_cp_dense (DCNN)."""
     pe_rows: int = Field(default=8, gt=0)
-    """PE rows: output rows are tiled over them (SCNN: 8, REFERENCE §6.1)."""
+    """PE rows: output rows are tiled over them (SCNN: 8, [SCNN17])."""
     pe_cols: int = Field(default=8, gt=0)
-    """PE columns: output columns are tiled over them (SCNN: 8, REFERENCE §6.1)."""
+    """PE columns: output columns are tiled over them (SCNN: 8, [SCNN17])."""
     f: int = Field(default=4, gt=0)
     """Weights per Cartesian-product vector (multiplier-array rows; SCNN: 4)."""
     i: int = Field(default=4, gt=0)
@@ -33,7 +33,7 @@ class PlanarTiledSpec(CommonSpec):
     bank_entries: int = Field(default=32, gt=0)
     """Entries per accumulator bank; banks x entries partial sums size the output-channel group Kc."""
     iaram_kib: float = Field(default=10.0, gt=0)
-    """Input activation RAM per PE (SCNN: 10 KB, REFERENCE §6.4); a layer whose inputs overflow it is
+    """Input activation RAM per PE (SCNN: 10 KB, [SCNN17]); a layer whose inputs overflow it is
     tiled in time."""
     oaram_kib: float = Field(default=10.0, gt=0)
     """Output activation RAM per PE (SCNN: 10 KB)."""
@@ -43,7 +43,7 @@ class PlanarTiledSpec(CommonSpec):
     """Bits of the zero-run index of the compressed format (SCNN: 4, runs of up to 15 zeros)."""
     barrier: Literal["output_group", "input_channel"] = "output_group"
     """PEs wait for each other after every output-channel group (paper) or after every input
-    channel of it (DNNsim's stricter model, REFERENCE §6.6)."""
+    channel of it (DNNsim's stricter model, [DNNSIM20])."""
     halo: Literal["serial", "overlapped"] = "serial"
     """Halo exchange after each output-channel group: added to the group's time (DNNsim), or hidden
     behind the next group's compute by the double-buffered accumulators."""
@@ -69,7 +69,7 @@ class ScnnSpec(PlanarTiledSpec):
 
     kind: Literal["scnn"]
     bank_hash: Literal["dnnsim", "ideal"] = "dnnsim"
-    """Accumulator bank of a product: DNNsim's hash of (k, x, y) (REFERENCE §6.6), or `ideal` (no
+    """Accumulator bank of a product: DNNsim's hash of (k, x, y) ([DNNSIM20]), or `ideal` (no
     bank conflicts, for ablation)."""
     weight_order: Literal["krs", "rsk"] = "rsk"
     """How a group's weights are linearised into F-vectors (and compressed), slowest index first:

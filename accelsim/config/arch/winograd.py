@@ -40,9 +40,9 @@ class WinogradFpgaSpec(CommonSpec):
 
     kind: Literal["winograd_fpga"]
     dataflow: Literal["f2x2_3x3"] = "f2x2_3x3"
-    """The engine's only mapping: host tiling of REFERENCE §10.6, one call per (image, group)."""
+    """The engine's only mapping: host tiling [FPGACAFFE16 ocl_conv_layer.cpp], a call per (image, group)."""
     compute_units: int = Field(gt=0, le=64)
-    """Kernel instances on the device (2 in the Sept-2016 build, REFERENCE §10.4)."""
+    """Kernel instances on the device (2 in the Sept-2016 build, [FPGACAFFE16 winograd_pe.c])."""
     tiles_per_cu: int = Field(gt=0, le=64)
     """4x4 tiles one MAC-loop iteration processes (4 in the kernel, 16 multipliers each)."""
     batch: int = Field(default=1, gt=0)
@@ -56,9 +56,9 @@ class WinogradFpgaSpec(CommonSpec):
     wide_port_bytes: int = Field(default=64, gt=0)
     """Width of the `data_pack`ed float16 weight and output ports (`gmem2`, `gmem3`: 512-bit)."""
     memcpy_setup_cycles: int = Field(default=0, ge=0)
-    """Cycles added to every memcpy (AXI burst set-up and latency); 0 in REFERENCE §10.8's table."""
+    """Cycles added to every memcpy (AXI burst set-up and latency); 0 in the [FPGACAFFE16] estimate."""
     loop_fill_cycles: int = Field(default=0, ge=0)
-    """Cycles added to every pipelined loop (pipeline depth); 0 in REFERENCE §10.8's table."""
+    """Cycles added to every pipelined loop (pipeline depth); 0 in the [FPGACAFFE16] estimate."""
     pcie_gb_per_s: float | None = Field(default=None, gt=0)
     """Host <-> board PCIe bandwidth for each FPGA layer's input and output; null = not counted."""
     power: FpgaPower
@@ -69,7 +69,8 @@ class WinogradFpgaSpec(CommonSpec):
         p = self.precision
         if (p.weight_bits, p.act_bits, p.psum_bits) != (32, 32, 32):
             raise ValueError(
-                "precision: the engine is IEEE fp32 throughout (REFERENCE §10.3); weight_bits, act_bits "
+                "precision: the engine is IEEE fp32 throughout ([FPGACAFFE16 winograd_pe.c]); "
+                "weight_bits, act_bits "
                 f"and psum_bits must all be 32, got {p.weight_bits}, {p.act_bits}, {p.psum_bits}"
             )
         if self.dram.bandwidth_bytes_per_cycle is not None:

@@ -1,7 +1,7 @@
 """Golden reference of Eyeriss v2's sparse PE: explicit CSC vectors, one loop turn per cycle.
 
 Written for clarity, not speed. Weights and iacts are encoded in CSC as the paper describes
-(REFERENCE §8.2): every non-zero carries a count of the zeros before it in its column, and an address
+([EYERISSV2-19 §II-§IV]): every non-zero carries a count of the zeros before it in its column, and an address
 vector holds where each column ends. The PE pipeline is stepped cycle by cycle: the look-up stages
 walk the iact stream of each output window and fetch its weight column through the address vector;
 the MAC stage takes `simd` weights a cycle. Must equal `accelsim.kernels.eyeriss_v2.pe_tile_stats`.

@@ -1,4 +1,4 @@
-"""Cycle-by-cycle golden model of one layer on IMCE's computational sub-arrays (REFERENCE §9.5).
+"""Cycle-by-cycle golden model of one layer on IMCE's computational sub-arrays ([IMCE18]).
 
 Every sub-array is a rows x cols grid of bits. Weight bit-planes sit in its top rows (filter f,
 plane i at row f * m + i), the n activation bit-planes of the current (pixel, chunk) in its last n

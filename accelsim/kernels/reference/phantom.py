@@ -5,7 +5,7 @@ row m on PE m % P; `compact`: the rows whose held operand is all zero dropped fi
 those dropped, and each strip taken by the lowest-numbered idle PE), every PE keeps the pending work
 groups of its strip, the LAM shows the first W of them, the TDS admits those that fit (first fit,
 atomic unless `split`), and the output buffer records, per output, which strips' contributions have
-arrived (REFERENCE §5.6-§5.9). A strip of step s may start once every strip of the steps up to
+arrived ([MUNIR23]). A strip of step s may start once every strip of the steps up to
 s - R - 1 has finished (R = run-ahead, None = unbounded). `layer_items_reference` builds every core
 item of a layer straight from the boolean masks (no bit codes, no caching) and runs it through
 `run_core`.

@@ -1,6 +1,7 @@
 """Golden reference for the fpga_caffe Winograd kernel: one call played phase by phase, cycle by cycle.
 
-Written for clarity, not speed. It follows the loop nest of `winograd_pe` (REFERENCE §10.4): for each
+Written for clarity, not speed. It follows the loop nest of `winograd_pe` ([FPGACAFFE16 winograd_pe.c]):
+for each
 input-channel burst, read and tile the input rows; for each output channel, load the filters, set up
 the partial sums (bias on the first burst, read back from DDR afterwards), run the multiply-accumulate
 loop tile group by tile group, merge and write the partial sums back to DDR. Each memcpy moves its
