@@ -97,7 +97,7 @@ def operand_mask(
     """One operand's boolean mask; a dense operand is all ones and never touches the random stream."""
     if not layer.is_compute:
         raise WorkloadError(
-            f"layer {layer.name!r} is a {layer.kind} layer: it has no weight or activation masks"
+            f"layer {layer.name!r} is a {layer.kind} layer (pooling, add and concat have no masks)"
         )
     d = profile.density(layer.name)
     if operand == "weights":
@@ -208,8 +208,10 @@ def _load_real(
     if array is None:
         found = ", ".join(sorted(names)) or "(none)"
         raise ConfigError(f"{path}: no array {key!r}; arrays in the file: {found}")
+    if operand == "activations" and array.ndim == len(shape) + 1 and array.shape[1:] == shape:
+        array = array[0]  # masks of several images (n, c, h, w): a run of one image reads the first
     if array.shape != shape:
-        axes = "(k, c // groups, r, s)" if operand == "weights" else "(c, h, w)"
+        axes = "(k, c // groups, r, s)" if operand == "weights" else "(c, h, w) or (images, c, h, w)"
         raise ConfigError(
             f"{path}: array {key!r} has shape {array.shape}; allowed: {shape} = {axes} of layer {layer.name}"
         )
@@ -218,7 +220,9 @@ def _load_real(
 
 def _check_masks(layer: Layer, masks: OperandMasks) -> None:
     if not layer.is_compute:
-        raise WorkloadError(f"layer {layer.name!r} is a {layer.kind} layer: it has no MACs")
+        raise WorkloadError(
+            f"layer {layer.name!r} is a {layer.kind} layer (pooling, add and concat have no MACs)"
+        )
     for operand, expected in (("weights", weight_shape(layer)), ("activations", activation_shape(layer))):
         got = getattr(masks, operand).shape
         if got != expected:
