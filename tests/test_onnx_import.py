@@ -256,3 +256,45 @@ def test_the_shipped_tiny_model_is_what_the_script_writes() -> None:
     shipped = ROOT / "tests" / "data" / "tiny_cnn"
     assert (shipped / "tiny_cnn.onnx").read_bytes() == tiny.tiny_model().SerializeToString()
     np.testing.assert_array_equal(np.load(shipped / "inputs.npy"), tiny.tiny_inputs(2))
+
+
+def test_pytorch_style_graph_maps(tmp_path: Path) -> None:
+    """What torch.onnx.export writes: batch norm, a `view` flatten through Shape / Gather / Concat /
+    Reshape, SAME_UPPER padding, a ceil-mode pool, an input normalisation by constants."""
+    rng = np.random.default_rng(2)
+    node = helper.make_node
+    w = {
+        "mean": np.float32([0.5]).reshape(1, 1, 1, 1),
+        "w1": _sparse(rng, (4, 3, 3, 3)),
+        "g": np.ones(4, np.float32), "b": np.zeros(4, np.float32),
+        "m": np.zeros(4, np.float32), "v": np.ones(4, np.float32),
+        "zero": np.array([0], np.int64), "minus1": np.array([-1], np.int64),
+        "wm": _sparse(rng, (4 * 3 * 3, 5)),
+    }  # fmt: skip
+    nodes = [
+        node("Sub", ["x", "mean"], ["xn"], name="normalise"),
+        node(
+            "Conv",
+            ["xn", "w1"],
+            ["c1"],
+            name="conv",
+            strides=[2, 2],
+            auto_pad="SAME_UPPER",
+            kernel_shape=[3, 3],
+        ),
+        node("BatchNormalization", ["c1", "g", "b", "m", "v"], ["bn"], name="bn"),
+        node("Relu", ["bn"], ["r"], name="relu"),
+        node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+        node("Shape", ["p"], ["sh"], name="shape"),
+        node("Gather", ["sh", "zero"], ["n"], name="gather", axis=0),
+        node("Concat", ["n", "minus1"], ["target"], name="target", axis=0),
+        node("Reshape", ["p", "target"], ["f"], name="view"),
+        node("MatMul", ["f", "wm"], ["y"], name="fc"),
+    ]
+    path = _save(tmp_path, _model(nodes, w, shape=("N", 3, 10, 10)))
+    x = rng.standard_normal((1, 3, 10, 10)).astype(np.float32)
+    net = import_onnx(path, "pt", lambda _shape: (x, "x")).network
+    conv, pool, fc = net.layers
+    assert (conv.pad, conv.pad_end, conv.out_h) == (0, (1, 1), 5)  # SAME_UPPER at stride 2: 0 before, 1 after
+    assert (pool.pad_end, pool.out_h) == ((1, 1), 3)  # ceil((5 - 2) / 2) + 1 = 3
+    assert (fc.c, fc.k) == (36, 5)

@@ -110,7 +110,7 @@ def check_graph(model: Any) -> list[str]:
     known = constants(model)
     problems = []
     for i, node in enumerate(model.graph.node):
-        if not any(name in data for name in node.input):
+        if node.op_type == "Shape" or not any(name in data for name in node.input):
             continue  # constant or shape arithmetic
         why = _static_problem(node, data, known)
         if why:
@@ -173,7 +173,7 @@ def map_graph(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> GraphMap:
     problems = []
     for i, node in enumerate(model.graph.node):
         computed = [name for name in node.input if name in data]
-        if not computed:
+        if node.op_type == "Shape" or not computed:
             continue
         try:
             _map_node(node, i, computed, known, shapes, producer, graph, names)
