@@ -52,6 +52,9 @@ def run(
         bool, typer.Option(help="Skip (and list) layers the accelerator cannot run")
     ] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Worker processes for the layers (same results)")] = 1,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Images per run, each with its own masks (default: 1)")
+    ] = None,
 ) -> None:
     """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
     from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
@@ -71,6 +74,7 @@ def run(
             skip_unsupported=skip_unsupported,
             progress=lambda _name: bar.advance(task),
             jobs=jobs,
+            batch=batch,
         )
     paths = result.write(out)
     _print_layers(result)
@@ -180,6 +184,9 @@ def compare(
         bool, typer.Option("--iso/--no-iso", help="Require equal multiplier count and clock")
     ] = True,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Images every config runs, each with its own masks (default: 1)")
+    ] = None,
 ) -> None:
     """Run CONFIGS on the same network, profile and seed; print and write speedup and energy tables."""
     from accelsim.api import resolve_config, resolve_network
@@ -201,9 +208,11 @@ def compare(
             iso=iso,
             baseline=baseline,
             progress=_compare_progress(bar, net, len(configs)),
+            batch=batch,
         )
     result.write(out)
-    _print_comparison(result, f"{network}, profile {profile}, seed {seed}")
+    images = int(result.network["batch"].iloc[0])
+    _print_comparison(result, f"{network}, profile {profile}, seed {seed}, batch {images}")
     console.print(Text(result.held_equal, style="green" if result.iso else "yellow"))
     if result.skipped:
         console.print(Text("skipped (not run natively):", style="yellow"))
@@ -456,7 +465,8 @@ def _compare_progress(bar: Progress, net: Network, configs: int) -> Callable[[st
 def _print_layers(result: RunResult) -> None:
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in result.layers.to_dict("records")]
     totals: dict[str, Any] = {str(k): v for k, v in result.totals.items()}
-    title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']})"
+    title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']}"
+    title += f", batch {totals['batch']})" if totals.get("batch", 1) > 1 else ")"
     table = Table(title=title)
     for col in ("layer", "cycles", "util", "eff. util", "energy uJ", "DRAM MB", "folds"):
         table.add_column(col, justify="left" if col == "layer" else "right")

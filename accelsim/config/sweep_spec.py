@@ -8,7 +8,7 @@ and profiles exist) is checked by `accelsim.sweep.points.expand`, before any poi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, PrivateAttr
 
@@ -37,6 +37,8 @@ class SweepSpec(StrictModel):
     """Sparsity profile ids (or YAML paths relative to the sweep file), applied to every network."""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     """Seeds of the operand masks."""
+    batches: list[Annotated[int, Field(gt=0)]] | None = Field(default=None, min_length=1)
+    """Images each point runs (`accelsim run --batch`); unset: each config's own batch (else 1)."""
 
     _path: Path | None = PrivateAttr(default=None)
 
