@@ -87,8 +87,9 @@ def simulate(
     which case they are listed in the provenance, never hidden. `jobs` > 1 simulates the layers in
     that many worker processes; the result is identical to a serial run (each layer's masks depend
     only on its name, the profile and the seed). `batch` images run through every layer, each with its
-    own activation masks; rows count the whole batch. None: the config's own `batch` for a model that
-    has one (Eyeriss v1, Winograd FPGA), else 1; a given batch replaces the config's.
+    own activation masks; rows count the whole batch. A given batch replaces the config's own `batch`
+    (Eyeriss v1, Winograd FPGA). None: 1 image, or the config's own batch, whose images all carry the
+    one image's masks (the config's operating point, as before there was a run batch).
     """
     from accelsim.report.result import RunResult
 
@@ -101,6 +102,9 @@ def simulate(
     net = resolve_network(network)
     prof = profile if isinstance(profile, SparsityProfile) else load_profile(net.name, profile)
     check_profile(prof, net)
+    distinct = 1 if batch is None else images  # images with masks of their own
+    if distinct > 1:
+        _check_real_images(net, prof, seed, distinct)
     reasons = {layer.name: accel.unsupported(layer) for layer in net.compute_layers}
     skipped = {name: reason for name, reason in reasons.items() if reason is not None}
     if skipped and not skip_unsupported:  # before anything runs: say every layer, and the way out
@@ -111,7 +115,7 @@ def simulate(
         )
     todo = [layer for layer in net.compute_layers if layer.name not in skipped]
     rows, timelines = [], []
-    runs = _run_layers(accel, net, prof, seed, todo, jobs, images)
+    runs = _run_layers(accel, net, prof, seed, todo, jobs, distinct)
     for layer, (result, timeline) in zip(todo, runs, strict=True):
         rows.append(result)
         timelines.append(timeline)
@@ -123,6 +127,16 @@ def simulate(
 
 
 LayerRun: TypeAlias = "tuple[LayerResult, pd.DataFrame]"
+
+
+def _check_real_images(net: Network, prof: SparsityProfile, seed: int, images: int) -> None:
+    """Before anything runs: every real activation-mask file holds the batch's last image."""
+    from accelsim.config.workload_spec import RealPattern
+    from accelsim.workload.masks import operand_mask
+
+    for layer in net.compute_layers:
+        if isinstance(prof.density(layer.name).activation_pattern, RealPattern):
+            operand_mask(net.name, layer, prof, seed, "activations", images - 1)
 
 
 def with_batch(spec: Any, batch: int | None, source: str = "") -> tuple[Any, int]:

@@ -103,7 +103,12 @@ def test_batching_models_take_the_run_batch_into_their_config(config: str, files
     assert run.provenance["batch"] == 2
     assert (run.layers["batch"] == 2).all()
     default = simulate(config, net, profile)
-    assert (default.layers["batch"] == resolve_config(config)[0].batch).all()  # the config's own batch
+    own = resolve_config(config)[0].batch
+    assert (default.layers["batch"] == own).all()  # the config's own batch ...
+    single = simulate(config, net, profile, batch=1).layers
+    assert (
+        default.layers["macs_effectual"] == own * single["macs_effectual"]
+    ).all()  # ... of one image's masks
 
 
 def test_a_batch_the_config_refuses_is_a_config_error(files: tuple[Path, Path]) -> None:
@@ -139,8 +144,8 @@ def test_imported_masks_of_two_images_run_as_a_batch(tmp_path: Path, monkeypatch
         for i, m in enumerate(per_image):
             np.testing.assert_array_equal(m.activations, masks[f"{layer.name}.activations"][i])
         assert rows.loc[layer.name, "macs_effectual"] == sum(effectual_macs(layer, m) for m in per_image)
-    with pytest.raises(ConfigError, match="holds the masks of 2 image"):
-        simulate("scnn", "imp/network.yaml", "imp/profile.yaml", batch=3)
+    with pytest.raises(ConfigError, match="holds the masks of 2 image"):  # said before any layer runs
+        simulate("scnn", "imp/network.yaml", "imp/profile.yaml", batch=3, progress=pytest.fail)
 
 
 def test_cli_run_and_compare_take_a_batch(files: tuple[Path, Path], tmp_path: Path) -> None:

@@ -229,6 +229,7 @@ def test_bad_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     garbage.write_bytes(bytes(range(256)) * 4)
     np.save(tmp_path / "wrong.npy", np.zeros((2, 3, 8, 9), dtype=np.float32))
     np.save(tmp_path / "f64.npy", np.zeros((2, 3, 9, 9)))
+    np.save(tmp_path / "x.npy", np.ones((2, 3, 9, 9), dtype=np.float32))
     (tmp_path / "file").write_text("x")
     out = str(tmp_path / "o")
     cases = [
@@ -243,6 +244,12 @@ def test_bad_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         (["import", str(model), "--out", out, "--inputs", str(garbage)], "not a readable .npy array"),
         (["import", str(model), "--out", str(tmp_path / "file" / "o")], "is a file, not a folder"),
         (["import", str(model), "--out", out, "--images", str(tmp_path)], "no image files"),
+        (
+            ["import", str(model), "--out", out, "--inputs", str(tmp_path / "x.npy"), "--batch", "3"],
+            "only 2 image",
+        ),
+        (["import", str(model), "--out", out, "--batch", "2"], "--batch needs --inputs or --images"),
+        (["import", str(model), "--out", out, "--inputs", "a.npy", "--images", "d"], "not both"),
     ]
     for args, message in cases:
         assert run_cli(args) == 2, args

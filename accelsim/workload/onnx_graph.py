@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -260,17 +260,11 @@ def _map_node(
     if layer.kind not in (LayerKind.ADD, LayerKind.CONCAT):
         previous = graph.layers[-1].name if graph.layers else None
         if reads[0] is not None and reads[0] != previous:
-            layer = _with_inputs(layer, (reads[0],))
+            layer = replace(layer, inputs=(reads[0],))
     _check_out(layer, shapes[out])
     graph.layers.append(layer)
     graph.sources[name] = LayerSource(node.name, op, computed[0], weights)
     producer[out] = name
-
-
-def _with_inputs(layer: Layer, inputs: tuple[str, ...]) -> Layer:
-    from dataclasses import replace
-
-    return replace(layer, inputs=inputs)
 
 
 def _stride(a: dict[str, Any]) -> int:
