@@ -76,6 +76,7 @@ def simulate(
     skip_unsupported: bool = False,
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
+    batch: int | None = None,
 ) -> RunResult:
     """Run every compute layer of `network` on the accelerator `config` describes.
 
@@ -85,7 +86,10 @@ def simulate(
     Layers the accelerator cannot run raise UnsupportedLayerError unless `skip_unsupported`, in
     which case they are listed in the provenance, never hidden. `jobs` > 1 simulates the layers in
     that many worker processes; the result is identical to a serial run (each layer's masks depend
-    only on its name, the profile and the seed).
+    only on its name, the profile and the seed). `batch` images run through every layer, each with its
+    own activation masks; rows count the whole batch. A given batch replaces the config's own `batch`
+    (Eyeriss v1, Winograd FPGA). None: 1 image, or the config's own batch, whose images all carry the
+    one image's masks (the config's operating point, as before there was a run batch).
     """
     from accelsim.report.result import RunResult
 
@@ -93,10 +97,14 @@ def simulate(
         raise ConfigError(f"jobs must be at least 1, got {jobs}")
     started = time.perf_counter()
     spec, source = resolve_config(config)
+    spec, images = with_batch(spec, batch, source)
     accel = build(spec, source)
     net = resolve_network(network)
     prof = profile if isinstance(profile, SparsityProfile) else load_profile(net.name, profile)
     check_profile(prof, net)
+    distinct = 1 if batch is None else images  # images with masks of their own
+    if distinct > 1:
+        _check_real_images(net, prof, seed, distinct)
     reasons = {layer.name: accel.unsupported(layer) for layer in net.compute_layers}
     skipped = {name: reason for name, reason in reasons.items() if reason is not None}
     if skipped and not skip_unsupported:  # before anything runs: say every layer, and the way out
@@ -107,20 +115,58 @@ def simulate(
         )
     todo = [layer for layer in net.compute_layers if layer.name not in skipped]
     rows, timelines = [], []
-    for layer, (result, timeline) in zip(todo, _run_layers(accel, net, prof, seed, todo, jobs), strict=True):
+    runs = _run_layers(accel, net, prof, seed, todo, jobs, distinct)
+    for layer, (result, timeline) in zip(todo, runs, strict=True):
         rows.append(result)
         timelines.append(timeline)
         if progress is not None:
             progress(layer.name)
     provenance = _provenance(accel, spec, source, net, prof, seed, skipped, time.perf_counter() - started)
+    provenance["batch"] = images
     return RunResult.from_rows(rows, timelines, provenance)
 
 
 LayerRun: TypeAlias = "tuple[LayerResult, pd.DataFrame]"
 
 
+def _check_real_images(net: Network, prof: SparsityProfile, seed: int, images: int) -> None:
+    """Before anything runs: every real activation-mask file holds the batch's last image."""
+    from accelsim.config.workload_spec import RealPattern
+    from accelsim.workload.masks import operand_mask
+
+    for layer in net.compute_layers:
+        if isinstance(prof.density(layer.name).activation_pattern, RealPattern):
+            operand_mask(net.name, layer, prof, seed, "activations", images - 1)
+
+
+def with_batch(spec: Any, batch: int | None, source: str = "") -> tuple[Any, int]:
+    """The spec to run a batch of `batch` images with, and the batch: a model that batches images
+    itself (a `batch` field) gets it in its spec; None keeps that field (else 1)."""
+    own = getattr(spec, "batch", None)
+    if batch is None:
+        return spec, int(own) if isinstance(own, int) else 1
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ConfigError(f"batch must be a positive integer, got {batch!r}")
+    if own is None or own == batch:
+        return spec, batch
+    from pydantic import ValidationError
+
+    from accelsim.config.yaml_io import describe_validation_error
+
+    try:
+        return type(spec).model_validate({**spec.model_dump(), "batch": batch}), batch
+    except ValidationError as e:
+        raise ConfigError(describe_validation_error(f"--batch {batch} ({source})", "batch", e)) from None
+
+
 def _run_layers(
-    accel: Accelerator, net: Network, prof: SparsityProfile, seed: int, todo: list[Layer], jobs: int
+    accel: Accelerator,
+    net: Network,
+    prof: SparsityProfile,
+    seed: int,
+    todo: list[Layer],
+    jobs: int,
+    batch: int = 1,
 ) -> Iterator[LayerRun]:
     """Each layer's (result, timeline) in network order: here, or in `jobs` worker processes."""
     from accelsim.workload.instance import LayerWorkload
@@ -128,11 +174,11 @@ def _run_layers(
     context = tuple(todo)  # what a model may need of the whole network travels with each layer
     if jobs == 1 or len(todo) < 2:
         for layer in todo:
-            yield accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed, context))
+            yield accel.simulate_layer(LayerWorkload(net.name, layer, prof, seed, context, batch))
         return
     spawn = multiprocessing.get_context("spawn")  # no forked numba or simpy state
     workers = min(jobs, len(todo))
-    init = (accel.spec, net.name, prof, seed, context)
+    init = (accel.spec, net.name, prof, seed, context, batch)
     with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=init) as pool:
         yield from pool.map(_worker_layer, todo)
 
@@ -142,18 +188,19 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(
-    spec: Any, network: str, prof: SparsityProfile, seed: int, context: tuple[Layer, ...]
+    spec: Any, network: str, prof: SparsityProfile, seed: int, context: tuple[Layer, ...], batch: int
 ) -> None:
     import numba
 
     numba.set_num_threads(1)  # the processes already use the cores
-    _WORKER.update(accel=build(spec), network=network, profile=prof, seed=seed, context=context)
+    _WORKER.update(accel=build(spec), network=network, profile=prof, seed=seed, context=context, batch=batch)
 
 
 def _worker_layer(layer: Layer) -> LayerRun:
     from accelsim.workload.instance import LayerWorkload
 
-    work = LayerWorkload(_WORKER["network"], layer, _WORKER["profile"], _WORKER["seed"], _WORKER["context"])
+    w = _WORKER
+    work = LayerWorkload(w["network"], layer, w["profile"], w["seed"], w["context"], w["batch"])
     result: LayerRun = _WORKER["accel"].simulate_layer(work)
     return result
 
@@ -203,6 +250,7 @@ def _provenance(
         "profile_source": prof.source,
         "seed": seed,
         "skipped_layers": skipped,
+        "not_simulated": {layer.name: str(layer.kind) for layer in net.layers if not layer.is_compute},
         "wall_time_s": wall_s,
         "python": platform.python_version(),
         "numpy": _numpy_version(),

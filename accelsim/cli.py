@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -51,6 +52,9 @@ def run(
         bool, typer.Option(help="Skip (and list) layers the accelerator cannot run")
     ] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Worker processes for the layers (same results)")] = 1,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Images per run, each with its own masks (default: 1)")
+    ] = None,
 ) -> None:
     """Simulate NETWORK on the accelerator CONFIG; write layers.{csv,parquet,json} and provenance.json."""
     from accelsim.api import DEFAULT_CONFIG, resolve_network, simulate
@@ -70,6 +74,7 @@ def run(
             skip_unsupported=skip_unsupported,
             progress=lambda _name: bar.advance(task),
             jobs=jobs,
+            batch=batch,
         )
     paths = result.write(out)
     _print_layers(result)
@@ -179,6 +184,9 @@ def compare(
         bool, typer.Option("--iso/--no-iso", help="Require equal multiplier count and clock")
     ] = True,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Images every config runs, each with its own masks (default: 1)")
+    ] = None,
 ) -> None:
     """Run CONFIGS on the same network, profile and seed; print and write speedup and energy tables."""
     from accelsim.api import resolve_config, resolve_network
@@ -200,9 +208,11 @@ def compare(
             iso=iso,
             baseline=baseline,
             progress=_compare_progress(bar, net, len(configs)),
+            batch=batch,
         )
     result.write(out)
-    _print_comparison(result, f"{network}, profile {profile}, seed {seed}")
+    images = int(result.network["batch"].iloc[0])
+    _print_comparison(result, f"{network}, profile {profile}, seed {seed}, batch {images}")
     console.print(Text(result.held_equal, style="green" if result.iso else "yellow"))
     if result.skipped:
         console.print(Text("skipped (not run natively):", style="yellow"))
@@ -267,6 +277,88 @@ def plot(
     with write_set(out.parent) as tmp:
         fig.savefig(tmp / out.name, dpi=150)
     console.print(Text(f"wrote {out}"))
+
+
+@app.command("import")
+def import_(
+    model: Annotated[Path, typer.Argument(help="ONNX model file (.onnx)")],
+    out: Annotated[Path, typer.Option(help="Output folder: network.yaml, profile.yaml, masks.npz")],
+    inputs: Annotated[
+        Path | None, typer.Option(help="N x C x H x W float32 .npy array, fed to the model as is")
+    ] = None,
+    images: Annotated[
+        Path | None, typer.Option(help="Folder of PNG / JPEG images, resized to the input and normalised")
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Keep the activation masks of the first N images (default: all)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Network name (default: the model file's name)")] = None,
+    mean: Annotated[
+        str, typer.Option(help="--images: per-channel mean, comma-separated")
+    ] = "0.485,0.456,0.406",
+    std: Annotated[
+        str, typer.Option(help="--images: per-channel std, comma-separated")
+    ] = "0.229,0.224,0.225",
+) -> None:
+    """Import MODEL: layer shapes from the graph, weight masks from its weights, activation masks from
+    running it in onnxruntime on --inputs or --images. Writes a network and a real-mask profile."""
+    from accelsim.errors import ConfigError
+    from accelsim.report.outputs import check_output_folder, write_set
+    from accelsim.workload.onnx_import import IMPORT_FILES, import_onnx, write_import
+
+    if inputs is not None and images is not None:
+        raise ConfigError("give --inputs or --images, not both")
+    check_output_folder(out, files=IMPORT_FILES.values(), what="--out")  # before any work
+    source = _batch_source(inputs, images, batch, _floats("--mean", mean), _floats("--std", std))
+    net_name = name or (re.sub(r"[^A-Za-z0-9_.-]+", "_", model.stem) or "imported")
+    imported = import_onnx(model, net_name, source)
+    with write_set(out) as tmp:
+        write_import(imported, tmp)
+    net = imported.network
+    console.print(
+        f"{model}: {len(net)} layers ({len(net.compute_layers)} compute), {net.macs:,} MACs; "
+        f"inputs: {imported.inputs}",
+        highlight=False,
+    )
+    console.print(Text(f"wrote {', '.join(str(out / f) for f in IMPORT_FILES.values())}"))
+
+
+def _floats(option: str, text: str) -> list[float]:
+    from accelsim.errors import ConfigError
+
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not a comma-separated list of numbers") from None
+
+
+def _batch_source(
+    inputs: Path | None, images: Path | None, batch: int | None, mean: list[float], std: list[float]
+) -> Callable[[list[int | None]], tuple[Any, str]] | None:
+    """How `accelsim import` gets its input batch from the model's input shape (None: no inputs)."""
+    from accelsim.errors import ConfigError
+
+    if inputs is None and images is None:
+        if batch is not None:
+            raise ConfigError("--batch needs --inputs or --images (the images whose masks to keep)")
+        return None
+
+    def source(shape: list[int | None]) -> tuple[Any, str]:
+        from accelsim.workload.model_inputs import load_array, load_images
+
+        if inputs is not None:
+            array, what = load_array(inputs, shape), f"{inputs.name}"
+        else:
+            assert images is not None
+            array, files = load_images(images, shape, mean, std)
+            what = f"{len(files)} image(s) in {images.name}/ (mean {mean}, std {std})"
+        if batch is not None:
+            if batch > len(array):
+                raise ConfigError(f"--batch {batch}: the inputs hold only {len(array)} image(s)")
+            array, what = array[:batch], f"the first {batch} of {what}"
+        return array, what
+
+    return source
 
 
 @app.command()
@@ -460,7 +552,8 @@ def _compare_progress(bar: Progress, net: Network, configs: int) -> Callable[[st
 def _print_layers(result: RunResult) -> None:
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in result.layers.to_dict("records")]
     totals: dict[str, Any] = {str(k): v for k, v in result.totals.items()}
-    title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']})"
+    title = f"{totals['accelerator']} on {totals['network']} (profile {result.provenance['profile']}"
+    title += f", batch {totals['batch']})" if totals.get("batch", 1) > 1 else ")"
     table = Table(title=title)
     for col in ("layer", "cycles", "util", "eff. util", "energy uJ", "DRAM MB", "folds"):
         table.add_column(col, justify="left" if col == "layer" else "right")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from accelsim.accelerators import build
-from accelsim.api import resolve_config, resolve_network, simulate
+from accelsim.api import resolve_config, resolve_network, simulate, with_batch
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
 from accelsim.report.outputs import check_output_folder, write_set
@@ -48,6 +48,7 @@ COMPARISON_LAYER_COLUMNS = [
     "layer",
     "kind",
     "accelerator",
+    "batch",
     "cycles",
     "speedup",
     "latency_s",
@@ -67,6 +68,7 @@ COMPARISON_NETWORK_COLUMNS = [
     "network",
     "profile",
     "seed",
+    "batch",
     "accelerator",
     "baseline",
     "multipliers",
@@ -165,6 +167,7 @@ def compare(
     iso: bool = True,
     baseline: str | Path | Any | None = None,
     progress: Callable[[str, str | None], None] | None = None,
+    batch: int | None = None,
 ) -> Comparison:
     """Run every config on the same network, profile and seed; tabulate speedup and energy per layer.
 
@@ -174,11 +177,19 @@ def compare(
     cycles of different clocks are not the same time). `baseline` is one of `configs` (as given, or
     its accelerator name); the first config by default. Layers an accelerator cannot run natively
     are skipped and listed in `skipped`. `progress(accelerator, None)` is called as an accelerator
-    starts and `progress(accelerator, layer)` after each of its layers.
+    starts and `progress(accelerator, layer)` after each of its layers. Every config runs the same
+    `batch` of images (None: each config's own, which must then agree; see `simulate`).
     """
     if len(configs) < 2:
         raise ConfigError(f"compare needs at least two configs, got {len(configs)}")
     resolved = [resolve_config(c) for c in configs]
+    batches = {source: with_batch(spec, batch, source)[1] for spec, source in resolved}
+    if len(set(batches.values())) > 1:
+        listed = ", ".join(f"{source}: {n}" for source, n in batches.items())
+        raise ConfigError(
+            f"the configs run different batches ({listed}); give a batch (CLI: --batch N) so every "
+            "accelerator runs the same images"
+        )
     accels = [build(spec, source) for spec, source in resolved]
     names = [a.name for a in accels]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -199,7 +210,9 @@ def compare(
     runs = {}
     for accel, (spec, _source) in zip(accels, resolved, strict=True):
         step = None if progress is None else _reporter(progress, accel.name)
-        runs[accel.name] = simulate(spec, net, profile, seed, skip_unsupported=True, progress=step)
+        runs[accel.name] = simulate(
+            spec, net, profile, seed, skip_unsupported=True, progress=step, batch=batch
+        )
     skipped = [
         SkippedLayer(name, layer, reason)
         for name, run in runs.items()

@@ -58,7 +58,7 @@ def timed(config: object, network: str, profile: str = "dense") -> tuple[RunResu
 
 
 def conv_rows(result: RunResult) -> pd.DataFrame:
-    df = result.layers
+    df = result.per_image()  # the chip's figures are per frame
     return df[df["kind"] != "fc"]
 
 

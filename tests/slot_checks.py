@@ -31,13 +31,13 @@ def timeline_metrics_by_hand(timeline: pd.DataFrame, units: int, cycles: int) ->
 
 
 def check_layer_run(result: LayerResult, timeline: pd.DataFrame) -> None:
-    """The invariants of one (result, timeline) pair of a batch-1 run."""
+    """The invariants of one (result, timeline) pair: the row and the timeline cover the same batch."""
     assert result.slots.total == result.multipliers * result.cycles
     check_row(result.to_row(), timeline)
 
 
 def check_row(row: Mapping[str, Any], timeline: pd.DataFrame) -> None:
-    """The invariants of one result row (LAYER_COLUMNS) and its layer's timeline, batch 1."""
+    """The invariants of one result row (LAYER_COLUMNS) and its layer's timeline (of the same batch)."""
     parts = [int(row[f"slots_{part}"]) for part in SLOT_PARTS]
     assert all(p >= 0 for p in parts)
     cycles, units, multipliers = int(row["cycles"]), int(row["units"]), int(row["multipliers"])

@@ -52,8 +52,10 @@ def test_every_shipped_config_runs_a_layer(name):
     result, timeline = accel.simulate_layer(LayerWorkload("t", SMALL, profile, seed=0))
     assert result.cycles > 0
     assert result.latency_s > 0
-    assert result.macs_dense == SMALL.macs
-    assert 0 < result.macs_effectual < SMALL.macs
+    images = getattr(spec, "batch", 1)  # a row counts the config's whole batch
+    assert result.batch == images
+    assert result.macs_dense == SMALL.macs * images
+    assert 0 < result.macs_effectual < SMALL.macs * images
     assert sum(result.energy_pj.values()) > 0
     assert {"unit", "state", "start", "end"} <= set(timeline.columns)
 

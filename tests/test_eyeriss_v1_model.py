@@ -172,18 +172,20 @@ def test_batch_one_reproduces_the_recorded_results(layer):
         )
 
 
-def test_a_batch_shares_filter_loads_and_reports_per_image():
+def test_a_batch_shares_filter_loads_and_counts_the_batch():
     free = spec_with(dram={"bandwidth_bytes_per_cycle": None})
     batched = free.model_copy(update={"batch": 4})
     for layer in (CONV, FC):
-        one, four = run(free, layer), run(batched, layer)
+        one, whole = run(free, layer), run(batched, layer)
+        assert (whole.batch, whole.macs_issued, whole.macs_dense) == (4, 4 * layer.macs, 4 * layer.macs)
+        assert "batch 4" in whole.mapping
+        assert "counts over the batch" in whole.mapping
+        four = whole.per_image()
         assert four.macs_issued == one.macs_issued == layer.macs  # per image
         assert four.cycles <= one.cycles  # one image per pass is a candidate: never slower per image
         assert four.dram_bytes < one.dram_bytes  # filters fetched once per pass of several images
-        assert "batch 4" in four.mapping
-        assert "per image" in four.mapping
     # FC: filters dominate DRAM and are fetched once for the 4 images (one filter word per MAC).
-    fc_one, fc_four = run(free, FC), run(batched, FC)
+    fc_one, fc_four = run(free, FC), run(batched, FC).per_image()
     filter_bytes = FC.weights * 2
     assert fc_one.dram_bytes - fc_four.dram_bytes == pytest.approx(filter_bytes * 3 / 4)
 

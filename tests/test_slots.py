@@ -58,10 +58,7 @@ def test_slot_partition_and_metrics_on_random_layers(config, layer, weights, act
     if accel.unsupported(layer) is not None:
         return
     result, timeline = accel.simulate_layer(workload(layer, weights, activations, seed))
-    if getattr(spec, "batch", 1) == 1:
-        check_layer_run(result, timeline)
-    else:
-        assert result.slots.total == result.multipliers * result.cycles
+    check_layer_run(result, timeline)  # a batched model's row covers its batch, as its timeline does
 
 
 WRITTEN = ["systolic_ws_32x32_lpddr4", "phantom2d", "scnn", "dcnn", "sparten", "eyeriss_v1_scaled192"]

@@ -135,7 +135,9 @@ def test_zip_axes_may_repeat_values_but_not_tuples(tmp_path):
 
 def test_unknown_sweep_key_network_profile_and_base(tmp_path):
     path = write_sweep(tmp_path, "name: s\nbase: systolic_ws_32x32\nnetwork: [tiny.yaml]\n")
-    with pytest.raises(ConfigError, match=r"network: unknown key \(allowed here: axes, base, name, networks"):
+    with pytest.raises(
+        ConfigError, match=r"network: unknown key \(allowed here: axes, base, batches, name, networks"
+    ):
         load_sweep(path)
     path.write_text("name: s\nbase: systolic_ws_32x32\nnetworks: [alexnet, resnet50]\n")
     with pytest.raises(

@@ -31,7 +31,9 @@ def spec_with(**changes):  # type: ignore[no-untyped-def]
 
 
 def run_layer(spec, layer: Layer):  # type: ignore[no-untyped-def]
-    return build(spec).simulate_layer(LayerWorkload("test", layer, dense_profile("test"), seed=0))
+    """One image's share of the spec's batch (the paper quotes figures per image) and the batch's timeline."""
+    result, timeline = build(spec).simulate_layer(LayerWorkload("test", layer, dense_profile("test"), seed=0))
+    return result.per_image(), timeline
 
 
 def conv3x3(h: int, c: int, k: int, groups: int = 1) -> Layer:
@@ -72,7 +74,8 @@ def test_non_3x3_layers_fall_back_to_the_cpu_and_say_so():
     layer = conv3x3(13, 256, 384)
     assert accel.unsupported(layer) is None  # the system runs every layer
     cpu = Layer("c1", LayerKind.CONV, h=227, w=227, c=3, k=96, r=11, s=11, stride=4)
-    assert conv1["cycles"] == math.ceil(accel.cpu_seconds(cpu) * accel.clock_hz)
+    assert conv1["batch"] == accel.spec.batch == 128  # rows cover the config's batch, image after image
+    assert conv1["cycles"] == math.ceil(accel.cpu_seconds(cpu) * accel.clock_hz) * 128
 
 
 def test_second_unit_takes_the_second_group_or_image():
@@ -193,7 +196,8 @@ def test_sparse_operands_make_ineffectual_products_counted_as_the_reference(weig
 
 
 def test_cpu_layers_leave_every_multiplier_unmapped():
-    result, timeline = run_layer(spec_with(), Layer("f", LayerKind.FC, h=1, w=1, c=4096, k=1000))
+    work = LayerWorkload("test", Layer("f", LayerKind.FC, h=1, w=1, c=4096, k=1000), dense_profile("test"), 0)
+    result, timeline = build(spec_with()).simulate_layer(work)  # the whole batch: row and timeline agree
     check_layer_run(result, timeline)
     assert result.fallback
     assert result.slots.unmapped == result.slots.total

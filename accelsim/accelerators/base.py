@@ -8,8 +8,8 @@ the slot partition, energy) are derived here, once, for all models.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,9 +62,19 @@ class Accelerator(ABC):
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The layer as work items on units, with its slot causes, actions and mapping."""
 
+    batches_images: ClassVar[bool] = False
+    """True for a model whose plan covers a whole batch itself (its images share weight loads); the
+    others run the images of a batch one after another."""
+
     def simulate_layer(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
         """Plan the layer, play the plan through the engine; the result row and its per-unit timeline
-        (unit, state, start, end) over the layer's cycles (of the whole batch)."""
+        (unit, state, start, end) over the layer's cycles. Counts cover the whole batch: a model that
+        does not batch runs the images one after another, each with its own activation masks."""
+        if work.batch > 1 and not self.batches_images:
+            return in_sequence([self._simulate_plan(image) for image in work.images()], self.clock_hz)
+        return self._simulate_plan(work)
+
+    def _simulate_plan(self, work: LayerWorkload) -> tuple[LayerResult, pd.DataFrame]:
         plan = self.plan(work)
         units = plan.units
         if units.count * units.multipliers != self.multipliers:
@@ -84,13 +94,9 @@ class Accelerator(ABC):
         if plan.tail is not None and plan.tail.cycles:
             extensions.append(plan.tail)
         frame, act, slots = _extend(frame, act, units, end, slots, extensions)
-        cycles_run = end + sum(e.cycles for e in extensions)
-        metrics = activity_metrics(act, cycles_run)
-        batch = plan.batch
-        cycles = math.ceil(cycles_run / batch)
-        if batch > 1:
-            slots = slots.apportioned(self.multipliers * cycles)
-        energy = [ActionEnergy(e.action, e.count / batch, e.pj) for e in plan.energy]
+        cycles = end + sum(e.cycles for e in extensions)
+        metrics = activity_metrics(act, cycles)
+        energy = list(plan.energy)
         energy.append(ActionEnergy.of("static", "leak", cycles, self._leak_pj_per_cycle(plan.leakage_mw)))
         layer = work.layer
         result = LayerResult(
@@ -98,30 +104,71 @@ class Accelerator(ABC):
             layer=layer.name,
             kind=str(layer.kind),
             accelerator=self.name,
-            macs_dense=layer.macs,
-            macs_effectual=work.effectual_macs,
-            macs_issued=plan.macs_issued // batch,
+            macs_dense=layer.macs * plan.batch,
+            macs_effectual=work.effectual_over(plan.batch),
+            macs_issued=plan.macs_issued,
             cycles=cycles,
             latency_s=cycles / self.clock_hz,
             multipliers=self.multipliers,
             units=units.count,
-            stall_cycles=math.ceil(metrics.stall_cycles / batch),
+            stall_cycles=metrics.stall_cycles,
             imbalance=metrics.imbalance,
             idle_fraction=metrics.idle_fraction,
             slots=slots,
-            dram_bytes=plan.dram_bytes / batch,
-            sram_bytes=plan.sram_bytes / batch,
+            dram_bytes=plan.dram_bytes,
+            sram_bytes=plan.sram_bytes,
             folds=plan.folds,
             mapping_efficiency=plan.mapping_efficiency,
             mapping=plan.mapping,
             closed_form=_closed_form(plan, end),
             fallback=plan.fallback,
             energy_pj=energy_breakdown(energy),
+            batch=plan.batch,
         )
         return result, frame
 
     def _leak_pj_per_cycle(self, leakage_mw: float) -> float:
         return static_energy_pj(leakage_mw, 1, self.spec.clock_mhz)
+
+
+def in_sequence(
+    parts: list[tuple[LayerResult, pd.DataFrame]], clock_hz: float
+) -> tuple[LayerResult, pd.DataFrame]:
+    """The images of a batch run one after another: their rows summed, their timelines end to end
+    (load balance recomputed over the whole batch's timeline)."""
+    rows = [row for row, _ in parts]
+    first = rows[0]
+    offsets = np.cumsum([0] + [row.cycles for row in rows[:-1]])
+    frames = []
+    for (_, frame), offset in zip(parts, offsets, strict=True):
+        shifted = frame.copy()
+        shifted["start"] += offset
+        shifted["end"] += offset
+        frames.append(shifted)
+    frame = pd.concat(frames, ignore_index=True)
+    cycles = sum(row.cycles for row in rows)
+    metrics = activity_metrics(unit_activity(frame, first.units), cycles)
+    slots = rows[0].slots
+    for row in rows[1:]:
+        slots = slots + row.slots
+    energy = {k: sum(row.energy_pj.get(k, 0.0) for row in rows) for k in first.energy_pj}
+    total = {
+        name: sum(getattr(row, name) for row in rows)
+        for name in ("macs_dense", "macs_effectual", "macs_issued", "dram_bytes", "sram_bytes", "folds")
+    }
+    result = replace(
+        first,
+        **total,
+        cycles=cycles,
+        latency_s=cycles / clock_hz,
+        stall_cycles=metrics.stall_cycles,
+        imbalance=metrics.imbalance,
+        idle_fraction=metrics.idle_fraction,
+        slots=slots,
+        energy_pj=energy,
+        batch=sum(row.batch for row in rows),
+    )
+    return result, frame
 
 
 def slot_partition(act: UnitActivity, units: Units, busy: Slots, end: int) -> Slots:
@@ -188,4 +235,4 @@ def _closed_form(plan: LayerPlan, end: int) -> str:
     return text
 
 
-__all__ = ["Accelerator", "LayerPlan", "Units", "slot_partition"]
+__all__ = ["Accelerator", "LayerPlan", "Units", "in_sequence", "slot_partition"]

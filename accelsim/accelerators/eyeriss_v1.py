@@ -10,9 +10,8 @@ stalled; compute and pipeline fill / drain are busy. Energy is the Eyeriss norma
 ([EYERISS16 Table IV]) times the access counts; zero gating saves MAC and filter-spad energy on zero input
 activations, never cycles: a gated MAC is an issued, ineffectual slot.
 
-With `batch` N > 1 the layer runs N images (each with the workload's masks) in blocks of n images
-per pass, sharing filter loads and filter DRAM fetches; the plan covers the batch and the result row
-is per image (`folds` stays the batch's passes).
+With `batch` N > 1 the layer runs N images (each with its own activation masks) in blocks of n images
+per pass, sharing filter loads and filter DRAM fetches; the plan and the result row cover the batch.
 """
 
 from __future__ import annotations
@@ -68,6 +67,7 @@ class EyerissV1(Accelerator):
     """Eyeriss v1 (Chen et al., ISCA'16 / JSSC'17) and the scaled versions Eyeriss v2 compares with."""
 
     spec: EyerissV1Spec
+    batches_images = True  # the images of a batch share each filter load (spec.batch)
 
     def __init__(self, spec: EyerissV1Spec) -> None:
         super().__init__(spec)
@@ -125,7 +125,7 @@ class EyerissV1(Accelerator):
         drain; and the PEs the pass leaves without a segment (unmapped)."""
         c = mapping.counts
         macs = mapping.macs
-        effectual = self.spec.batch * work.effectual_macs
+        effectual = work.effectual_over(self.spec.batch)
         pe_compute = int(c[rs.PE_COMPUTE_CYCLES])
         pe_fill_drain = int(c[rs.PE_FILL_DRAIN_CYCLES])
         return Slots(
@@ -144,26 +144,26 @@ class EyerissV1(Accelerator):
         layer, p, spec = work.layer, self.spec.precision, self.spec
         passes = glb_ifmap_passes(layer, spec.glb_kib * 1024, p.act_bits / 8, p.psum_bits / 8, mapping.n)
         ifmap = layer.input_elems * p.act_bits / 8
+        ifmaps = ifmap * spec.batch
         if spec.rlc_dram and not _activations_dense(work):
-            coded = 8 * rs.rlc_words(
-                np.ascontiguousarray(work.masks.activations).ravel(),
-                spec.rlc_run_bits,
-                spec.rlc_pairs_per_word,
-            )
-            ifmap = min(ifmap, coded)  # the coder is bypassed when it would expand the data
+            coded = [
+                8 * rs.rlc_words(np.ascontiguousarray(a).ravel(), spec.rlc_run_bits, spec.rlc_pairs_per_word)
+                for a in _image_activations(work, spec.batch)
+            ]
+            ifmaps = sum(min(ifmap, c) for c in coded)  # the coder is bypassed when it would expand the data
         weight_words = layer.weights if spec.weights_via_glb else int(mapping.counts[rs.WEIGHT_LOADS])
         return RsDramTraffic(
-            ifmap_bytes=ifmap * passes * spec.batch,
+            ifmap_bytes=ifmaps * passes,
             filter_bytes=weight_words * p.weight_bits / 8,
             ofmap_bytes=layer.output_elems * p.act_bits / 8 * spec.batch,
             ifmap_passes=math.ceil(passes),
         )
 
     def _actions(self, work: LayerWorkload, mapping: RsMapping, traffic: RsDramTraffic) -> list[ActionEnergy]:
-        """Batch totals of every action with its pJ (every image carries the workload's masks)."""
+        """Batch totals of every action with its pJ (each image gated by its own activation masks)."""
         c, layer, batch = mapping.counts, work.layer, self.spec.batch
         issued = mapping.macs
-        gated = issued - batch * _input_nonzero_macs(work) if self.spec.zero_gating else 0
+        gated = issued - _input_nonzero_macs(work, batch) if self.spec.zero_gating else 0
         via_glb = self.spec.weights_via_glb
         act = self._action
         return [
@@ -282,14 +282,25 @@ def _real(work: LayerWorkload) -> bool:
     return isinstance(work.density.activation_pattern, RealPattern)
 
 
-def _input_nonzero_macs(work: LayerWorkload) -> int:
-    """MACs whose input activation is non-zero (padding is zero), whatever the weight."""
+def _image_activations(work: LayerWorkload, batch: int) -> list[np.ndarray]:
+    """The activation masks of the `batch` images: the workload's own images when it is that batch,
+    else its one image's masks repeated (a one-image workload on a batch-N configuration)."""
+    if work.batch == batch:
+        return [work.image_masks(i).activations for i in work.image_ids]
+    return [work.masks.activations] * batch
+
+
+def _input_nonzero_macs(work: LayerWorkload, batch: int) -> int:
+    """MACs of `batch` images whose input activation is non-zero (padding is zero), whatever the weight."""
     layer = work.layer
     if _activations_dense(work):
-        return dense_effectual_macs(layer)
+        return batch * dense_effectual_macs(layer)
     one_filter = replace(layer, k=layer.groups)  # one all-ones filter per group, then x filters per group
     ones = np.ones((layer.groups, layer.c_per_group, layer.r, layer.s), dtype=bool)
-    return layer.k_per_group * effectual_macs(one_filter, OperandMasks(ones, work.masks.activations))
+    return sum(
+        layer.k_per_group * effectual_macs(one_filter, OperandMasks(ones, a))
+        for a in _image_activations(work, batch)
+    )
 
 
 def _equal_jobs(mapping: RsMapping, traffic: RsDramTraffic) -> list[WorkItem]:

@@ -99,7 +99,7 @@ class LayerPlan:
     tail: Extension | None = None
     """Cycles after the engine's makespan that every layer pays."""
     batch: int = 1
-    """Images the plan covers; the result row is per image."""
+    """Images the plan covers (a model that batches images itself); the result row covers them all."""
     closed_form: str = ""
     """Which costs the model takes in closed form instead of playing them through the engine."""
     fallback: str = ""

@@ -9,8 +9,8 @@ share of the DDR bandwidth (shared evenly by the units that have work); the tran
 waits for data. Every other layer runs on the host CPU (roofline time model) while the FPGA's
 multipliers stand idle, and its row says so in `fallback`.
 
-`cycles` is the engine makespan of the batch divided by the batch (cycles per image, rounded up), plus
-the PCIe copies when modelled; a CPU layer's seconds are expressed in FPGA clock cycles. `macs_issued`
+`cycles` is the engine makespan of the batch (every count of a row covers the batch), plus the PCIe
+copies when modelled; a CPU layer's seconds are expressed in FPGA clock cycles. `macs_issued`
 counts the Winograd-domain fp32 multiplies the FPGA performed (16 per 4x4 tile per input channel per
 output channel, padding tiles included); a CPU layer issues none on the FPGA.
 
@@ -93,6 +93,7 @@ class WinogradFpga(Accelerator):
     """Compute units running the F(2x2,3x3) kernel; the host CPU runs what the kernel cannot."""
 
     spec: WinogradFpgaSpec
+    batches_images = True  # the calls of every image of the batch share the units' queue (spec.batch)
 
     def __init__(self, spec: WinogradFpgaSpec) -> None:
         super().__init__(spec)
@@ -178,7 +179,7 @@ class WinogradFpga(Accelerator):
         return LayerPlan(
             units=self.units,
             items=[WorkItem(SHARED_QUEUE, call.cycles, wait=call.wait) for _ in range(calls)],
-            busy=self._busy_slots(mapping, call),
+            busy=self._busy_slots(mapping, call, self._effectual_products(work, mapping)),
             energy=self._fpga_actions(call, calls),
             leakage_mw=s.power.static_w * 1e3,
             macs_issued=call.multiplies * calls,
@@ -210,7 +211,18 @@ class WinogradFpga(Accelerator):
             of("dram", "bit", ddr_bits, self.energy.dram_pj_per_bit(s.dram.kind)),
         ]
 
-    def _busy_slots(self, mapping: WinogradMapping, call: CallModel) -> Slots:
+    def _effectual_products(self, work: LayerWorkload, mapping: WinogradMapping) -> int:
+        """Effectual products over the batch: each image's own masks when the workload is the batch,
+        else its one image's repeated."""
+        batch = self.spec.batch
+        if work.is_dense or work.batch != batch:
+            return mapping.effectual_products * batch
+        return sum(
+            self.dataflow.map(work.layer, self.hardware, work.image_masks(i)).effectual_products
+            for i in work.image_ids
+        )
+
+    def _busy_slots(self, mapping: WinogradMapping, call: CallModel, effectual: int) -> Slots:
         """The tiles x 16 multipliers of a unit through the non-memcpy cycles of its calls: in the MAC
         loop's iterations each drives its multipliers, on a product a real output needs (effectual when
         both transformed operands are non-zero, else ineffectual) or on nothing a real output needs
@@ -220,7 +232,6 @@ class WinogradFpga(Accelerator):
         calls, batch = mapping.calls, self.spec.batch
         issued = call.multiplies * calls
         needed = mapping.used_products * batch
-        effectual = mapping.effectual_products * batch
         busy = (call.cycles - call.wait) * calls * self.units.multipliers
         return Slots(
             effectual=effectual,
@@ -257,7 +268,7 @@ class WinogradFpga(Accelerator):
         """The host CPU runs the layer (one image) while every FPGA multiplier stands idle: a tail."""
         s, layer = self.spec, work.layer
         seconds = self.cpu_seconds(layer)
-        cycles = max(1, math.ceil(seconds * self.clock_hz))
+        cycles = max(1, math.ceil(seconds * self.clock_hz)) * s.batch  # one image after another
         host = f"host CPU ({s.host.name})"
         return LayerPlan(
             units=self.units,
@@ -274,4 +285,5 @@ class WinogradFpga(Accelerator):
             tail=Extension(cycles, "unmapped", host),
             closed_form=f"{host} roofline: max(FLOPs / sustained rate, fp32 bytes / memory bandwidth)",
             fallback=f"ran on the {host}, not the FPGA: {why}",
+            batch=s.batch,
         )

@@ -8,7 +8,7 @@ and profiles exist) is checked by `accelsim.sweep.points.expand`, before any poi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, PrivateAttr
 
@@ -40,6 +40,8 @@ class SweepSpec(StrictModel):
     skip_unsupported: bool = False
     """Skip the layers an accelerator cannot run (each point's provenance lists them, as `accelsim run
     --skip-unsupported` does) instead of failing the point."""
+    batches: list[Annotated[int, Field(gt=0)]] | None = Field(default=None, min_length=1)
+    """Images each point runs (`accelsim run --batch`); unset: each config's own batch (else 1)."""
 
     _path: Path | None = PrivateAttr(default=None)
 

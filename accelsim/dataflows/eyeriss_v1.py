@@ -141,7 +141,7 @@ class RsMapping:
             f"per PE, {ORDER_NAMES[self.order]}, {self.passes} passes"
         )
         if self.batch > 1:
-            text += f" for batch {self.batch} (n={self.n} of them per pass; cycles and energy per image)"
+            text += f" for batch {self.batch} (n={self.n} of them per pass; counts over the batch)"
         return text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from accelsim.report.schema import (
     SLOT_PARTS,
     TIMELINE_COLUMNS,
     LayerResult,
+    Slots,
 )
 from accelsim.report.writers import write_json, write_table
 
@@ -58,6 +59,11 @@ class RunResult:
         """Network totals derived from the layer rows."""
         return network_totals(self.layers)
 
+    def per_image(self) -> pd.DataFrame:
+        """The layer rows as one image's share of the batch (`LayerResult.per_image`), the way a
+        batched accelerator's figures are quoted; the rows themselves count the whole batch."""
+        return per_image(self.layers)
+
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write layers.csv, layers.parquet, layers.json, timeline.parquet and provenance.json as one set.
 
@@ -86,6 +92,7 @@ def network_totals(layers: pd.DataFrame) -> pd.Series:
         "network": layers["network"].iloc[0],
         "accelerator": layers["accelerator"].iloc[0],
         "layers": len(layers),
+        "batch": int(layers["batch"].iloc[0]) if "batch" in layers else 1,
         "multipliers": int(mult),
         **{k: sums[k] for k in sums.index},
         "utilization": sums["macs_issued"] / (mult * cycles) if cycles else 0.0,
@@ -113,3 +120,17 @@ def slot_shares(table: pd.DataFrame) -> pd.DataFrame:
         },
         index=table.index,
     )
+
+
+def per_image(layers: pd.DataFrame) -> pd.DataFrame:
+    """Layer rows (LAYER_COLUMNS) as one image's share of each row's batch."""
+    names = [f.name for f in fields(LayerResult) if f.name not in ("slots", "energy_pj")]
+    rows = []
+    for row in layers.to_dict("records"):
+        result = LayerResult(
+            **{n: row[n] for n in names},
+            slots=Slots(**{part: int(row[f"slots_{part}"]) for part in SLOT_PARTS}),
+            energy_pj={col: float(row[col]) for col in ENERGY_COLUMNS},
+        )
+        rows.append(result.per_image().to_row())
+    return pd.DataFrame(rows, columns=LAYER_COLUMNS)

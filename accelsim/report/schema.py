@@ -6,7 +6,7 @@ layer has `slots_total` = multipliers x cycles slots, and `Slots` says where eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from accelsim.energy import ENERGY_COLUMNS
@@ -134,6 +134,8 @@ class LayerResult:
     """Empty when the layer ran natively; otherwise how it was handled."""
     energy_pj: dict[str, float] = field(default_factory=dict)
     """energy_<component>_pj -> value, one entry per energy component (accelsim.energy.COMPONENTS)."""
+    batch: int = 1
+    """Images the row covers: MACs, cycles, slots, bytes and energy are totals over the batch."""
 
     def __post_init__(self) -> None:
         if self.slots.total != self.multipliers * self.cycles:
@@ -152,6 +154,29 @@ class LayerResult:
         """macs_effectual / (multipliers x cycles)."""
         return self.macs_effectual / (self.multipliers * self.cycles) if self.cycles else 0.0
 
+    def per_image(self) -> LayerResult:
+        """The row as one image's share of the batch: cycles and stalls rounded up, counts, bytes and
+        energy divided by the batch, the slot partition apportioned over the new cycles (how a batched
+        model's figures per image are quoted)."""
+        if self.batch == 1:
+            return self
+        n = self.batch
+        cycles = -(-self.cycles // n)
+        return replace(
+            self,
+            macs_dense=self.macs_dense // n,
+            macs_effectual=self.macs_effectual // n,
+            macs_issued=self.macs_issued // n,
+            cycles=cycles,
+            latency_s=self.latency_s * cycles / self.cycles if self.cycles else 0.0,
+            stall_cycles=-(-self.stall_cycles // n),
+            slots=self.slots.apportioned(self.multipliers * cycles),
+            dram_bytes=self.dram_bytes / n,
+            sram_bytes=self.sram_bytes / n,
+            energy_pj={k: v / n for k, v in self.energy_pj.items()},
+            batch=1,
+        )
+
     def to_row(self) -> dict[str, Any]:
         """A flat dict in LAYER_COLUMNS order."""
         row = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("energy_pj", "slots")}
@@ -169,6 +194,7 @@ LAYER_COLUMNS = [
     "layer",
     "kind",
     "accelerator",
+    "batch",
     "macs_dense",
     "macs_effectual",
     "macs_issued",

@@ -64,7 +64,9 @@ def run_point(point: dict[str, Any], out_dir: str) -> tuple[str, str]:
     try:
         spec = parse_arch(p.spec, f"sweep point {p.point_id}")
         started = time.perf_counter()
-        result = simulate(spec, p.network, p.profile, p.seed, skip_unsupported=p.skip_unsupported)
+        result = simulate(
+            spec, p.network, p.profile, p.seed, batch=p.batch, skip_unsupported=p.skip_unsupported
+        )
         simulate_s = time.perf_counter() - started  # the whole call, result assembly included
         table = store.point_table(result.layers, p.point_id, p.axes, p.profile, p.seed)
         provenance = {**result.provenance, "point_id": p.point_id, "simulate_s": simulate_s}

@@ -40,6 +40,8 @@ class SweepPoint:
     seed: int
     spec: dict[str, Any] = field(repr=False)
     """The resolved accelerator config (JSON-ready), which the worker validates again."""
+    batch: int | None = None
+    """Images the point runs (None: the config's own batch, else 1)."""
     skip_unsupported: bool = False
     """Skip the layers the accelerator cannot run instead of failing (the sweep spec's key)."""
 
@@ -52,6 +54,7 @@ class SweepPoint:
             "profile": self.profile,
             "seed": self.seed,
             "spec": self.spec,
+            "batch": self.batch,
             "skip_unsupported": self.skip_unsupported,
         }
 
@@ -65,6 +68,7 @@ class SweepPoint:
             profile=str(data["profile"]),
             seed=int(data["seed"]),
             spec=dict(data["spec"]),
+            batch=None if data.get("batch") is None else int(data["batch"]),
             skip_unsupported=bool(data.get("skip_unsupported", False)),
         )
 
@@ -72,7 +76,7 @@ class SweepPoint:
 def expand(spec: SweepSpec) -> list[SweepPoint]:
     """All points of the sweep in a stable order; every problem is a ConfigError before any point runs.
 
-    Order: axis combinations (first axis slowest), then networks, then profiles, then seeds. Two
+    Order: axis combinations (first axis slowest), then networks, then seeds and batches, then profiles. Two
     combinations that resolve to the same simulation are one point (same id).
     """
     where = spec.where
@@ -85,18 +89,19 @@ def expand(spec: SweepSpec) -> list[SweepPoint]:
             _build(_apply(base, {axis: value}), f"{where}: axes.{axis}: value {value!r}")
     networks = [_resolve_network(spec, i, name) for i, name in enumerate(spec.networks)]
     profiles = _resolve_profiles(spec, networks)
+    batches: list[int | None] = list(spec.batches) if spec.batches else [None]
     points: dict[str, SweepPoint] = {}
     for combo in _combinations(spec):
         what = ", ".join(f"axes.{a}={v!r}" for a, v in combo.items())
         resolved = _build(_apply(base, combo), f"{where}: point {what or '(base)'}")
         data = resolved.model_dump(mode="json")
         axes = {axis: _get(data, axis) for axis in combo}
-        for (net_ref, net), seed in itertools.product(networks, spec.seeds):
+        for (net_ref, net), seed, batch in itertools.product(networks, spec.seeds, batches):
             for prof_ref, prof_identity in profiles[net.name]:
-                pid = point_id(data, net, prof_identity, seed, spec.skip_unsupported)
+                pid = point_id(data, net, prof_identity, seed, batch, spec.skip_unsupported)
                 if pid not in points:
                     points[pid] = SweepPoint(
-                        pid, axes, net_ref, prof_ref, seed, data, skip_unsupported=spec.skip_unsupported
+                        pid, axes, net_ref, prof_ref, seed, data, batch, spec.skip_unsupported
                     )
     return list(points.values())
 
@@ -106,17 +111,20 @@ def point_id(
     network: Network,
     profile: dict[str, Any],
     seed: int,
+    batch: int | None = None,
     skip_unsupported: bool = False,
 ) -> str:
-    """sha256 of the canonical JSON of (resolved config, network identity, profile identity, seed,
-    and `skip_unsupported` when set: a point that skips layers stores fewer rows than one that runs
-    them all, so the two are different points; ids of sweeps without the key are unchanged)."""
+    """sha256 of the canonical JSON of (resolved config, network identity, profile identity, seed; the
+    batch when one is given and `skip_unsupported` when set: a point that skips layers stores fewer
+    rows than one that runs them all. A point with neither keeps the id it always had)."""
     identity: dict[str, Any] = {
         "config": config,
         "network": {"name": network.name, "sha256": network_hash(network)},
         "profile": profile,
         "seed": seed,
     }
+    if batch is not None:
+        identity["batch"] = batch
     if skip_unsupported:
         identity["skip_unsupported"] = True
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -75,28 +75,39 @@ def _stable_words(*parts: str) -> list[int]:
     return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, len(digest), 4)]
 
 
-def mask_rng(network: str, layer: str, profile_id: str, seed: int, operand: Operand) -> np.random.Generator:
-    """The random stream of one operand mask: PCG64 seeded by [seed, *sha256 words of the names]."""
+def mask_rng(
+    network: str, layer: str, profile_id: str, seed: int, operand: Operand, image: int = 0
+) -> np.random.Generator:
+    """The random stream of one operand mask: PCG64 seeded by [seed, *sha256 words of the names].
+
+    Image i > 0 of a batch hashes its index too (image 0 keeps the stream of a one-image run)."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
-    entropy = [int(seed), *_stable_words(network, layer, profile_id, operand)]
+    names = (network, layer, profile_id, operand, *((f"image {image}",) if image else ()))
+    entropy = [int(seed), *_stable_words(*names)]
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
 
 
-def layer_masks(network: str, layer: Layer, profile: SparsityProfile, seed: int) -> OperandMasks:
-    """Weight and input-activation masks of `layer` under `profile` (pooling layers have none)."""
+def layer_masks(
+    network: str, layer: Layer, profile: SparsityProfile, seed: int, image: int = 0
+) -> OperandMasks:
+    """Weight and input-activation masks of `layer` under `profile` (non-compute layers have none);
+    `image` picks the image of a batch (every image shares the weights)."""
     return OperandMasks(
         weights=operand_mask(network, layer, profile, seed, "weights"),
-        activations=operand_mask(network, layer, profile, seed, "activations"),
+        activations=operand_mask(network, layer, profile, seed, "activations", image),
     )
 
 
 def operand_mask(
-    network: str, layer: Layer, profile: SparsityProfile, seed: int, operand: Operand
+    network: str, layer: Layer, profile: SparsityProfile, seed: int, operand: Operand, image: int = 0
 ) -> np.ndarray:
-    """One operand's boolean mask; a dense operand is all ones and never touches the random stream."""
+    """One operand's boolean mask (activations: of image `image` of a batch); a dense operand is all
+    ones and never touches the random stream."""
     if not layer.is_compute:
-        raise WorkloadError(f"layer {layer.name!r} is a pooling layer: it has no weight or activation masks")
+        raise WorkloadError(
+            f"layer {layer.name!r} is a {layer.kind} layer (pooling, add and concat have no masks)"
+        )
     d = profile.density(layer.name)
     if operand == "weights":
         shape: tuple[int, ...] = weight_shape(layer)
@@ -106,10 +117,10 @@ def operand_mask(
     else:
         raise WorkloadError(f"unknown operand {operand!r}; allowed: weights, activations")
     if isinstance(pattern, RealPattern):
-        return _load_real(profile, pattern, layer, operand, shape)
+        return _load_real(profile, pattern, layer, operand, shape, image)
     if density >= 1.0:
         return np.ones(shape, dtype=bool)
-    rng = mask_rng(network, layer.name, profile.id, seed, operand)
+    rng = mask_rng(network, layer.name, profile.id, seed, operand, image if operand == "activations" else 0)
     where = f"{profile.where}: layers.{layer.name} ({operand})"
     return _generate(shape, density, pattern, rng, where)
 
@@ -191,7 +202,12 @@ def _channel(
 
 
 def _load_real(
-    profile: SparsityProfile, pattern: RealPattern, layer: Layer, operand: str, shape: tuple[int, ...]
+    profile: SparsityProfile,
+    pattern: RealPattern,
+    layer: Layer,
+    operand: str,
+    shape: tuple[int, ...],
+    image: int = 0,
 ) -> np.ndarray:
     path = real_mask_path(profile, pattern)
     key = f"{layer.name}.{operand}"
@@ -206,8 +222,17 @@ def _load_real(
     if array is None:
         found = ", ".join(sorted(names)) or "(none)"
         raise ConfigError(f"{path}: no array {key!r}; arrays in the file: {found}")
+    several = operand == "activations" and array.ndim == len(shape) + 1  # (images, c, h, w)
+    images = array.shape[0] if several else 1
+    if several and image >= images:  # one image's (c, h, w) masks stand for every image of a batch
+        raise ConfigError(
+            f"{path}: array {key!r} holds the masks of {images} image(s); image {image + 1} of the batch "
+            f"has none (allowed: a batch of at most {images} with this profile)"
+        )
+    if several:
+        array = array[image]
     if array.shape != shape:
-        axes = "(k, c // groups, r, s)" if operand == "weights" else "(c, h, w)"
+        axes = "(k, c // groups, r, s)" if operand == "weights" else "(c, h, w) or (images, c, h, w)"
         raise ConfigError(
             f"{path}: array {key!r} has shape {array.shape}; allowed: {shape} = {axes} of layer {layer.name}"
         )
@@ -216,7 +241,9 @@ def _load_real(
 
 def _check_masks(layer: Layer, masks: OperandMasks) -> None:
     if not layer.is_compute:
-        raise WorkloadError(f"layer {layer.name!r} is a pooling layer: it has no MACs")
+        raise WorkloadError(
+            f"layer {layer.name!r} is a {layer.kind} layer (pooling, add and concat have no MACs)"
+        )
     for operand, expected in (("weights", weight_shape(layer)), ("activations", activation_shape(layer))):
         got = getattr(masks, operand).shape
         if got != expected:

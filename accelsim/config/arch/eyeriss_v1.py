@@ -68,8 +68,8 @@ class EyerissV1Spec(CommonSpec):
     """(run, value) pairs per 64-bit DRAM word of the run-length code."""
     batch: int = Field(default=1, gt=0, le=64)
     """Images per batch (N). The images of a batch share each filter load and filter DRAM fetch
-    (blocks of n <= N images per pass, searched); results are per image (batch cycles and energy / N).
-    Every image of the batch carries the workload's masks."""
+    (blocks of n <= N images per pass, searched); rows count the whole batch (`per_image()` divides),
+    each image with its own activation masks. A run's `--batch` replaces it."""
 
     @model_validator(mode="after")
     def _buses_carry_a_word(self) -> EyerissV1Spec:

@@ -47,8 +47,9 @@ class WinogradFpgaSpec(CommonSpec):
     """4x4 tiles one MAC-loop iteration processes (4 in the kernel, 16 multipliers each)."""
     batch: int = Field(default=1, gt=0)
     """Images per forward pass: the host enqueues one call per (image, group) and the units take them as
-    they free up, so a batch of two or more keeps both of the shipped units busy. Results are per image.
-    The convnet-benchmarks prototxts the paper's networks come from use 128 (VGG-A: 64)."""
+    they free up, so a batch of two or more keeps both of the shipped units busy. Rows count the whole
+    batch (`per_image()` divides); a run's `--batch` replaces it. The convnet-benchmarks prototxts the
+    paper's networks come from use 128 (VGG-A: 64)."""
     ddr_gb_per_s: float | None = Field(default=None, gt=0)
     """DDR bandwidth shared by the units (GB/s); null = only the port widths limit transfers."""
     input_port_bytes: int = Field(default=4, gt=0)
