@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,10 @@ def test_shipped_profiles_are_listed() -> None:
         ("alexnet", "pruned"),
         ("mobilenet_v1", "measured"),
         ("mobilenet_v1", "pruned"),
+        ("mobilenet_v1", "structured"),
         ("mobilenet_v1_0.5_128", "pruned"),
         ("vgg16", "pruned"),
+        ("vgg16", "structured"),
     ]
 
 
@@ -45,7 +48,9 @@ def test_every_profile_loads_and_fits_its_network(network: str, profile_id: str)
     assert (profile.id, profile.network) == (profile_id, network)
     assert profile.source.strip()
     if profile_id != "dense":
-        assert "REFERENCE" in profile.source, "a shipped profile cites its REFERENCE.md section"
+        assert re.search(r"\[(paper|repo|measured|derived|assumption)", profile.source), (
+            "a shipped profile's source ends with a provenance tag"
+        )
         assert set(profile.layers) == {x.name for x in net.compute_layers}, (
             "shipped profiles list every layer"
         )

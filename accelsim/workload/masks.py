@@ -19,13 +19,16 @@ import numpy as np
 from accelsim.config.workload_spec import (
     ChannelPattern,
     ClusteredPattern,
+    CorrelatedPattern,
     PatternSpec,
     RealPattern,
+    SpreadPattern,
     UniformPattern,
 )
 from accelsim.errors import ConfigError, WorkloadError
 from accelsim.workload.layer import Layer
 from accelsim.workload.sparsity import SparsityProfile, real_mask_path
+from accelsim.workload.structured import correlated_mask, spread_mask
 
 __all__ = [
     "Operand",
@@ -111,11 +114,16 @@ def operand_mask(
         return np.ones(shape, dtype=bool)
     rng = mask_rng(network, layer.name, profile.id, seed, operand)
     where = f"{profile.where}: layers.{layer.name} ({operand})"
-    return _generate(shape, density, pattern, rng, where)
+    return _generate(shape, density, pattern, rng, where, operand)
 
 
 def _generate(
-    shape: tuple[int, ...], density: float, pattern: PatternSpec, rng: np.random.Generator, where: str
+    shape: tuple[int, ...],
+    density: float,
+    pattern: PatternSpec,
+    rng: np.random.Generator,
+    where: str,
+    operand: Operand,
 ) -> np.ndarray:
     n = math.prod(shape)
     if isinstance(pattern, UniformPattern):
@@ -124,7 +132,14 @@ def _generate(
         return _clustered(shape, density, pattern.p11, rng, where)
     if isinstance(pattern, ChannelPattern):
         return _channel(shape, density, pattern.dead_fraction, rng, where)
-    raise ConfigError(f"{where}: unknown pattern {pattern!r}; allowed: uniform, clustered, channel, real")
+    if isinstance(pattern, SpreadPattern):
+        return spread_mask(shape, nonzero_count(density, n), pattern, operand, rng, where)
+    if isinstance(pattern, CorrelatedPattern):
+        return correlated_mask(shape, nonzero_count(density, n), pattern, rng, where)
+    raise ConfigError(
+        f"{where}: unknown pattern {pattern!r}; "
+        "allowed: uniform, clustered, channel, spread, correlated, real"
+    )
 
 
 def _uniform(n: int, nnz: int, rng: np.random.Generator) -> np.ndarray:

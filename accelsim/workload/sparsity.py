@@ -12,7 +12,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from accelsim.config.workload_spec import PatternSpec, ProfileSpec, RealPattern, UniformPattern
+from accelsim.config.workload_spec import (
+    PatternSpec,
+    ProfileSpec,
+    RealPattern,
+    UniformPattern,
+    check_operand_pattern,
+)
 from accelsim.config.yaml_io import load_model
 from accelsim.errors import ConfigError
 from accelsim.workload.catalog import DENSE_PROFILE, looks_like_path, profile_path
@@ -43,6 +49,11 @@ class LayerDensity:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"{name} density must be in (0, 1], got {value!r}")
+        try:
+            check_operand_pattern("weights", self.weight_pattern)
+            check_operand_pattern("activations", self.activation_pattern)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
     @property
     def is_dense(self) -> bool:
