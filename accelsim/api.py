@@ -203,6 +203,7 @@ def _provenance(
         "profile_source": prof.source,
         "seed": seed,
         "skipped_layers": skipped,
+        "not_simulated": {layer.name: str(layer.kind) for layer in net.layers if not layer.is_compute},
         "wall_time_s": wall_s,
         "python": platform.python_version(),
         "numpy": _numpy_version(),

@@ -13,12 +13,12 @@ class LayerSpec(StrictModel):
     """One layer as written in a network file; output size and MACs are derived, not given."""
 
     name: str
-    kind: Literal["conv", "depthwise", "pointwise", "fc", "pool"]
+    kind: Literal["conv", "depthwise", "pointwise", "fc", "pool", "add", "concat"]
     h: int = Field(gt=0)
     w: int = Field(gt=0)
     c: int = Field(gt=0)
     k: int | None = Field(default=None, gt=0)
-    """Output channels; defaults to c for depthwise and pool layers."""
+    """Output channels; defaults to c for depthwise, pool, add and concat layers."""
     r: int = Field(default=1, gt=0)
     s: int | None = Field(default=None, gt=0)
     """Kernel width; defaults to r (square kernels)."""
@@ -27,11 +27,13 @@ class LayerSpec(StrictModel):
     pad_end: tuple[int, int] = (0, 0)
     """Extra zero rows and columns after the input only (asymmetric padding, e.g. TF "SAME" at stride 2)."""
     groups: int | None = Field(default=None, gt=0)
-    """Defaults to c for depthwise and pool layers, else 1."""
+    """Defaults to c for depthwise, pool, add and concat layers, else 1."""
+    inputs: list[str] = Field(default_factory=list)
+    """Earlier layers this one reads (empty: the previous layer); an add or concat names two or more."""
 
     @model_validator(mode="after")
     def _k_given(self) -> LayerSpec:
-        if self.k is None and self.kind not in ("depthwise", "pool"):
+        if self.k is None and self.kind not in ("depthwise", "pool", "add", "concat"):
             raise ValueError(f"layer {self.name!r}: k (output channels) is required for a {self.kind} layer")
         return self
 

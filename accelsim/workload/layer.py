@@ -9,13 +9,23 @@ from accelsim.errors import WorkloadError
 
 
 class LayerKind(StrEnum):
-    """What a layer computes; pooling layers carry shapes only and cost no MACs."""
+    """What a layer computes; pooling, residual add and concat layers carry shapes only and cost no MACs."""
 
     CONV = "conv"
     DEPTHWISE = "depthwise"
     POINTWISE = "pointwise"
     FC = "fc"
     POOL = "pool"
+    ADD = "add"
+    """Element-wise sum of two or more equal-shaped tensors (a residual connection)."""
+    CONCAT = "concat"
+    """Channel concatenation of two or more tensors of equal height and width (an Inception merge)."""
+
+
+NON_COMPUTE = frozenset({LayerKind.POOL, LayerKind.ADD, LayerKind.CONCAT})
+"""Kinds no accelerator here maps onto multipliers: in the Network so shapes chain, never simulated."""
+MERGE = frozenset({LayerKind.ADD, LayerKind.CONCAT})
+"""Kinds that read two or more earlier layers, named in `Layer.inputs`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,12 @@ class Layer:
     right), for asymmetric schemes such as TF "SAME" at stride 2 or SCALE-Sim v3's partial last
     window. An FC layer is a 1 x 1 conv on a 1 x 1 input whose `c` is the flattened input size.
     A pooling layer has k == c and groups == c.
+
+    `inputs` names the earlier layers whose outputs this layer reads; empty means the previous layer
+    (the network input for the first). A branch (e.g. a ResNet shortcut convolution) names its one
+    producer; an `add` names the two or more equal-shaped tensors it sums (h x w x c each) and a
+    `concat` the tensors it stacks along channels (h x w each, channels summing to c). Both have
+    k == c, a 1 x 1 window, stride 1 and cost no MACs.
     """
 
     name: str
@@ -40,6 +56,7 @@ class Layer:
     pad: int = 0
     groups: int = 1
     pad_end: tuple[int, int] = (0, 0)
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", LayerKind(self.kind))
@@ -70,6 +87,26 @@ class Layer:
             raise WorkloadError(f"{where}: an fc layer needs h = w = r = s = 1 (flatten into c)")
         if self.kind is LayerKind.POOL and self.k != self.c:
             raise WorkloadError(f"{where}: a pooling layer keeps its channels (k == c)")
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+        if any(not isinstance(name, str) or not name for name in self.inputs):
+            raise WorkloadError(f"{where}: inputs must be layer names, got {self.inputs!r}")
+        if self.kind in MERGE:
+            self._check_merge(where)
+        elif len(self.inputs) > 1:
+            raise WorkloadError(
+                f"{where}: a {self.kind} layer reads one tensor, got inputs {list(self.inputs)}; "
+                "only add and concat layers read several"
+            )
+
+    def _check_merge(self, where: str) -> None:
+        if len(self.inputs) < 2:
+            raise WorkloadError(
+                f"{where}: an {self.kind} layer needs at least two inputs (earlier layer names)"
+            )
+        if self.k != self.c or (self.r, self.s, self.stride, self.pad, self.pad_end) != (1, 1, 1, 0, (0, 0)):
+            raise WorkloadError(
+                f"{where}: an {self.kind} layer keeps its shape: k == c, r = s = 1, stride 1, no padding"
+            )
 
     @property
     def padded_h(self) -> int:
@@ -103,8 +140,8 @@ class Layer:
 
     @property
     def is_compute(self) -> bool:
-        """False for pooling layers, which no accelerator here maps onto multipliers."""
-        return self.kind is not LayerKind.POOL
+        """False for pooling, add and concat layers, which no accelerator here maps onto multipliers."""
+        return self.kind not in NON_COMPUTE
 
     @property
     def macs(self) -> int:

@@ -13,7 +13,7 @@ from accelsim.workload.network import Network
 
 __all__ = ["layer_from_spec", "load_network", "network_from_spec", "resolve_network_path"]
 
-_CHANNEL_WISE = (LayerKind.DEPTHWISE, LayerKind.POOL)
+_CHANNEL_WISE = (LayerKind.DEPTHWISE, LayerKind.POOL, LayerKind.ADD, LayerKind.CONCAT)
 
 
 def resolve_network_path(name_or_path: str | Path) -> Path:
@@ -31,7 +31,7 @@ def load_network(name_or_path: str | Path) -> Network:
 
 
 def layer_from_spec(spec: LayerSpec) -> Layer:
-    """Fill in the defaults (s = r; k = groups = c for depthwise and pool; groups = 1 else) and build."""
+    """Fill in the defaults (s = r; k = groups = c for channel-wise kinds; groups = 1 else) and build."""
     kind = LayerKind(spec.kind)
     channel_wise = kind in _CHANNEL_WISE
     k = spec.k if spec.k is not None else spec.c  # LayerSpec requires k unless channel-wise
@@ -49,6 +49,7 @@ def layer_from_spec(spec: LayerSpec) -> Layer:
         pad=spec.pad,
         pad_end=spec.pad_end,
         groups=groups,
+        inputs=tuple(spec.inputs),
     )
 
 

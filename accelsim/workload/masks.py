@@ -87,7 +87,7 @@ def mask_rng(network: str, layer: str, profile_id: str, seed: int, operand: Oper
 
 
 def layer_masks(network: str, layer: Layer, profile: SparsityProfile, seed: int) -> OperandMasks:
-    """Weight and input-activation masks of `layer` under `profile` (pooling layers have none)."""
+    """Weight and input-activation masks of `layer` under `profile` (non-compute layers have none)."""
     return OperandMasks(
         weights=operand_mask(network, layer, profile, seed, "weights"),
         activations=operand_mask(network, layer, profile, seed, "activations"),
@@ -99,7 +99,9 @@ def operand_mask(
 ) -> np.ndarray:
     """One operand's boolean mask; a dense operand is all ones and never touches the random stream."""
     if not layer.is_compute:
-        raise WorkloadError(f"layer {layer.name!r} is a pooling layer: it has no weight or activation masks")
+        raise WorkloadError(
+            f"layer {layer.name!r} is a {layer.kind} layer: it has no weight or activation masks"
+        )
     d = profile.density(layer.name)
     if operand == "weights":
         shape: tuple[int, ...] = weight_shape(layer)
@@ -231,7 +233,7 @@ def _load_real(
 
 def _check_masks(layer: Layer, masks: OperandMasks) -> None:
     if not layer.is_compute:
-        raise WorkloadError(f"layer {layer.name!r} is a pooling layer: it has no MACs")
+        raise WorkloadError(f"layer {layer.name!r} is a {layer.kind} layer: it has no MACs")
     for operand, expected in (("weights", weight_shape(layer)), ("activations", activation_shape(layer))):
         got = getattr(masks, operand).shape
         if got != expected:

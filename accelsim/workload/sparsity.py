@@ -171,7 +171,7 @@ def check_profile(profile: SparsityProfile, network: Network) -> None:
         if name not in allowed:
             raise ConfigError(
                 f"{profile.where}: layers.{name}: network {network.name!r} has no compute layer "
-                f"{name!r} (pooling layers have no densities); allowed: {', '.join(allowed)}"
+                f"{name!r} (pooling, add and concat layers have no densities); allowed: {', '.join(allowed)}"
             )
 
 
