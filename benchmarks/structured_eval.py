@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "structured_sparsity.md"
 CONFIGS = ("systolic_ws_32x32", "phantom2d", "scnn", "sparten", "eyeriss_v2_1024")
 """The dense baseline first (every speedup is over it), then the sparse accelerators."""
-SHARES = ("effectual", "ineffectual", "unmapped", "packing", "unit_idle", "imbalance", "fill_drain")
+SHARES = SLOT_PARTS
 
 
 def independent(profile: SparsityProfile) -> SparsityProfile:
@@ -69,13 +69,31 @@ def table(df: pd.DataFrame) -> str:
         ind = float(g[g.masks == "independent"].speedup.iloc[0])
         st = float(g[g.masks == "structured"].speedup.iloc[0])
         out.append(f"| {net} | {acc} | {ind:.3f} | {st:.3f} | {100 * (st / ind - 1):+.1f} % |")
-    out += ["", "Slot partition (% of multiplier-cycles):", ""]
+    out += ["", _reading(df), "", "Slot partition (% of multiplier-cycles):", ""]
     out.append("| network | accelerator | masks | " + " | ".join(SHARES) + " |")
     out.append("|---|---|---|" + "---|" * len(SHARES))
     for _, r in df.iterrows():
         cells = " | ".join(f"{r[p]:.1f}" for p in SHARES)
         out.append(f"| {r.network} | {r.accelerator} | {r.masks} | {cells} |")
     return "\n".join(out) + "\n"
+
+
+def _reading(df: pd.DataFrame) -> str:
+    """One sentence per network: who loses and who gains, and the slot part that moved most for each."""
+    lines = []
+    for net, g in df.groupby("network", sort=False):
+        parts = []
+        for acc, a in g.groupby("accelerator", sort=False):
+            ind, st = a[a.masks == "independent"].iloc[0], a[a.masks == "structured"].iloc[0]
+            if acc == CONFIGS[0]:
+                continue
+            moved = max(SHARES, key=lambda p: abs(st[p] - ind[p]))
+            change = 100 * (st.speedup / ind.speedup - 1)
+            parts.append(f"{acc} {change:+.1f} % ({moved} {ind[moved]:.1f} -> {st[moved]:.1f} %)")
+        lines.append(
+            f"- {net}: speedup change, and the slot share that moved most: " + "; ".join(parts) + "."
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
