@@ -112,3 +112,49 @@ def test_googlenet_modules_and_the_3x3_layer_set() -> None:
     layer_set = [layer_from_spec(x) for x in spec.layers]
     threes = [layer for layer in net if layer.r == 3 and layer.is_compute]
     assert [(x.name, x.h, x.c, x.k) for x in threes] == [(x.name, x.h, x.c, x.k) for x in layer_set]
+
+
+def _small_resnet18_macs(size: int, classes: int) -> int:
+    """kuangliu/pytorch-cifar ResNet18: 3x3/s1 stem, no max-pool, 1x1 projection shortcuts."""
+    total = _conv_macs(size, 3, 64, 3)
+    c = 64
+    for stage, width in enumerate((64, 128, 256, 512)):
+        for b in range(2):
+            stride = 2 if stage and b == 0 else 1
+            out = size // stride
+            total += _conv_macs(out, c, width, 3) + _conv_macs(out, width, width, 3)
+            if stride != 1:
+                total += _conv_macs(out, c, width, 1)
+            size, c = out, width
+    return total + 512 * classes
+
+
+def _small_vgg16_macs(size: int, classes: int) -> int:
+    total, c = 0, 3
+    for n, k in ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)):
+        for _ in range(n):
+            total += _conv_macs(size, c, k, 3)
+            c = k
+        size //= 2
+    return total + size * size * c * classes
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("vgg16_cifar10", _small_vgg16_macs(32, 10)),
+        ("vgg16_tinyimagenet", _small_vgg16_macs(64, 200)),
+        ("resnet18_cifar10", _small_resnet18_macs(32, 10)),
+        ("resnet18_tinyimagenet", _small_resnet18_macs(64, 200)),
+    ],
+)
+def test_small_input_networks(name: str, expected: int) -> None:
+    net = load_network(name)
+    assert net.macs == expected
+    assert (net.compute_layers[0].r, net.compute_layers[0].stride) == (3, 1)  # the small-input stem
+
+
+def test_small_input_totals_match_the_usual_figures() -> None:
+    # the CIFAR-10 ResNet-18 and VGG16 are commonly quoted at 0.56 and 0.31 G multiply-adds
+    assert load_network("resnet18_cifar10").macs == 555_422_720
+    assert load_network("vgg16_cifar10").macs == 313_201_664

@@ -35,8 +35,14 @@ def test_shipped_profiles_are_listed() -> None:
         ("mobilenet_v1", "pruned"),
         ("mobilenet_v1", "structured"),
         ("mobilenet_v1_0.5_128", "pruned"),
+        ("resnet18", "psconv"),
+        ("resnet18_cifar10", "psconv"),
+        ("resnet18_tinyimagenet", "psconv"),
         ("vgg16", "pruned"),
+        ("vgg16", "psconv"),
         ("vgg16", "structured"),
+        ("vgg16_cifar10", "psconv"),
+        ("vgg16_tinyimagenet", "psconv"),
     ]
 
 

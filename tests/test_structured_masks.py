@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.config.workload_spec import CorrelatedPattern, SpreadPattern
+from accelsim.config.workload_spec import CorrelatedPattern, KernelPattern, SpreadPattern
 from accelsim.errors import ConfigError
 from accelsim.workload.layer import Layer, LayerKind
 from accelsim.workload.mask_stats import (
@@ -26,7 +26,7 @@ from accelsim.workload.mask_stats import (
 )
 from accelsim.workload.masks import layer_masks, nonzero_count, operand_mask
 from accelsim.workload.sparsity import LayerDensity, SparsityProfile, load_profile
-from accelsim.workload.structured import apportion, correlated_field
+from accelsim.workload.structured import CORNER_TAPS, apportion, correlated_field
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -301,3 +301,62 @@ def test_structured_profiles_use_the_measured_spreads() -> None:
         profile = load_profile(network, "structured")
         patterns = [d.weight_pattern for d in profile.layers.values() if d.weights < 1.0]
         assert all(isinstance(p, SpreadPattern) for p in patterns)
+
+
+def _kernel(**kw: object) -> KernelPattern:
+    return KernelPattern.model_validate({"pattern": "kernel", **kw})
+
+
+@pytest.mark.parametrize("assign", ["fixed", "per_filter", "rotating"])
+def test_psconv_kernels_keep_four_of_nine_taps(assign: str) -> None:
+    layer = _conv(6, 16, 12)
+    w, _ = _masks(layer, LayerDensity(0.4444, 1.0, weight_pattern=_kernel(assign=assign)))
+    assert (w.sum(axis=(2, 3)) == 4).all()  # every kernel keeps exactly 4 taps
+    squares = {tuple(map(tuple, np.array(t, dtype=bool))) for t in CORNER_TAPS}
+    assert all(tuple(map(tuple, w[f, c])) in squares for f in range(12) for c in range(16))
+    used = {
+        (f, c): CORNER_TAPS.index(tuple(map(tuple, w[f, c].astype(int))))
+        for f in range(12)
+        for c in range(16)
+    }
+    expected = {
+        "fixed": lambda f, c: 0,
+        "per_filter": lambda f, c: f % 4,
+        "rotating": lambda f, c: (f + c) % 4,
+    }
+    assert all(used[f, c] == expected[assign](f, c) for f, c in used)
+    w2, _ = _masks(layer, LayerDensity(0.4444, 1.0, weight_pattern=_kernel(assign=assign)), seed=9)
+    assert np.array_equal(w, w2)  # pre-defined: the seed does not move it
+
+
+def test_kernel_pattern_explicit_taps_and_errors() -> None:
+    cross = [[[0, 1, 0], [1, 1, 1], [0, 1, 0]]]
+    w, _ = _masks(_conv(4, 8, 8), LayerDensity(0.5556, 1.0, weight_pattern=_kernel(taps=cross)))
+    assert (w == np.array(cross[0], dtype=bool)).all()
+    with pytest.raises(ConfigError, match=r"allowed: 0\.4444"):
+        _masks(_conv(4, 8, 8), LayerDensity(0.3, 1.0, weight_pattern=_kernel()))
+    with pytest.raises(ConfigError, match=r"allowed: 1 x 1 masks"):
+        _masks(_conv(4, 8, 8, r=1), LayerDensity(0.4444, 1.0, weight_pattern=_kernel()))
+    with pytest.raises(ValueError, match="equal r x s shape"):
+        _kernel(taps=[[[1, 0], [1]]])
+    with pytest.raises(ConfigError, match="kernel pattern shapes weight kernels only"):
+        LayerDensity(1.0, 0.5, activation_pattern=_kernel())
+
+
+@pytest.mark.parametrize(
+    "network",
+    ["vgg16", "resnet18", "vgg16_cifar10", "vgg16_tinyimagenet", "resnet18_cifar10", "resnet18_tinyimagenet"],
+)
+def test_psconv_profiles(network: str) -> None:
+    from accelsim.workload.loaders import load_network
+
+    net = load_network(network)
+    profile = load_profile(network, "psconv", check_against=net)
+    first, *rest = net.compute_layers
+    assert profile.density(first.name).weights == 1.0  # the image layer stays dense, as in pSConv
+    sparse = [x for x in rest if (x.r, x.s) == (3, 3)]
+    assert sparse
+    assert all(profile.density(x.name).weights == 0.4444 for x in sparse)
+    assert all(profile.density(x.name).weights == 1.0 for x in rest if (x.r, x.s) != (3, 3))
+    w = operand_mask(network, sparse[-1], profile, 0, "weights")
+    assert (w.sum(axis=(2, 3)) == 4).all()

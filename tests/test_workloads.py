@@ -51,8 +51,12 @@ def test_shipped_networks_are_listed() -> None:
         "mobilenet_v1",
         "mobilenet_v1_0.5_128",
         "resnet18",
+        "resnet18_cifar10",
+        "resnet18_tinyimagenet",
         "resnet50",
         "vgg16",
+        "vgg16_cifar10",
+        "vgg16_tinyimagenet",
     ]
     assert data_dir("workloads").is_dir()
 

@@ -117,6 +117,29 @@ class CorrelatedPattern(StrictModel):
         return self
 
 
+class KernelPattern(StrictModel):
+    """Pre-defined sparse kernels (pSConv): every r x s weight kernel keeps a fixed set of its taps.
+
+    `taps` lists the tap masks to choose from (rows of 0 / 1), or names a set: 'corners' is pSConv's
+    four 2 x 2 squares of a 3 x 3 kernel (4 of 9 taps). `assign` picks a mask per kernel: 'fixed' the
+    first everywhere, 'per_filter' filter f's kernels all take mask f mod n, 'rotating' the kernel of
+    filter f and input channel c takes mask (f + c) mod n, as pSConv does. No random draw: the weight
+    density is the share of kept taps and must be written as such (e.g. 0.4444 for 4 of 9).
+    """
+
+    pattern: Literal["kernel"]
+    taps: Literal["corners"] | list[list[list[Literal[0, 1]]]] = "corners"
+    assign: Literal["fixed", "per_filter", "rotating"] = "rotating"
+
+    @model_validator(mode="after")
+    def _taps_rectangular(self) -> KernelPattern:
+        if isinstance(self.taps, list):
+            shapes = {(len(m), *{len(row) for row in m}) for m in self.taps}
+            if not self.taps or len(shapes) != 1 or len(next(iter(shapes))) != 2:
+                raise ValueError("taps: give one or more masks of equal r x s shape (lists of 0 / 1 rows)")
+        return self
+
+
 class RealPattern(StrictModel):
     """Masks loaded from an .npz file with arrays '<layer>.weights' and '<layer>.activations'."""
 
@@ -125,17 +148,28 @@ class RealPattern(StrictModel):
 
 
 PatternSpec = Annotated[
-    UniformPattern | ClusteredPattern | ChannelPattern | SpreadPattern | CorrelatedPattern | RealPattern,
+    UniformPattern
+    | ClusteredPattern
+    | ChannelPattern
+    | SpreadPattern
+    | CorrelatedPattern
+    | KernelPattern
+    | RealPattern,
     Field(discriminator="pattern"),
 ]
 
 
 def check_operand_pattern(operand: str, pattern: PatternSpec | None) -> None:
     """Raise ValueError if `pattern` cannot shape this operand (correlated, axis 'filters': one-sided)."""
+    if operand == "activations" and isinstance(pattern, KernelPattern):
+        raise ValueError(
+            "activation_pattern: the kernel pattern shapes weight kernels only; "
+            "allowed for activations: uniform, clustered, channel, spread (axis: channels), correlated, real"
+        )
     if operand == "weights" and isinstance(pattern, CorrelatedPattern):
         raise ValueError(
             "weight_pattern: the correlated pattern shapes activation maps only; "
-            "allowed for weights: uniform, clustered, channel, spread, real"
+            "allowed for weights: uniform, clustered, channel, spread, kernel, real"
         )
     if operand == "activations" and isinstance(pattern, SpreadPattern) and pattern.axis == "filters":
         raise ValueError(

@@ -20,6 +20,7 @@ from accelsim.config.workload_spec import (
     ChannelPattern,
     ClusteredPattern,
     CorrelatedPattern,
+    KernelPattern,
     PatternSpec,
     RealPattern,
     SpreadPattern,
@@ -28,7 +29,7 @@ from accelsim.config.workload_spec import (
 from accelsim.errors import ConfigError, WorkloadError
 from accelsim.workload.layer import Layer
 from accelsim.workload.sparsity import SparsityProfile, real_mask_path
-from accelsim.workload.structured import correlated_mask, spread_mask
+from accelsim.workload.structured import correlated_mask, kernel_mask, spread_mask
 
 __all__ = [
     "Operand",
@@ -114,6 +115,8 @@ def operand_mask(
         return _load_real(profile, pattern, layer, operand, shape)
     if density >= 1.0:
         return np.ones(shape, dtype=bool)
+    if isinstance(pattern, KernelPattern):  # pre-defined: no random draw
+        return kernel_mask(shape, density, pattern, f"{profile.where}: layers.{layer.name} (weights)")
     rng = mask_rng(network, layer.name, profile.id, seed, operand)
     where = f"{profile.where}: layers.{layer.name} ({operand})"
     return _generate(shape, density, pattern, rng, where, operand)
@@ -140,7 +143,7 @@ def _generate(
         return correlated_mask(shape, nonzero_count(density, n), pattern, rng, where)
     raise ConfigError(
         f"{where}: unknown pattern {pattern!r}; "
-        "allowed: uniform, clustered, channel, spread, correlated, real"
+        "allowed: uniform, clustered, channel, spread, correlated, kernel, real"
     )
 
 

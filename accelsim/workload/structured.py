@@ -11,10 +11,28 @@ import math
 
 import numpy as np
 
-from accelsim.config.workload_spec import CorrelatedPattern, SpreadPattern
+from accelsim.config.workload_spec import CorrelatedPattern, KernelPattern, SpreadPattern
 from accelsim.errors import ConfigError
 
-__all__ = ["apportion", "correlated_field", "correlated_mask", "group_densities", "spread_mask"]
+__all__ = [
+    "CORNER_TAPS",
+    "apportion",
+    "correlated_field",
+    "correlated_mask",
+    "group_densities",
+    "kernel_mask",
+    "spread_mask",
+]
+
+CORNER_TAPS = (
+    ((1, 1, 0), (1, 1, 0), (0, 0, 0)),
+    ((0, 1, 1), (0, 1, 1), (0, 0, 0)),
+    ((0, 0, 0), (1, 1, 0), (1, 1, 0)),
+    ((0, 0, 0), (0, 1, 1), (0, 1, 1)),
+)
+"""pSConv's 4-of-9 kernels: the four 2 x 2 squares of a 3 x 3 kernel, in the order its code cycles them
+(Kundu et al., "A Pre-defined Sparse Kernel Based Convolution for Deep CNNs", Allerton 2019; the released
+code, ksouvik52/Pre-defined-sparseCNN, VGG16_pSC4_periodic)."""
 
 _LEAST_SHARE = 1e-12
 """Positive group targets below this share of the largest count as this share (a finite fill level)."""
@@ -182,3 +200,24 @@ def correlated_mask(
     ranks = np.argsort(np.argsort(-field, axis=1, kind="stable"), axis=1, kind="stable")
     out[:] = ranks < counts[:, None]
     return out.reshape(shape)
+
+
+def kernel_mask(shape: tuple[int, ...], density: float, pattern: KernelPattern, where: str) -> np.ndarray:
+    """The (k, c/groups, r, s) weight mask of pre-defined sparse kernels; `density`: their kept share."""
+    taps = np.array(CORNER_TAPS if pattern.taps == "corners" else pattern.taps, dtype=bool)
+    k, c, r, s = shape
+    if taps.ndim != 3 or taps.shape[1:] != (r, s):
+        raise ConfigError(
+            f"{where}: kernel pattern taps are {taps.shape[1:] if taps.ndim == 3 else 'not r x s masks'}; "
+            f"allowed: {r} x {s} masks (this layer's kernel)"
+        )
+    f, ch = np.meshgrid(np.arange(k), np.arange(c), indexing="ij")
+    index = {"fixed": 0 * f, "per_filter": f, "rotating": f + ch}[pattern.assign] % len(taps)
+    out = np.ascontiguousarray(taps[index])
+    kept = float(np.count_nonzero(out)) / out.size
+    if abs(density - kept) > 5e-4:
+        raise ConfigError(
+            f"{where}: weights density {density} differs from the kernel pattern's kept share; "
+            f"allowed: {kept:.4f}"
+        )
+    return out
