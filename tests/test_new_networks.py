@@ -158,3 +158,17 @@ def test_small_input_totals_match_the_usual_figures() -> None:
     # the CIFAR-10 ResNet-18 and VGG16 are commonly quoted at 0.56 and 0.31 G multiply-adds
     assert load_network("resnet18_cifar10").macs == 555_422_720
     assert load_network("vgg16_cifar10").macs == 313_201_664
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "googlenet"])
+def test_pruned_profiles_are_labelled_assumptions_and_generate(name: str) -> None:
+    from accelsim.workload.masks import layer_masks, nonzero_count
+    from accelsim.workload.sparsity import load_profile
+
+    net = load_network(name)
+    profile = load_profile(name, "pruned", check_against=net)
+    assert "[assumption]" in profile.source  # no published per-layer densities: said so
+    layer = net.compute_layers[-2]  # a late conv: spread weights, correlated inputs
+    m = layer_masks(name, layer, profile, seed=0)
+    assert m.weights.sum() == nonzero_count(0.3, m.weights.size)
+    assert m.activations.sum() == nonzero_count(0.5, m.activations.size)
