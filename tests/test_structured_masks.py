@@ -360,3 +360,23 @@ def test_psconv_profiles(network: str) -> None:
     assert all(profile.density(x.name).weights == 1.0 for x in rest if (x.r, x.s) != (3, 3))
     w = operand_mask(network, sparse[-1], profile, 0, "weights")
     assert (w.sum(axis=(2, 3)) == 4).all()
+
+
+def test_uniform_counterpart_keeps_densities_and_counts() -> None:
+    from accelsim.workload.loaders import load_network
+    from accelsim.workload.sparsity import uniform_counterpart
+
+    net = load_network("vgg16_cifar10")
+    kernels = load_profile("vgg16_cifar10", "psconv")
+    plain = uniform_counterpart(kernels, "unstructured")
+    assert plain.id == "unstructured"
+    for layer in net.compute_layers:
+        d = plain.density(layer.name)
+        assert (d.weight_pattern.pattern, d.activation_pattern.pattern) == ("uniform", "uniform")
+        a = operand_mask("vgg16_cifar10", layer, kernels, 0, "weights")
+        b = operand_mask("vgg16_cifar10", layer, plain, 0, "weights")
+        assert np.count_nonzero(a) == np.count_nonzero(b)  # 4/9 exactly, at random positions
+    structured = load_profile("mobilenet_v1_0.5_128", "pruned")
+    same = uniform_counterpart(structured)
+    assert same.density("pw3").weight_pattern.pattern == "real"  # real masks stay real
+    assert same.density("pw5") == structured.density("pw5")
