@@ -4,16 +4,16 @@ spread, per-channel spread and spatially correlated activations) at unchanged de
 
 `independent` is the network's `structured` profile with every pattern replaced by `uniform` (the same
 densities, zeros placed independently); `structured` is the shipped profile. Same seed, same configs,
-speedups over the dense systolic array. Prints markdown; with --write, writes docs/structured_sparsity.md
-(with the measurements of benchmarks/mask_structure.py).
+speedups over the dense systolic array. Then pSConv's pre-defined sparse kernels against unstructured
+pruning at the same density. Prints markdown; with --write, writes docs/structured_sparsity.md (with the
+measurements of benchmarks/mask_structure.py).
 
-    python benchmarks/structured_eval.py [--write] [--networks vgg16 mobilenet_v1]
+    python benchmarks/structured_eval.py [--write] [--networks vgg16 mobilenet_v1] [--psconv-networks ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
@@ -22,9 +22,8 @@ from mask_structure import markdown as structure_markdown
 from mask_structure import measure
 
 from accelsim.compare import compare
-from accelsim.config.workload_spec import UniformPattern
 from accelsim.report.schema import SLOT_PARTS
-from accelsim.workload.sparsity import SparsityProfile, load_profile
+from accelsim.workload.sparsity import load_profile, uniform_counterpart
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "structured_sparsity.md"
@@ -33,20 +32,18 @@ CONFIGS = ("systolic_ws_32x32", "phantom2d", "scnn", "sparten", "eyeriss_v2_1024
 SHARES = SLOT_PARTS
 
 
-def independent(profile: SparsityProfile) -> SparsityProfile:
-    """The same densities with every mask pattern uniform (independent zeros)."""
-    layers = {
-        name: dataclasses.replace(d, weight_pattern=UniformPattern(), activation_pattern=UniformPattern())
-        for name, d in profile.layers.items()
-    }
-    return dataclasses.replace(profile, id="independent", layers=layers, path=None)
+def evaluate(network: str, seed: int = 0, *, psconv: bool = False) -> pd.DataFrame:
+    """One row per (masks, accelerator): speedup over the baseline and the slot shares in %.
 
-
-def evaluate(network: str, seed: int = 0) -> pd.DataFrame:
-    """One row per (masks, accelerator): speedup over the baseline and the slot shares in %."""
-    structured = load_profile(network, "structured")
+    Independent against structured masks, or (`psconv`) pSConv kernels against unstructured pruning."""
+    if psconv:
+        kernels = load_profile(network, "psconv")
+        pairs = (("unstructured", uniform_counterpart(kernels, "unstructured")), ("psconv", kernels))
+    else:
+        structured = load_profile(network, "structured")
+        pairs = (("independent", uniform_counterpart(structured)), ("structured", structured))
     rows = []
-    for masks, profile in (("independent", independent(structured)), ("structured", structured)):
+    for masks, profile in pairs:
         result = compare(list(CONFIGS), network, profile, seed, iso=False)
         for _, r in result.network.iterrows():
             total = float(r["slots_total"])
@@ -61,13 +58,14 @@ def evaluate(network: str, seed: int = 0) -> pd.DataFrame:
 
 def table(df: pd.DataFrame) -> str:
     """Speedups side by side, then the slot shares of both mask kinds."""
+    first, second = df.masks.unique()[:2]
     out = [
-        "| network | accelerator | speedup, independent | speedup, structured | change |",
+        f"| network | accelerator | speedup, {first} | speedup, {second} | change |",
         "|---|---|---|---|---|",
     ]
     for (net, acc), g in df.groupby(["network", "accelerator"], sort=False):
-        ind = float(g[g.masks == "independent"].speedup.iloc[0])
-        st = float(g[g.masks == "structured"].speedup.iloc[0])
+        ind = float(g[g.masks == first].speedup.iloc[0])
+        st = float(g[g.masks == second].speedup.iloc[0])
         out.append(f"| {net} | {acc} | {ind:.3f} | {st:.3f} | {100 * (st / ind - 1):+.1f} % |")
     out += ["", _reading(df), "", "Slot partition (% of multiplier-cycles):", ""]
     out.append("| network | accelerator | masks | " + " | ".join(SHARES) + " |")
@@ -83,15 +81,16 @@ def _reading(df: pd.DataFrame) -> str:
     lines = []
     for net, g in df.groupby("network", sort=False):
         parts = []
+        first, second = g.masks.unique()[:2]
         for acc, a in g.groupby("accelerator", sort=False):
-            ind, st = a[a.masks == "independent"].iloc[0], a[a.masks == "structured"].iloc[0]
+            ind, st = a[a.masks == first].iloc[0], a[a.masks == second].iloc[0]
             if acc == CONFIGS[0]:
                 continue
-            moved = max(SHARES, key=lambda p: abs(st[p] - ind[p]))
+            moved = max((p for p in SHARES if p != "effectual"), key=lambda p: abs(st[p] - ind[p]))
             change = 100 * (st.speedup / ind.speedup - 1)
             parts.append(f"{acc} {change:+.1f} % ({moved} {ind[moved]:.1f} -> {st[moved]:.1f} %)")
         lines.append(
-            f"- {net}: speedup change, and the slot share that moved most: " + "; ".join(parts) + "."
+            f"- {net}: speedup change, and the lost-slot share that moved most: " + "; ".join(parts) + "."
         )
     return "\n".join(lines)
 
@@ -100,17 +99,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help=f"write {DOC.relative_to(ROOT)}")
     parser.add_argument("--networks", nargs="+", default=["vgg16", "mobilenet_v1"])
+    parser.add_argument(
+        "--psconv-networks", nargs="*", default=["vgg16_cifar10", "resnet18_cifar10", "resnet18", "vgg16"]
+    )
     args = parser.parse_args()
     t0 = time.time()
     rows, means = measure()
     structure = structure_markdown(rows, means)
     results = pd.concat([evaluate(net) for net in args.networks], ignore_index=True)
     speed = table(results)
+    kernels = [evaluate(net, psconv=True) for net in args.psconv_networks]
+    psconv = table(pd.concat(kernels, ignore_index=True)) if kernels else "(not run)\n"
     print(structure)
     print(speed)
+    print(psconv)
     print(f"({time.time() - t0:.0f} s)")
     if args.write:
-        DOC.write_text(PAGE.format(structure=structure, speed=speed, networks=", ".join(args.networks)))
+        DOC.write_text(
+            PAGE.format(
+                structure=structure,
+                speed=speed,
+                psconv=psconv,
+                networks=", ".join(args.networks),
+                psconv_networks=", ".join(args.psconv_networks),
+            )
+        )
 
 
 PAGE = """# Structured sparsity
@@ -154,6 +167,14 @@ Profiles: the network's `structured` profile and the same densities with uniform
 `systolic_ws_32x32` (network cycles of the layers both ran), seed 0.
 
 {speed}
+## pSConv kernels against unstructured pruning ({psconv_networks})
+
+The `psconv` profiles (every 3x3 kernel but the first layer's keeps 4 of 9 taps, a 2x2 square rotating
+with filter and input channel; activations dense) against the same layers pruned to exactly 4/9 at random
+positions. Speedup over `systolic_ws_32x32`, seed 0; notebooks/08_psconv.ipynb walks through the CIFAR-10
+VGG16 case.
+
+{psconv}
 """
 
 
