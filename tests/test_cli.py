@@ -122,7 +122,9 @@ def test_validate_networks_and_profiles(tmp_path):
     [
         (
             ["run", "--network", "resnet"],
-            "unknown network 'resnet'; known: alexnet, mobilenet_v1, mobilenet_v1_0.5_128, vgg16",
+            "unknown network 'resnet'; known: alexnet, googlenet, mobilenet_v1, mobilenet_v1_0.5_128, "
+            "resnet18, resnet18_cifar10, resnet18_tinyimagenet, resnet50, vgg16, vgg16_cifar10, "
+            "vgg16_tinyimagenet",
         ),
         (
             ["run", "--network", "alexnet", "--profile", "sparse"],

@@ -95,7 +95,7 @@ def test_dense_operands_do_not_touch_the_random_stream(monkeypatch: pytest.Monke
 
 def test_pool_layer_has_no_masks() -> None:
     pool = load_network("vgg16")["pool1"]
-    with pytest.raises(WorkloadError, match="pooling"):
+    with pytest.raises(WorkloadError, match="is a pool layer"):
         layer_masks("vgg16", pool, load_profile("vgg16", "pruned"), seed=0)
 
 
@@ -339,7 +339,7 @@ def test_effectual_macs_rejects_wrong_shapes() -> None:
     m = OperandMasks(np.ones((64, 64, 3, 3), bool), np.ones((64, 27, 28), bool))
     with pytest.raises(WorkloadError, match="activations mask has shape"):
         effectual_macs(CONV, m)
-    with pytest.raises(WorkloadError, match="pooling"):
+    with pytest.raises(WorkloadError, match="is a pool layer"):
         effectual_macs(load_network("vgg16")["pool1"], m)
 
 

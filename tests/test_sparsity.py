@@ -31,10 +31,21 @@ def test_shipped_profiles_are_listed() -> None:
     assert SHIPPED == [
         ("alexnet", "eyeriss_inputs"),
         ("alexnet", "pruned"),
+        ("googlenet", "pruned"),
         ("mobilenet_v1", "measured"),
         ("mobilenet_v1", "pruned"),
+        ("mobilenet_v1", "structured"),
         ("mobilenet_v1_0.5_128", "pruned"),
+        ("resnet18", "pruned"),
+        ("resnet18", "psconv"),
+        ("resnet18_cifar10", "psconv"),
+        ("resnet18_tinyimagenet", "psconv"),
+        ("resnet50", "pruned"),
         ("vgg16", "pruned"),
+        ("vgg16", "psconv"),
+        ("vgg16", "structured"),
+        ("vgg16_cifar10", "psconv"),
+        ("vgg16_tinyimagenet", "psconv"),
     ]
 
 

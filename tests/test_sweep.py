@@ -139,9 +139,9 @@ def test_unknown_sweep_key_network_profile_and_base(tmp_path):
         ConfigError, match=r"network: unknown key \(allowed here: axes, base, batches, name, networks"
     ):
         load_sweep(path)
-    path.write_text("name: s\nbase: systolic_ws_32x32\nnetworks: [alexnet, resnet50]\n")
+    path.write_text("name: s\nbase: systolic_ws_32x32\nnetworks: [alexnet, resnet101]\n")
     with pytest.raises(
-        ConfigError, match=r"sweep\.yaml: networks\.1: unknown network 'resnet50'; known: alexnet"
+        ConfigError, match=r"sweep\.yaml: networks\.1: unknown network 'resnet101'; known: alexnet"
     ):
         expand(load_sweep(path))
     path.write_text("name: s\nbase: systolic_ws_32x32\nnetworks: [alexnet]\nprofiles: [dense, prunned]\n")

@@ -46,7 +46,19 @@ ROWS = [
 
 
 def test_shipped_networks_are_listed() -> None:
-    assert list_networks() == ["alexnet", "mobilenet_v1", "mobilenet_v1_0.5_128", "vgg16"]
+    assert list_networks() == [
+        "alexnet",
+        "googlenet",
+        "mobilenet_v1",
+        "mobilenet_v1_0.5_128",
+        "resnet18",
+        "resnet18_cifar10",
+        "resnet18_tinyimagenet",
+        "resnet50",
+        "vgg16",
+        "vgg16_cifar10",
+        "vgg16_tinyimagenet",
+    ]
     assert data_dir("workloads").is_dir()
 
 
@@ -178,9 +190,10 @@ def test_bad_kind_lists_allowed(tmp_path: Path) -> None:
 
 def test_unknown_network_name_lists_shipped() -> None:
     with pytest.raises(UnknownNameError) as err:
-        load_network("resnet50")
-    assert "resnet50" in str(err.value)
-    assert err.value.known == ["alexnet", "mobilenet_v1", "mobilenet_v1_0.5_128", "vgg16"]
+        load_network("resnet101")
+    assert "resnet101" in str(err.value)
+    assert err.value.known == list_networks()
+    assert "resnet50" in err.value.known
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -19,13 +19,17 @@ import numpy as np
 from accelsim.config.workload_spec import (
     ChannelPattern,
     ClusteredPattern,
+    CorrelatedPattern,
+    KernelPattern,
     PatternSpec,
     RealPattern,
+    SpreadPattern,
     UniformPattern,
 )
 from accelsim.errors import ConfigError, WorkloadError
 from accelsim.workload.layer import Layer
 from accelsim.workload.sparsity import SparsityProfile, real_mask_path
+from accelsim.workload.structured import correlated_mask, kernel_mask, spread_mask
 
 __all__ = [
     "Operand",
@@ -120,13 +124,20 @@ def operand_mask(
         return _load_real(profile, pattern, layer, operand, shape, image)
     if density >= 1.0:
         return np.ones(shape, dtype=bool)
+    if isinstance(pattern, KernelPattern):  # pre-defined: no random draw
+        return kernel_mask(shape, density, pattern, f"{profile.where}: layers.{layer.name} (weights)")
     rng = mask_rng(network, layer.name, profile.id, seed, operand, image if operand == "activations" else 0)
     where = f"{profile.where}: layers.{layer.name} ({operand})"
-    return _generate(shape, density, pattern, rng, where)
+    return _generate(shape, density, pattern, rng, where, operand)
 
 
 def _generate(
-    shape: tuple[int, ...], density: float, pattern: PatternSpec, rng: np.random.Generator, where: str
+    shape: tuple[int, ...],
+    density: float,
+    pattern: PatternSpec,
+    rng: np.random.Generator,
+    where: str,
+    operand: Operand,
 ) -> np.ndarray:
     n = math.prod(shape)
     if isinstance(pattern, UniformPattern):
@@ -135,7 +146,14 @@ def _generate(
         return _clustered(shape, density, pattern.p11, rng, where)
     if isinstance(pattern, ChannelPattern):
         return _channel(shape, density, pattern.dead_fraction, rng, where)
-    raise ConfigError(f"{where}: unknown pattern {pattern!r}; allowed: uniform, clustered, channel, real")
+    if isinstance(pattern, SpreadPattern):
+        return spread_mask(shape, nonzero_count(density, n), pattern, operand, rng, where)
+    if isinstance(pattern, CorrelatedPattern):
+        return correlated_mask(shape, nonzero_count(density, n), pattern, rng, where)
+    raise ConfigError(
+        f"{where}: unknown pattern {pattern!r}; "
+        "allowed: uniform, clustered, channel, spread, correlated, kernel, real"
+    )
 
 
 def _uniform(n: int, nnz: int, rng: np.random.Generator) -> np.ndarray:

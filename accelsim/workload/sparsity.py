@@ -6,13 +6,20 @@ exists for every network without a file. Layers a profile does not list are dens
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from accelsim.config.workload_spec import PatternSpec, ProfileSpec, RealPattern, UniformPattern
+from accelsim.config.workload_spec import (
+    KernelPattern,
+    PatternSpec,
+    ProfileSpec,
+    RealPattern,
+    UniformPattern,
+    check_operand_pattern,
+)
 from accelsim.config.yaml_io import load_model
 from accelsim.errors import ConfigError
 from accelsim.workload.catalog import DENSE_PROFILE, looks_like_path, profile_path
@@ -26,6 +33,7 @@ __all__ = [
     "dense_profile",
     "load_profile",
     "profile_from_spec",
+    "uniform_counterpart",
 ]
 
 
@@ -43,6 +51,11 @@ class LayerDensity:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"{name} density must be in (0, 1], got {value!r}")
+        try:
+            check_operand_pattern("weights", self.weight_pattern)
+            check_operand_pattern("activations", self.activation_pattern)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
     @property
     def is_dense(self) -> bool:
@@ -162,6 +175,35 @@ def check_profile(profile: SparsityProfile, network: Network) -> None:
                 f"{profile.where}: layers.{name}: network {network.name!r} has no compute layer "
                 f"{name!r} (pooling, add and concat layers have no densities); allowed: {', '.join(allowed)}"
             )
+
+
+def uniform_counterpart(profile: SparsityProfile, profile_id: str = "independent") -> SparsityProfile:
+    """The same densities with every pattern uniform: the zeros of each operand placed independently.
+
+    A layer with pre-defined kernels gets the mean kept share of its tap masks as weight density (4/9 for
+    pSConv's corners, so the counterpart has exactly as many non-zero weights); `real` masks are kept.
+    """
+
+    def independent(pattern: PatternSpec) -> PatternSpec:
+        return pattern if isinstance(pattern, RealPattern) else UniformPattern()
+
+    layers = {}
+    for name, d in profile.layers.items():
+        weights, pattern = d.weights, d.weight_pattern
+        if isinstance(pattern, KernelPattern) and weights < 1.0:
+            weights = CORNER_SHARE if pattern.taps == "corners" else _kept_share(pattern.taps)
+        layers[name] = LayerDensity(
+            weights, d.activations, independent(d.weight_pattern), independent(d.activation_pattern)
+        )
+    return SparsityProfile(profile_id, profile.network, profile.source, layers, base_dir=profile.base_dir)
+
+
+CORNER_SHARE = 4 / 9
+"""Kept share of pSConv's corner kernels: 4 of 9 taps."""
+
+
+def _kept_share(taps: Sequence[Sequence[Sequence[int]]]) -> float:
+    return sum(sum(map(sum, m)) for m in taps) / sum(len(m) * len(m[0]) for m in taps)
 
 
 def real_mask_path(profile: SparsityProfile, pattern: RealPattern) -> Path:
