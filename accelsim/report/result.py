@@ -10,6 +10,7 @@ import pandas as pd
 
 from accelsim.report.outputs import check_output_folder, write_set
 from accelsim.report.schema import (
+    AREA_ROW_COLUMNS,
     ENERGY_COLUMNS,
     LAYER_COLUMNS,
     SLOT_COLUMNS,
@@ -95,6 +96,7 @@ def network_totals(layers: pd.DataFrame) -> pd.Series:
         if cycles
         else 0.0,
         "fallback_layers": int((layers["fallback"] != "").sum()),
+        **{col: float(layers[col].iloc[0]) for col in AREA_ROW_COLUMNS},  # one chip: not summed
     }
     return pd.Series(out)
 

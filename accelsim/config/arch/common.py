@@ -10,7 +10,7 @@ from accelsim.config.yaml_io import StrictModel
 
 
 class Technology(StrictModel):
-    """Process node and the energy table whose per-action costs are scaled to it."""
+    """Process node and the energy and area tables whose costs are scaled to it."""
 
     node_nm: float = Field(gt=0)
     """Technology node of the modelled chip; energies are scaled to it (REFERENCE §3.6)."""
@@ -18,6 +18,9 @@ class Technology(StrictModel):
     """Supply voltage used for node scaling (Accelergy's default 0.8 V, REFERENCE §3.6)."""
     energy_table: str = "accelergy_40nm"
     """Id of a table in accelsim/energy/tables/ (or a path to one)."""
+    area_table: str = "accelergy_45nm"
+    """Id of an area table in accelsim/energy/area_tables/ (or a path to one); areas are scaled to
+    `node_nm` (accelsim/energy/area.py)."""
 
 
 class Precision(StrictModel):
