@@ -106,6 +106,7 @@ def simulate(
             "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
         )
     todo = [layer for layer in net.compute_layers if layer.name not in skipped]
+    accel.area(tuple(todo))  # a bad area table fails here, before any layer runs
     rows, timelines = [], []
     for layer, (result, timeline) in zip(todo, _run_layers(accel, net, prof, seed, todo, jobs), strict=True):
         rows.append(result)

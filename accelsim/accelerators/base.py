@@ -72,7 +72,7 @@ class Accelerator(ABC):
         cache: dict[tuple[Layer, ...], dict[str, float]] = self.__dict__.setdefault("_area_cache", {})
         if layers not in cache:
             blocks = self.area_blocks(layers)
-            cache[layers] = area_breakdown(blocks) if blocks is not None else no_area()
+            cache[layers] = area_breakdown(self.area_model.apply(blocks)) if blocks is not None else no_area()
         return cache[layers]
 
     @property

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from accelsim.config.accelergy import INCLUDED, art_area_um2, read_art
 from accelsim.config.area_spec import AreaEntry, AreaTableSpec
 from accelsim.config.yaml_io import load_model
 from accelsim.energy.table import list_tables, load_table
@@ -123,19 +124,57 @@ def area_by_block(blocks: Iterable[AreaBlock]) -> dict[str, float]:
 class AreaModel:
     """Primitive areas (µm²) of one area table, scaled to one node."""
 
-    __slots__ = ("node_nm", "spec")
+    __slots__ = ("node_nm", "overrides", "spec")
 
-    def __init__(self, spec: AreaTableSpec, node_nm: float) -> None:
+    def __init__(
+        self, spec: AreaTableSpec, node_nm: float, overrides: dict[str, float] | None = None
+    ) -> None:
         self.spec = spec
         """The area table the primitives come from."""
         self.node_nm = float(node_nm)
         """Technology node of the modelled chip."""
+        self.overrides = dict(overrides or {})
+        """Block name -> µm² per instance at `node_nm` that replaces the model's own (from an ART)."""
         node_area(self.node_nm)  # a node outside the table fails here, not at the first block
 
     @classmethod
     def from_technology(cls, tech: Technology) -> AreaModel:
-        """The model an accelerator spec's `technology` section describes."""
-        return cls(load_area_table(tech.area_table), tech.node_nm)
+        """The model an accelerator spec's `technology` section describes (an ART's entries as
+        overrides of the blocks `area_map` names, the shipped table for the rest)."""
+        art = _art(tech.area_table)
+        if art is None:
+            if tech.area_map:
+                raise ConfigError(
+                    f"technology.area_map: needs an Accelergy ART.yaml as technology.area_table, "
+                    f"got {tech.area_table!r}"
+                )
+            return cls(load_area_table(tech.area_table), tech.node_nm)
+        where = f"{tech.area_table}: technology"
+        if tech.area_table_node_nm is None:
+            raise ConfigError(
+                f"{where}.area_table_node_nm: give the node of the ART's areas (it is not in the file)"
+            )
+        if not tech.area_map:
+            raise ConfigError(f"{where}.area_map: name the accelsim blocks the ART's components replace")
+        factor = area_factor(tech.area_table_node_nm, tech.node_nm)
+        overrides = {
+            block: 0.0 if part == INCLUDED else art_area_um2(art, part, f"{where}.area_map.{block}") * factor
+            for block, part in tech.area_map.items()
+        }
+        return cls(load_area_table(DEFAULT_AREA_TABLE), tech.node_nm, overrides)
+
+    def apply(self, blocks: list[AreaBlock]) -> list[AreaBlock]:
+        """`blocks` with the overridden ones at their ART area; a mapped name no block has is an error."""
+        names = [b.name for b in blocks]
+        unknown = sorted(set(self.overrides) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"technology.area_map: no block {', '.join(map(repr, unknown))} in this accelerator; "
+                f"its blocks: {', '.join(dict.fromkeys(names))}"
+            )
+        return [
+            replace(b, um2_each=self.overrides[b.name]) if b.name in self.overrides else b for b in blocks
+        ]
 
     def __repr__(self) -> str:
         return f"AreaModel({self.spec.id!r}, node_nm={self.node_nm})"
@@ -211,6 +250,14 @@ def list_area_tables() -> list[str]:
 def load_area_table(id_or_path: str | Path) -> AreaTableSpec:
     """A shipped area table by id, or an area-table file by path; an unknown id lists the shipped ones."""
     return load_table(id_or_path, AREA_TABLES_DIR, "area table", _load)
+
+
+def _art(area_table: str) -> dict[str, float] | None:
+    """The Accelergy ART `area_table` names, or None for an accelsim area table (id or file)."""
+    path = Path(area_table)
+    if path.suffix not in (".yaml", ".yml") and len(path.parts) < 2:
+        return None  # a shipped id
+    return read_art(path.resolve())
 
 
 @lru_cache(maxsize=16)
