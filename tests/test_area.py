@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pandas as pd
 import pytest
 
 from accelsim.accelerators import build
@@ -112,3 +113,19 @@ def test_sparse_support_costs_area():
     dcnn, scnn = (build(resolve_config(c)[0]) for c in ("dcnn", "scnn"))
     names = {b.name for b in scnn.area_blocks(())} - {b.name for b in dcnn.area_blocks(())}
     assert names == {"scatter crossbars"}
+
+
+def test_a_sweep_point_keeps_its_chip_area_and_pareto_can_size_by_it():
+    from accelsim.plots.pareto import pareto_plot
+    from accelsim.plots.sweep_plot import aggregate_points, axis_columns
+
+    run = simulate("systolic_os_32x32", "alexnet")
+    rows = [run.layers.assign(point_id=p, rows=r) for p, r in (("p1", 32), ("p2", 16))]
+    table = pd.concat(rows, ignore_index=True)
+    table.loc[table["point_id"] == "p2", "area_mm2"] = 1.0
+    points = aggregate_points(table).set_index("point_id")
+    assert points.loc["p1", "area_mm2"] == run.layers["area_mm2"].iloc[0]  # one chip, not summed
+    assert points.loc["p2", "area_mm2"] == 1.0
+    assert axis_columns(table) == ["rows"]  # area columns are results, not sweep axes
+    fig = pareto_plot(table, x="latency", y="energy", size="area")
+    assert fig.axes
