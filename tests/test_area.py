@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,6 +24,7 @@ from accelsim.errors import ConfigError
 from accelsim.report.schema import AREA_ROW_COLUMNS, LAYER_COLUMNS
 
 TABLE = load_area_table("accelergy_45nm")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def model_at(node_nm: float) -> AreaModel:
@@ -129,3 +131,20 @@ def test_a_sweep_point_keeps_its_chip_area_and_pareto_can_size_by_it():
     assert axis_columns(table) == ["rows"]  # area columns are results, not sweep axes
     fig = pareto_plot(table, x="latency", y="energy", size="area")
     assert fig.axes
+
+
+def test_the_docs_area_tables_are_current():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from area_vs_papers import rows, table
+
+    fresh = table().splitlines()
+    pages = {"SCNN": "scnn.md", "DCNN": "scnn.md", "Eyeriss v2": "eyeriss_v2.md", "IMCE": "imce.md"}
+    assumptions = (ROOT / "docs" / "assumptions.md").read_text()
+    for line in fresh:
+        assert line in assumptions, f"docs/assumptions.md is stale (benchmarks/area_vs_papers.py): {line}"
+    for model, _what, *_ in rows():
+        page = (ROOT / "docs" / pages[model]).read_text()
+        mine = [line for line in fresh if line.startswith(f"| {model} |")]
+        assert all(line in page for line in mine), f"docs/{pages[model]} area table is stale"
