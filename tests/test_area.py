@@ -103,6 +103,9 @@ def test_rows_carry_the_chip_area_and_imce_reuses_its_own_breakdown():
     am = AreaModel.from_technology(spec.technology)
     macs = 1024 * (am.multiplier_um2(8) + am.adder_um2(32)) * 1e-6
     assert first["area_mac_mm2"] == pytest.approx(macs)
+    blocks = run.provenance["area_blocks_mm2"]
+    assert set(blocks) == {"multipliers", "adders", "PE registers", "operand SRAMs"}
+    assert sum(blocks.values()) == pytest.approx(first["area_mm2"])
     imce = build(resolve_config("imce")[0])
     assert imce.area()["area_mm2"] == pytest.approx(imce.area_mm2()["total"])
 

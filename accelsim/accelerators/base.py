@@ -18,7 +18,7 @@ import pandas as pd
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.config.arch.common import Precision
 from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
-from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, no_area
+from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, area_by_block, no_area
 from accelsim.engine import play, unit_activity
 from accelsim.engine.timeline import (
     IDLE,
@@ -74,6 +74,11 @@ class Accelerator(ABC):
             blocks = self.area_blocks(layers)
             cache[layers] = area_breakdown(self.area_model.apply(blocks)) if blocks is not None else no_area()
         return cache[layers]
+
+    def area_detail(self, layers: tuple[Layer, ...] = ()) -> dict[str, float]:
+        """Block name -> mm² of the chip (what `area` sums by component); empty without an area model."""
+        blocks = self.area_blocks(layers)
+        return {} if blocks is None else area_by_block(self.area_model.apply(blocks))
 
     @property
     def area_model(self) -> AreaModel:
