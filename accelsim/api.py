@@ -114,6 +114,7 @@ def simulate(
             "Skip and list them with --skip-unsupported (Python: skip_unsupported=True)"
         )
     todo = [layer for layer in net.compute_layers if layer.name not in skipped]
+    area_blocks = accel.area_detail(tuple(todo))  # a bad area table fails here, before any layer runs
     rows, timelines = [], []
     runs = _run_layers(accel, net, prof, seed, todo, jobs, distinct)
     for layer, (result, timeline) in zip(todo, runs, strict=True):
@@ -123,6 +124,7 @@ def simulate(
             progress(layer.name)
     provenance = _provenance(accel, spec, source, net, prof, seed, skipped, time.perf_counter() - started)
     provenance["batch"] = images
+    provenance["area_blocks_mm2"] = area_blocks
     return RunResult.from_rows(rows, timelines, provenance)
 
 

@@ -181,8 +181,16 @@ def compare(
         str | None, typer.Option(help="Config (or accelerator name) speedups are relative to; default: first")
     ] = None,
     iso: Annotated[
-        bool, typer.Option("--iso/--no-iso", help="Require equal multiplier count and clock")
-    ] = True,
+        str,
+        typer.Option(
+            help="What to hold equal: multipliers (and clock), area (within --area-tolerance, and clock) "
+            "or none"
+        ),
+    ] = "multipliers",
+    no_iso: Annotated[bool, typer.Option("--no-iso", help="Same as --iso none")] = False,
+    area_tolerance: Annotated[
+        float, typer.Option(help="--iso area: largest relative area difference (max / min - 1) accepted")
+    ] = 0.10,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
     batch: Annotated[
         int | None, typer.Option(min=1, help="Images every config runs, each with its own masks (default: 1)")
@@ -205,10 +213,11 @@ def compare(
             net,
             profile,
             seed,
-            iso=iso,
+            iso="none" if no_iso else iso,
             baseline=baseline,
             progress=_compare_progress(bar, net, len(configs)),
             batch=batch,
+            area_tolerance=area_tolerance,
         )
     result.write(out)
     images = int(result.network["batch"].iloc[0])
@@ -419,7 +428,8 @@ def _print_comparison(result: Comparison, title: str) -> None:
     ]
     table = Table(title=title, box=box.SIMPLE_HEAD)
     columns = ("accelerator", "layers", "cycles", "speedup", "conv\nspeedup", "util", "eff.\nutil")
-    for col in (*columns, "imbalance", "energy\nmJ", "latency\nms"):
+    extra = ("imbalance", "energy per\ninference mJ", "latency\nms", "area\nmm²", "speedup\nper mm²")
+    for col in (*columns, *extra):
         table.add_column(col, justify="left" if col == "accelerator" else "right", no_wrap=True)
     shares = Table(title="where the cycles went (share of multiplier-cycles)", box=box.SIMPLE_HEAD)
     shares.add_column("accelerator", no_wrap=True)
@@ -439,6 +449,8 @@ def _print_comparison(result: Comparison, title: str) -> None:
             f"{r['imbalance']:.3f}",
             f"{r['energy_pj'] / 1e9:,.3f}",
             f"{r['latency_s'] * 1e3:.3f}",
+            f"{r['area_mm2']:.3g}",
+            f"{r['speedup_per_mm2']:.3g}",
             style=style,
         )
         shares.add_row(str(r["accelerator"]), *(f"{r[f'share_{p}']:.3f}" for p in SLOT_PARTS), style=style)

@@ -6,6 +6,7 @@ accelerator could not run natively, so that a speedup is never read without its 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pandas as pd
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network, simulate, with_batch
 from accelsim.energy import ENERGY_COLUMNS
+from accelsim.energy.area import AREA_COLUMNS
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
 from accelsim.report.outputs import check_output_folder, write_set
 from accelsim.report.result import SHARE_COLUMNS, RunResult, network_totals, slot_shares
@@ -88,17 +90,31 @@ COMPARISON_NETWORK_COLUMNS = [
     "stall_cycles",
     "energy_pj",
     *ENERGY_COLUMNS,
+    "energy_per_inference_uj",
+    "area_mm2",
+    *AREA_COLUMNS,
+    "area_ratio",
+    "speedup_per_mm2",
     "dram_bytes",
     *SLOT_COLUMNS,
     *SHARE_COLUMNS,
 ]
 """Columns of `Comparison.network`: one row per accelerator. `layers` of `network_layers` compute layers
 ran natively; `speedup` is over the layers both it and the baseline ran, `speedup_conv` over those that
-are not fully connected; slots_<part> (network totals) and share_<part> say where the cycles went."""
+are not fully connected; slots_<part> (network totals) and share_<part> say where the cycles went.
+`energy_per_inference_uj` is the energy of one image over the layers it ran; `area_ratio` its chip area
+over the baseline's and `speedup_per_mm2` its speedup per mm² of its own area."""
+
+ISO_MODES = ("multipliers", "area", "none")
+"""What `compare` may hold equal: multiplier count and clock, chip area (within a tolerance) and clock,
+or nothing (the differences are stated)."""
+
+DEFAULT_AREA_TOLERANCE = 0.10
+"""Largest relative difference of chip area (max / min - 1) an iso-area comparison accepts."""
 
 
 class IsoConditionError(AccelsimError, ValueError):
-    """Accelerators compared iso-multiplier / iso-clock differ in multiplier count or clock."""
+    """Accelerators compared iso-multiplier / iso-area differ in multiplier count, area or clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +139,13 @@ class Comparison:
     baseline: str
     """Accelerator every speedup is relative to (speedup = baseline cycles / cycles)."""
     iso: bool
-    """True if equal multipliers and clock were required (and therefore hold)."""
+    """True if an iso condition (equal multipliers, or equal area, and clock) was required and holds."""
     held_equal: str
     """What was held equal across the accelerators, or what differed."""
     skipped: list[SkippedLayer]
     """Layers some accelerator could not run natively (not in its rows or totals)."""
+    iso_mode: str = "multipliers"
+    """Which condition was held: one of ISO_MODES."""
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write comparison_layers.{parquet,csv}, comparison_network.csv, comparison.json and the run
@@ -149,6 +167,7 @@ class Comparison:
         return {
             "baseline": self.baseline,
             "iso": self.iso,
+            "iso_mode": self.iso_mode,
             "held_equal": self.held_equal,
             "accelerators": list(self.runs),
             "folders": {name: _folder_name(name) for name in self.runs},
@@ -164,20 +183,24 @@ def compare(
     profile: str | Path | SparsityProfile = "dense",
     seed: int = 0,
     *,
-    iso: bool = True,
+    iso: bool | str = True,
     baseline: str | Path | Any | None = None,
     progress: Callable[[str, str | None], None] | None = None,
     batch: int | None = None,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
 ) -> Comparison:
     """Run every config on the same network, profile and seed; tabulate speedup and energy per layer.
 
     `configs`: shipped names, YAML or SCALE-Sim .cfg paths, or validated specs (as for `simulate`).
-    With `iso`, the configs must have the same multiplier count and clock (else IsoConditionError);
-    without it they may differ and `held_equal` says what differed (compare `latency_s` then, since
-    cycles of different clocks are not the same time). `baseline` is one of `configs` (as given, or
-    its accelerator name); the first config by default. Layers an accelerator cannot run natively
-    are skipped and listed in `skipped`. `progress(accelerator, None)` is called as an accelerator
-    starts and `progress(accelerator, layer)` after each of its layers. Every config runs the same
+    `iso` is one of ISO_MODES (True = "multipliers", False = "none"). "multipliers": the configs must
+    have the same multiplier count and clock; "area": the same clock and chip areas within
+    `area_tolerance` of each other (max / min - 1; areas of the network's runnable layers' chip, before
+    anything runs); else IsoConditionError. With "none" they may differ and `held_equal` says what
+    differed (compare `latency_s` then, since cycles of different clocks are not the same time).
+    `baseline` is one of `configs` (as given, or its accelerator name); the first config by default.
+    Layers an accelerator cannot run natively are skipped and listed in `skipped`.
+    `progress(accelerator, None)` is called as an accelerator starts and `progress(accelerator, layer)`
+    after each of its layers. Every config runs the same
     `batch` of images (None: each config's own, which must then agree; see `simulate`).
     """
     if len(configs) < 2:
@@ -197,16 +220,28 @@ def compare(
         raise ConfigError(
             f"configs share the accelerator name {', '.join(dupes)}; give each a distinct `name:`"
         )
+    mode = _iso_mode(iso)
+    if not (area_tolerance >= 0 and math.isfinite(area_tolerance)):
+        raise ConfigError(f"area tolerance must be a finite number >= 0, got {area_tolerance}")
+    net = resolve_network(network)
     multipliers = {a.name: a.multipliers for a in accels}
     clocks_mhz = {a.name: a.clock_hz / 1e6 for a in accels}
-    held = held_equal_statement(multipliers, clocks_mhz)
-    if iso and (len(set(multipliers.values())) > 1 or len(set(clocks_mhz.values())) > 1):
+    areas = {a.name: a.area(_runnable(a, net))["area_mm2"] for a in accels}
+    stated = areas if mode == "area" else None  # the network table lists every area in any case
+    held = held_equal_statement(multipliers, clocks_mhz, stated, area_tolerance)
+    clocks_differ = len(set(clocks_mhz.values())) > 1
+    if mode == "multipliers" and (len(set(multipliers.values())) > 1 or clocks_differ):
         raise IsoConditionError(
-            f"iso-multiplier comparison impossible: {held}; use iso=False (CLI: --no-iso) to compare anyway"
+            f"iso-multiplier comparison impossible: {held}; use iso='none' (CLI: --iso none or --no-iso) "
+            "to compare anyway, or --iso area"
+        )
+    if mode == "area" and (_area_spread(areas) > area_tolerance or clocks_differ):
+        raise IsoConditionError(
+            f"iso-area comparison impossible (tolerance {area_tolerance:.0%}): {held}; use iso='none' "
+            "(CLI: --iso none) to compare anyway, or raise the tolerance (--area-tolerance)"
         )
     base = names[_baseline_index(baseline, configs, resolved, names)]
 
-    net = resolve_network(network)
     runs = {}
     for accel, (spec, _source) in zip(accels, resolved, strict=True):
         step = None if progress is None else _reporter(progress, accel.name)
@@ -220,11 +255,41 @@ def compare(
     ]
     layers = _layer_table(runs, base)
     table = _network_table(runs, base, multipliers, clocks_mhz, len(net.compute_layers))
-    return Comparison(runs, layers, table, base, iso, held, skipped)
+    return Comparison(runs, layers, table, base, mode != "none", held, skipped, mode)
 
 
-def held_equal_statement(multipliers: dict[str, int], clocks_mhz: dict[str, float]) -> str:
-    """'multipliers 1024 and clock 1000 MHz held equal', or which of them differed and how."""
+def _iso_mode(iso: bool | str) -> str:
+    if iso is True:
+        return "multipliers"
+    if iso is False:
+        return "none"
+    if iso not in ISO_MODES:
+        raise UnknownNameError("iso condition", str(iso), list(ISO_MODES))
+    return str(iso)
+
+
+def _runnable(accel: Any, net: Network) -> tuple[Any, ...]:
+    """The network's layers the accelerator runs natively (the context `simulate` gives its model)."""
+    return tuple(layer for layer in net.compute_layers if accel.unsupported(layer) is None)
+
+
+def _area_spread(areas: dict[str, float]) -> float:
+    """max / min - 1 of the chip areas (inf when one is zero or not a number)."""
+    values = list(areas.values())
+    low = min(values)
+    if not all(math.isfinite(v) for v in values) or low <= 0:
+        return math.inf
+    return max(values) / low - 1
+
+
+def held_equal_statement(
+    multipliers: dict[str, int],
+    clocks_mhz: dict[str, float],
+    areas_mm2: dict[str, float] | None = None,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+) -> str:
+    """'multipliers 1024 and clock 1000 MHz held equal', or which of them differed and how; with
+    `areas_mm2`, also whether the chip areas lie within `area_tolerance` of each other."""
     equal, differ = [], []
     for what, values, unit in (("multipliers", multipliers, ""), ("clock", clocks_mhz, " MHz")):
         if len(set(values.values())) == 1:
@@ -232,6 +297,13 @@ def held_equal_statement(multipliers: dict[str, int], clocks_mhz: dict[str, floa
         else:
             listed = ", ".join(f"{name}: {_fmt(v)}{unit}" for name, v in values.items())
             differ.append(f"{what} differ ({listed})")
+    if areas_mm2 is not None:
+        listed = ", ".join(f"{name}: {v:.3g} mm²" for name, v in areas_mm2.items())
+        spread = _area_spread(areas_mm2)
+        if spread <= area_tolerance:
+            equal.append(f"area within {area_tolerance:.0%} ({listed})")
+        else:
+            differ.append(f"area differs by {spread:.0%} ({listed})")
     parts = []
     if equal:
         parts.append(" and ".join(equal) + " held equal")
@@ -309,8 +381,13 @@ def _network_table(
         for col in COMPARISON_NETWORK_COLUMNS:
             if col not in row and col not in SHARE_COLUMNS:
                 row[col] = totals.get(col, float("nan"))
+        row["energy_per_inference_uj"] = float(row["energy_pj"]) * 1e-6
+        row["speedup_per_mm2"] = row["speedup"] / row["area_mm2"] if row["area_mm2"] else float("nan")
         rows.append(row)
     table = pd.DataFrame(rows)
+    table["area_ratio"] = table["area_mm2"] / float(
+        table.loc[table["accelerator"] == base, "area_mm2"].iloc[0]
+    )
     table[list(SHARE_COLUMNS)] = slot_shares(table)
     return table[COMPARISON_NETWORK_COLUMNS]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from slot_checks import check_layer_run
@@ -177,3 +178,13 @@ def test_sweeps_take_batches(files: tuple[Path, Path]) -> None:
     with pytest.raises(ConfigError, match="batches"):
         parse_sweep({**data, "batches": [0]}, "test")
     assert yaml.safe_dump(batched[1].to_dict())  # plain data for a Dask task
+
+
+def test_per_image_rows_keep_the_chip_area():
+    run = simulate("scnn", "alexnet", "pruned", batch=2)
+    whole, one = run.layers, run.per_image()
+    area_cols = [c for c in whole.columns if c.startswith("area_")]
+    assert "area_mm2" in area_cols
+    assert (whole["area_mm2"] > 0).all()
+    pd.testing.assert_frame_equal(one[area_cols], whole[area_cols])  # the chip is not shared by images
+    assert (one["cycles"] * 2 >= whole["cycles"]).all()

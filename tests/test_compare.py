@@ -11,8 +11,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from accelsim.accelerators import build
 from accelsim.api import resolve_config
-from accelsim.compare import COMPARISON_LAYER_COLUMNS, COMPARISON_NETWORK_COLUMNS, Comparison, compare
+from accelsim.compare import (
+    COMPARISON_LAYER_COLUMNS,
+    COMPARISON_NETWORK_COLUMNS,
+    Comparison,
+    IsoConditionError,
+    compare,
+)
 from accelsim.errors import AccelsimError, UnknownNameError
 from accelsim.report.schema import SLOT_COLUMNS, SLOT_PARTS
 
@@ -205,3 +212,43 @@ def test_network_table_partitions_each_accelerators_slots(alexnet):
             run.layers["macs_effectual"].sum() / net.loc[name, "slots_total"]
         )  # a dense array issues every effectual product once
     assert (alexnet.layers.groupby("accelerator")["layer"].count() == 8).all()
+
+
+def test_iso_area_refuses_outside_the_tolerance_and_accepts_within(tmp_path):
+    small = str(small_array(tmp_path))
+    with pytest.raises(IsoConditionError, match="iso-area comparison impossible") as err:
+        compare(["systolic_os_32x32", small], "alexnet", iso="area")
+    assert "systolic_os_16x16" in str(err.value)
+    big, little = (build(resolve_config(c)[0]).area()["area_mm2"] for c in ("systolic_os_32x32", small))
+    spread = big / little - 1
+    assert spread > 0.10
+    result = compare(["systolic_os_32x32", small], "alexnet", iso="area", area_tolerance=spread + 0.01)
+    assert result.iso
+    assert result.iso_mode == "area"
+    assert "area within" in result.held_equal
+    assert "NOT held equal: multipliers differ" in result.held_equal
+    net = result.network.set_index("accelerator")
+    assert net.loc["systolic_os_16x16", "area_ratio"] == pytest.approx(little / big)
+    for name, row in net.iterrows():
+        assert row["speedup_per_mm2"] == pytest.approx(row["speedup"] / row["area_mm2"])
+        assert row["energy_per_inference_uj"] == pytest.approx(row["energy_pj"] * 1e-6)
+        assert row["area_mm2"] == result.runs[str(name)].layers["area_mm2"].iloc[0]
+    with pytest.raises(UnknownNameError, match="iso condition"):
+        compare(["systolic_os_32x32", small], "alexnet", iso="volume")
+
+
+def test_cli_iso_area_refusal_is_exit_2_and_iso_none_runs(tmp_path):
+    small = str(small_array(tmp_path))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return accelsim("compare", "systolic_os_32x32", small, "--network", "alexnet", *args, cwd=tmp_path)
+
+    refused = cli("--iso", "area")
+    assert refused.returncode == 2
+    assert "iso-area comparison impossible" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    ran = cli("--iso", "none", "--out", "cmp")
+    assert ran.returncode == 0, ran.stderr
+    assert "per mm²" in ran.stdout
+    table = pd.read_csv(tmp_path / "cmp" / "comparison_network.csv")
+    assert (table["area_mm2"] > 0).all()

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
+from accelsim.config.arch.common import Precision
 from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
+from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, area_by_block, no_area
 from accelsim.engine import play, unit_activity
 from accelsim.engine.timeline import (
     IDLE,
@@ -57,6 +59,31 @@ class Accelerator(ABC):
     def unsupported(self, layer: Layer) -> str | None:
         """Why this accelerator cannot run `layer` natively, or None if it can."""
         return None
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock] | None:
+        """The chip's blocks (docs/assumptions.md, "Area"); `layers` are the network's compute layers
+        for the families whose provisioning depends on them (empty: the chip on its own). None: the
+        kind has no area model, and its area columns are NaN."""
+        return None
+
+    def area(self, layers: tuple[Layer, ...] = ()) -> dict[str, float]:
+        """`area_mm2` and `area_<component>_mm2` of the chip (computed once per network; NaN without
+        an area model)."""
+        cache: dict[tuple[Layer, ...], dict[str, float]] = self.__dict__.setdefault("_area_cache", {})
+        if layers not in cache:
+            blocks = self.area_blocks(layers)
+            cache[layers] = area_breakdown(self.area_model.apply(blocks)) if blocks is not None else no_area()
+        return cache[layers]
+
+    def area_detail(self, layers: tuple[Layer, ...] = ()) -> dict[str, float]:
+        """Block name -> mm² of the chip (what `area` sums by component); empty without an area model."""
+        blocks = self.area_blocks(layers)
+        return {} if blocks is None else area_by_block(self.area_model.apply(blocks))
+
+    @property
+    def area_model(self) -> AreaModel:
+        """Primitive areas of the spec's area table at its node."""
+        return AreaModel.from_technology(self.spec.technology)
 
     @abstractmethod
     def plan(self, work: LayerWorkload) -> LayerPlan:
@@ -124,6 +151,7 @@ class Accelerator(ABC):
             fallback=plan.fallback,
             energy_pj=energy_breakdown(energy),
             batch=plan.batch,
+            area_mm2=self.area(work.network_layers),
         )
         return result, frame
 
@@ -235,4 +263,12 @@ def _closed_form(plan: LayerPlan, end: int) -> str:
     return text
 
 
-__all__ = ["Accelerator", "LayerPlan", "Units", "in_sequence", "slot_partition"]
+def mac_blocks(am: AreaModel, count: int, p: Precision, adders_per_mac: float = 1.0) -> list[AreaBlock]:
+    """`count` weight x activation multipliers and their psum-wide accumulate adders."""
+    return [
+        AreaBlock("mac", "multipliers", count, am.multiplier_um2(p.weight_bits, p.act_bits)),
+        AreaBlock("mac", "adders", count * adders_per_mac, am.adder_um2(p.psum_bits)),
+    ]
+
+
+__all__ = ["Accelerator", "LayerPlan", "Units", "in_sequence", "mac_blocks", "slot_partition"]

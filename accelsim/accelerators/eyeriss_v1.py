@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.base import Accelerator, mac_blocks
 from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.eyeriss_v1 import EyerissV1Spec
@@ -30,6 +30,7 @@ from accelsim.config.workload_spec import RealPattern
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.eyeriss_v1 import MappingCost, RowStationary, RsHardware, RsMapping
 from accelsim.energy import Action, ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.kernels import eyeriss_v1 as rs
 from accelsim.report.schema import Slots
@@ -215,6 +216,21 @@ class EyerissV1(Accelerator):
             Action("sram", "filter_write"): e.sram_pj(glb, p.weight_bits, write=True),
             Action("dram", "bit"): e.dram_pj_per_bit(self.spec.dram.kind),
         }
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """Per PE: a MAC, the ifmap, filter and psum scratchpads and the multicast controllers' ID
+        comparators (one per data type); the GLB."""
+        s, am = self.spec, self.area_model
+        p, sp, n = s.precision, s.spads, self.multipliers
+        ids = max(1, math.ceil(math.log2(max(s.array.rows, s.array.cols) + 1)))
+        return [
+            *mac_blocks(am, n, p),
+            AreaBlock("rf", "ifmap spads", n, am.rf_um2(sp.ifmap_words, p.act_bits)),
+            AreaBlock("rf", "filter spads", n, am.rf_um2(sp.filter_words, p.weight_bits)),
+            AreaBlock("rf", "psum spads", n, am.rf_um2(sp.psum_words, p.psum_bits)),
+            AreaBlock("noc", "multicast controllers", 3 * n, am.comparator_um2(ids) + am.register_um2(ids)),
+            AreaBlock("sram", "GLB", 1, am.sram_um2(s.glb_kib)),
+        ]
 
     def _leakage_mw(self) -> float:
         """Static power of the PEs and the GLB."""

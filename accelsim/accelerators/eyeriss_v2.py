@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.base import Accelerator, mac_blocks
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.eyeriss_v2 import EyerissV2Spec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.eyeriss_v2 import PeGeometry, PeTiling, RowStationaryPlus, cluster_schedule
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import DRAM, Transfer, WorkItem
 from accelsim.kernels.eyeriss_v2 import (
     N_STATS,
@@ -46,6 +47,10 @@ from accelsim.workload.instance import LayerWorkload
 from accelsim.workload.layer import Layer
 
 CSC_WORD_BITS = 12
+V2_IACT_ADDR_WORDS, V2_IACT_ADDR_BITS = 9, 4
+"""The sparse PE's iact address SPad, 9 x 4 b (Eyeriss v2 §IV-A)."""
+V2_WEIGHT_ADDR_WORDS, V2_WEIGHT_ADDR_BITS = 16, 7
+"""The sparse PE's weight address SPad, 16 x 7 b (Eyeriss v2 §IV-A)."""
 """An 8-bit value and its 4-bit zero count (paper §IV-A)."""
 PSUM_BITS = 20
 """A psum SPad word (paper §IV-A)."""
@@ -495,6 +500,57 @@ class EyerissV2(Accelerator):
         ]
         sram_bytes = (iact_words * iact_bits + (psum_words + glb_psum_reads) * psum_bits) / 8
         return actions, sram_bytes, dram_bytes
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """Per PE: SIMD MACs, the iact and weight data SPads (CSC words when sparse, with their address
+        SPads), the psum SPad; per cluster the GLB banks and the HM-NoC routers (iact 4 x 4 and weight
+        2 x 2 at the data port width, psum 3 x 3 at the psum port width)."""
+        s, am = self.spec, self.area_model
+        p, pe, noc = s.precision, s.pe, s.noc
+        word = CSC_WORD_BITS if pe.sparse else p.act_bits
+        weight_words = math.ceil(pe.weight_spad_entries / s.pe.simd) if pe.sparse else pe.weight_spad_entries
+        weight_bits = word * s.pe.simd if pe.sparse else p.weight_bits
+        blocks = [
+            *mac_blocks(am, self.multipliers, p),
+            AreaBlock("rf", "iact data spads", self.pes, am.rf_um2(pe.iact_spad_entries, word)),
+            AreaBlock("rf", "weight data spads", self.pes, am.rf_um2(weight_words, weight_bits)),
+            AreaBlock("rf", "psum spads", self.pes, am.rf_um2(pe.psum_spad_entries, p.psum_bits)),
+            AreaBlock("sram", "GLB", s.clusters, am.sram_um2(s.memory.glb_kib_per_cluster)),
+            AreaBlock(
+                "noc",
+                "iact routers",
+                s.clusters * noc.iact_routers,
+                am.crossbar_um2(4, 4, noc.data_port_bits),
+            ),
+            AreaBlock(
+                "noc",
+                "weight routers",
+                s.clusters * noc.weight_routers,
+                am.crossbar_um2(2, 2, noc.data_port_bits),
+            ),
+            AreaBlock(
+                "noc",
+                "psum routers",
+                s.clusters * noc.psum_routers,
+                am.crossbar_um2(3, 3, noc.psum_port_bits),
+            ),
+        ]
+        if pe.sparse:
+            blocks += [
+                AreaBlock(
+                    "special",
+                    "iact address spads",
+                    self.pes,
+                    am.rf_um2(V2_IACT_ADDR_WORDS, V2_IACT_ADDR_BITS),
+                ),
+                AreaBlock(
+                    "special",
+                    "weight address spads",
+                    self.pes,
+                    am.rf_um2(V2_WEIGHT_ADDR_WORDS, V2_WEIGHT_ADDR_BITS),
+                ),
+            ]
+        return blocks
 
     def _leakage_mw(self) -> float:
         pe = self.spec.pe

@@ -43,6 +43,7 @@ from accelsim.dataflows.imce import (
     place_weights,
 )
 from accelsim.energy import ActionEnergy, EnergyModel, static_energy_pj
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
 from accelsim.errors import ConfigError
@@ -427,6 +428,17 @@ class Imce(Accelerator):
         out["buffer"] = per.buffer_kib * per.sram_area_mm2_per_kib
         out["total"] = sum(out.values())
         return out
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """`area_mm2`'s parts as blocks: the arrays, their sensing, drivers and banks are the special
+        block, the DPUs' adders the MAC datapath, the buffer SRAM (this model's own constants)."""
+        component = {"dpu": "mac", "buffer": "sram"}
+        parts = self.area_mm2(layers)
+        return [
+            AreaBlock(component.get(name, "special"), name, 1, mm2 * 1e6)
+            for name, mm2 in parts.items()
+            if name != "total"
+        ]
 
     def used_subarrays(self, network_layers: Sequence[Layer] = ()) -> int:
         """Sub-arrays the network's placement uses (all of the chip's with no network)."""

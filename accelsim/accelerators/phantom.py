@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.base import Accelerator, mac_blocks
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.phantom import Phantom2DSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.phantom import CoreGeometry, LayerItems, MeshPlan, PhantomDataflow, PhantomHardware
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
@@ -38,6 +39,13 @@ class MaskTraffic:
     input_nnz: int
     weight_nnz: int
     output_nnz: int
+
+
+PHANTOM_FIFO_DEPTH = 2
+"""Entries of each thread's accumulation FIFO in the area model [assumption, docs/assumptions.md AR6]."""
+
+LAM_WINDOW_UNBOUNDED = 8
+"""Look-ahead window the area model gives a core configured with an unbounded window [assumption AR6]."""
 
 
 @register("phantom2d")
@@ -189,6 +197,30 @@ class Phantom2D(Accelerator):
             + layer.output_elems
         ) / 8
         return actions, sram_bytes
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """Per core: P x T multipliers, a 32-bit L1 adder per thread and an L2 adder per PE, each thread's
+        operand registers and accumulation FIFO (LAM/TDS selection and OB stages), the look-ahead mask
+        unit; the core buffers, the global buffer and a 5-port mesh router per core."""
+        s, am = self.spec, self.area_model
+        p, c, b = s.precision, s.core, s.buffers
+        threads = self.multipliers
+        window = c.window if c.window is not None else LAM_WINDOW_UNBOUNDED
+        lam_um2 = am.register_um2(2 * window * c.threads) + c.threads * am.comparator_um2(
+            max(1, math.ceil(math.log2(window + 1)))
+        )
+        return [
+            *mac_blocks(am, threads, p),
+            AreaBlock("mac", "L2 adders", self.cores * c.pes, am.adder_um2(p.psum_bits)),
+            AreaBlock("rf", "thread operand registers", threads, am.register_um2(p.weight_bits + p.act_bits)),
+            AreaBlock("rf", "accumulation FIFOs", threads, am.rf_um2(PHANTOM_FIFO_DEPTH, p.psum_bits)),
+            AreaBlock("special", "look-ahead mask units", self.cores * c.pes, lam_um2),
+            AreaBlock("sram", "core buffers", self.cores, am.sram_um2(b.core_kib)),
+            AreaBlock("sram", "global buffer", 1, am.sram_um2(b.global_kib)),
+            AreaBlock(
+                "noc", "mesh routers", self.cores, am.crossbar_um2(5, 5, max(p.weight_bits, p.act_bits))
+            ),
+        ]
 
     def _leakage_mw(self) -> float:
         b = self.spec.buffers

@@ -34,6 +34,7 @@ from accelsim.dataflows.scnn import (
     halo_psums,
 )
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
 from accelsim.errors import UnknownNameError
@@ -295,6 +296,40 @@ class PlanarTiledArray(Accelerator):
         sram_bytes = (int(stats[STAT_ACT_READS]) + out_entries) * act_bits / 8
         return actions, sram_bytes
 
+    scatter_crossbar: bool = True
+    """Products reach the accumulator banks through an F·I x A crossbar (SCNN); DCNN has none."""
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """Per PE: F x I multipliers, the weight FIFO, IARAM and OARAM, the double-buffered accumulator
+        banks with one adder each and (SCNN) the scatter crossbar; a 5-port router per PE for halos."""
+        s, am = self.spec, self.area_model
+        p = s.precision
+        blocks = [
+            AreaBlock("mac", "multipliers", self.multipliers, am.multiplier_um2(p.weight_bits, p.act_bits)),
+            AreaBlock("mac", "accumulator adders", s.pes * s.accumulator_banks, am.adder_um2(p.psum_bits)),
+            AreaBlock(
+                "rf", "weight FIFOs", s.pes, am.rf_um2(s.weight_fifo_entries, p.weight_bits + s.index_bits)
+            ),
+            AreaBlock(
+                "special",
+                "accumulator banks",
+                2 * s.pes * s.accumulator_banks,
+                am.rf_um2(s.bank_entries, p.psum_bits),
+            ),
+            AreaBlock("sram", "IARAM + OARAM", s.pes, am.sram_um2(s.iaram_kib + s.oaram_kib)),
+            AreaBlock("noc", "PE routers", s.pes, am.crossbar_um2(5, 5, p.psum_bits)),
+        ]
+        if self.scatter_crossbar:
+            blocks.append(
+                AreaBlock(
+                    "special",
+                    "scatter crossbars",
+                    s.pes,
+                    am.crossbar_um2(s.f * s.i, s.accumulator_banks, p.psum_bits),
+                )
+            )
+        return blocks
+
     def _leakage_mw(self) -> float:
         """1,024 MACs and every PE's IARAM, OARAM and double-buffered accumulator."""
         spec = self.spec
@@ -386,6 +421,8 @@ class Scnn(PlanarTiledArray):
 @register("dcnn")
 class Dcnn(PlanarTiledArray):
     """DCNN / DCNN-opt: the same array on dense operands (no skipping, no compression on chip)."""
+
+    scatter_crossbar = False
 
     spec: DcnnSpec
     sparse = False

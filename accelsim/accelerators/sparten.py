@@ -18,12 +18,13 @@ no slot and change no metric but `stall_cycles` (where the windowed stalls overl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.base import Accelerator, mac_blocks
 from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch.sparten import ACTIVATIONS_SPARSE_MODES as ACTIVATIONS_SPARSE
@@ -32,6 +33,7 @@ from accelsim.config.arch.sparten import SpartenSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.sparten import FilterPerCu, SpartenHardware, SpartenMapping, packed_operands
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
 from accelsim.kernels.sparten import (
@@ -285,6 +287,41 @@ class Sparten(Accelerator):
         ]
         sram_bits = sum(a.count for a in actions if a.action.component == "sram")
         return actions, float(sram_bits)
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """Per CU: a multiplier and accumulator, the inner join (two SparseMap registers, two prefix-sum
+        units and a priority encoder over a chunk), the filter-chunk and input buffers and the output
+        register; per cluster a broadcast bus to its CUs and an output collector; the global buffer."""
+        s, am = self.spec, self.area_model
+        p, mem, n = s.precision, s.memory, self.multipliers
+        buffers = cu_buffers(s, layers) if layers else None
+        input_kib = buffers.input_kib if buffers is not None else 0.0
+        chunk = s.chunk_bits
+        width = max(p.weight_bits, p.act_bits)
+        blocks = [
+            *mac_blocks(am, n, p),
+            AreaBlock("rf", "CU output registers", n, am.register_um2(p.psum_bits)),
+            AreaBlock(
+                "sram", "CU filter + input buffers", n, am.sram_um2(mem.cu_filter_buffer_kib + input_kib)
+            ),
+            AreaBlock("sram", "global buffer", 1, am.sram_um2(mem.global_buffer_kib)),
+            AreaBlock(
+                "noc", "cluster broadcast buses", s.clusters, am.crossbar_um2(1, s.cus_per_cluster, width + 1)
+            ),
+            AreaBlock(
+                "noc", "output collectors", s.clusters, am.crossbar_um2(s.cus_per_cluster, 1, p.psum_bits)
+            ),
+        ]
+        if s.mode != "dense":
+            select = max(1, math.ceil(math.log2(chunk)))
+            blocks += [
+                AreaBlock("special", "SparseMap registers", n, am.register_um2(2 * chunk)),
+                AreaBlock("special", "prefix-sum units", 2 * n, am.popcount_um2(chunk)),
+                AreaBlock(
+                    "special", "priority encoders", n, chunk * am.comparator_um2(1) + am.register_um2(select)
+                ),
+            ]
+        return blocks
 
     def _leakage_mw(self, buffers: CuBuffers) -> float:
         """Static power of the CUs' multipliers, the global buffer and every CU's filter and input buffers."""

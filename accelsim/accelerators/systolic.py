@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelsim.accelerators.base import Accelerator
+from accelsim.accelerators.base import Accelerator, mac_blocks
 from accelsim.accelerators.plan import LayerPlan, Units
 from accelsim.accelerators.registry import register
 from accelsim.config.arch import SystolicSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.systolic import ArrayGeometry, SystolicDataflow, SystolicMapping
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.report.schema import Slots
 from accelsim.workload.instance import LayerWorkload
@@ -165,6 +166,27 @@ class SystolicArray(Accelerator):
             + mapping.filter_reads * p.weight_bits
             + (mapping.ofmap_writes + psum_reads) * p.psum_bits
         ) / 8
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """rows x cols MACs, each PE's operand and psum registers, the three operand SRAMs; neighbour
+        links are the PE registers themselves."""
+        s, am = self.spec, self.area_model
+        p, mem = s.precision, s.memory
+        return [
+            *mac_blocks(am, self.multipliers, p),
+            AreaBlock(
+                "rf",
+                "PE registers",
+                self.multipliers,
+                am.register_um2(p.weight_bits + p.act_bits + p.psum_bits),
+            ),
+            AreaBlock(
+                "sram",
+                "operand SRAMs",
+                1,
+                am.sram_um2(mem.ifmap_sram_kib + mem.filter_sram_kib + mem.ofmap_sram_kib),
+            ),
+        ]
 
     def _leakage_mw(self) -> float:
         mem = self.spec.memory

@@ -36,6 +36,7 @@ from accelsim.dataflows.winograd import (
     host_tiling,
 )
 from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.engine.core import SHARED_QUEUE
 from accelsim.kernels.winograd import (
@@ -66,6 +67,12 @@ GFLOPS_DEFINITIONS: dict[str, str] = {
 """The meanings of "GFLOPS" the paper could have used (it does not say which): operations per image
 under each, over the time per image. A layer the host CPU runs performs 2 x MACs under the first two
 and no Winograd multiply."""
+
+
+FP32_MANTISSA_BITS, FP32_EXPONENT_BITS = 24, 8
+"""IEEE fp32 significand (with the hidden bit) and exponent widths: the area model's fp32 multiplier."""
+FP32_ADDER_INT_ADDERS = 3
+"""32-bit integer adders an fp32 adder is taken to cost (align, add, normalise) [assumption AR5]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +263,17 @@ class WinogradFpga(Accelerator):
         iterations = call.multiplies // (tiles * MULTS_PER_TILE)
         words_per_iteration = 8 * (tiles + 1) + 16 + 2 * 4 * tiles
         return call.ddr_read_bytes + call.ddr_written_bytes + iterations * words_per_iteration * _FP32_BYTES
+
+    def area_blocks(self, layers: tuple[Layer, ...]) -> list[AreaBlock]:
+        """An ASIC equivalent of the FPGA datapath only (docs/winograd.md, "Area"): the fp32 multipliers
+        (a 24 x 24 mantissa multiplier and an 8-bit exponent adder each) and one fp32 accumulate adder
+        per multiplier (three 32-bit integer adders: align, add, normalise) [assumption AR5]."""
+        am = self.area_model
+        fp_multiplier = am.multiplier_um2(FP32_MANTISSA_BITS) + am.adder_um2(FP32_EXPONENT_BITS)
+        return [
+            AreaBlock("mac", "fp32 multipliers", self.multipliers, fp_multiplier),
+            AreaBlock("mac", "fp32 adders", self.multipliers, FP32_ADDER_INT_ADDERS * am.adder_um2(32)),
+        ]
 
     def cpu_seconds(self, layer: Layer) -> float:
         """Host CPU roofline: max(FLOPs / sustained FLOP rate, fp32 bytes / memory bandwidth)."""

@@ -128,22 +128,28 @@ class LeakageSpec(StrictModel):
     """Leakage per KiB of SRAM; linear in capacity."""
 
 
-class EnergyTableSpec(StrictModel):
-    """An energy-table file: one primitive family at one node and voltage, every number cited."""
+class TableHeader(StrictModel):
+    """What every cost table (energy or area) states about itself."""
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
-    """Short name used in accelerator specs (`technology.energy_table`); the file is `<id>.yaml`."""
+    """Short name used in accelerator specs (`technology.energy_table` / `area_table`); the file is
+    `<id>.yaml`."""
     family: str = Field(min_length=1)
     """Primitive family, e.g. `aladdin+cacti`, `horowitz`, `eyeriss-normalised`; never mix families."""
+    source: str = Field(min_length=1)
+    """Citation of the family as a whole."""
+    description: str = ""
+
+
+class EnergyTableSpec(TableHeader):
+    """An energy-table file: one primitive family at one node and voltage, every number cited."""
+
     node_nm: float = Field(ge=7, le=130)
     """Technology node at which the entries hold; must lie in the node-scaling range 7..130 nm."""
     vdd: float = Field(gt=0)
     """Supply voltage at which the entries hold."""
     node_source: Cited
     """Where node and voltage come from (or that they are assumed)."""
-    source: str = Field(min_length=1)
-    """Citation of the family as a whole."""
-    description: str = ""
     mac: MacSpec
     rf: EnergyEntry
     """One register-file (scratchpad) access of a word; linear in width, independent of depth."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from accelsim.config.energy_spec import EnergyTableSpec
 from accelsim.config.yaml_io import load_model
@@ -12,6 +14,8 @@ from accelsim.errors import ConfigError, UnknownNameError
 
 TABLES_DIR = Path(__file__).resolve().parent / "tables"
 """Directory of the shipped energy-table files, one `<id>.yaml` each."""
+
+T = TypeVar("T")
 
 DEFAULT_TABLE = "accelergy_40nm"
 """Id of the default table (Aladdin + CACTI at 40 nm), the family the Accelergy/Timeloop tools use."""
@@ -47,20 +51,33 @@ class EnergyTable:
 
 def list_energy_tables() -> list[str]:
     """Ids of the shipped energy tables, sorted."""
-    return sorted(p.stem for p in TABLES_DIR.glob("*.yaml"))
+    return list_tables(TABLES_DIR)
+
+
+def list_tables(folder: Path) -> list[str]:
+    """Ids of the table files (`<id>.yaml`) in `folder`, sorted."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_table(id_or_path: str | Path, folder: Path, what: str, load: Callable[[Path], T]) -> T:
+    """A table by shipped id (a `<id>.yaml` in `folder`, whose `id` must match) or by path (a `Path`, a
+    `.yaml` name or a name with a folder); an unknown id lists the shipped ones."""
+    candidate = Path(id_or_path)
+    if isinstance(id_or_path, Path) or candidate.suffix in (".yaml", ".yml") or len(candidate.parts) > 1:
+        return load(candidate.resolve())
+    if str(id_or_path) not in list_tables(folder):
+        raise UnknownNameError(what, str(id_or_path), list_tables(folder))
+    path = folder / f"{id_or_path}.yaml"
+    table = load(path)
+    table_id = getattr(getattr(table, "spec", table), "id", None)
+    if table_id != id_or_path:
+        raise ConfigError(f"{path}: id {table_id!r} does not match the file name {id_or_path!r}")
+    return table
 
 
 def load_energy_table(id_or_path: str | Path) -> EnergyTable:
     """Load a shipped table by id, or a table file by path; an unknown id lists the shipped ones."""
-    candidate = Path(id_or_path)
-    if isinstance(id_or_path, Path) or candidate.suffix in (".yaml", ".yml") or len(candidate.parts) > 1:
-        return _load_file(candidate.resolve())
-    if str(id_or_path) not in list_energy_tables():
-        raise UnknownNameError("energy table", str(id_or_path), list_energy_tables())
-    table = _load_file(TABLES_DIR / f"{id_or_path}.yaml")
-    if table.id != id_or_path:
-        raise ConfigError(f"{table.path}: id {table.id!r} does not match the file name {id_or_path!r}")
-    return table
+    return load_table(id_or_path, TABLES_DIR, "energy table", _load_file)
 
 
 def _load_file(path: Path) -> EnergyTable:

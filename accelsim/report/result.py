@@ -10,6 +10,7 @@ import pandas as pd
 
 from accelsim.report.outputs import check_output_folder, write_set
 from accelsim.report.schema import (
+    AREA_ROW_COLUMNS,
     ENERGY_COLUMNS,
     LAYER_COLUMNS,
     SLOT_COLUMNS,
@@ -102,6 +103,7 @@ def network_totals(layers: pd.DataFrame) -> pd.Series:
         if cycles
         else 0.0,
         "fallback_layers": int((layers["fallback"] != "").sum()),
+        **{col: float(layers[col].iloc[0]) for col in AREA_ROW_COLUMNS},  # one chip: not summed
     }
     return pd.Series(out)
 
@@ -124,13 +126,14 @@ def slot_shares(table: pd.DataFrame) -> pd.DataFrame:
 
 def per_image(layers: pd.DataFrame) -> pd.DataFrame:
     """Layer rows (LAYER_COLUMNS) as one image's share of each row's batch."""
-    names = [f.name for f in fields(LayerResult) if f.name not in ("slots", "energy_pj")]
+    names = [f.name for f in fields(LayerResult) if f.name not in ("slots", "energy_pj", "area_mm2")]
     rows = []
     for row in layers.to_dict("records"):
         result = LayerResult(
             **{n: row[n] for n in names},
             slots=Slots(**{part: int(row[f"slots_{part}"]) for part in SLOT_PARTS}),
             energy_pj={col: float(row[col]) for col in ENERGY_COLUMNS},
+            area_mm2={col: float(row[col]) for col in AREA_ROW_COLUMNS},  # the chip's: not per image
         )
         rows.append(result.per_image().to_row())
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)

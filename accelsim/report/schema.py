@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from accelsim.energy import ENERGY_COLUMNS
+from accelsim.energy.area import AREA_ROW_COLUMNS
 
 SLOT_PARTS = (
     "effectual",
@@ -136,6 +137,9 @@ class LayerResult:
     """energy_<component>_pj -> value, one entry per energy component (accelsim.energy.COMPONENTS)."""
     batch: int = 1
     """Images the row covers: MACs, cycles, slots, bytes and energy are totals over the batch."""
+    area_mm2: dict[str, float] = field(default_factory=dict)
+    """area_mm2 (the whole chip) and area_<component>_mm2 (accelsim.energy.area.AREA_COMPONENTS): the
+    same on every row of a run; NaN where a model gives no area."""
 
     def __post_init__(self) -> None:
         if self.slots.total != self.multipliers * self.cycles:
@@ -179,13 +183,19 @@ class LayerResult:
 
     def to_row(self) -> dict[str, Any]:
         """A flat dict in LAYER_COLUMNS order."""
-        row = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("energy_pj", "slots")}
+        row = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("energy_pj", "slots", "area_mm2")
+        }
         row["utilization"] = self.utilization
         row["effectual_utilization"] = self.effectual_utilization
         row.update(self.slots.columns())
         for col in ENERGY_COLUMNS:
             row[col] = float(self.energy_pj.get(col, 0.0))
         row["energy_pj"] = sum(row[c] for c in ENERGY_COLUMNS)
+        for col in AREA_ROW_COLUMNS:
+            row[col] = float(self.area_mm2.get(col, float("nan")))
         return {c: row[c] for c in LAYER_COLUMNS}
 
 
@@ -212,6 +222,7 @@ LAYER_COLUMNS = [
     "sram_bytes",
     "energy_pj",
     *ENERGY_COLUMNS,
+    *AREA_ROW_COLUMNS,
     "folds",
     "mapping_efficiency",
     "mapping",
@@ -223,4 +234,12 @@ LAYER_COLUMNS = [
 TIMELINE_COLUMNS = ["network", "layer", "unit", "state", "start", "end"]
 """Column order of the per-unit busy / stalled / idle timeline."""
 
-__all__ = ["LAYER_COLUMNS", "SLOT_COLUMNS", "SLOT_PARTS", "TIMELINE_COLUMNS", "LayerResult", "Slots"]
+__all__ = [
+    "AREA_ROW_COLUMNS",
+    "LAYER_COLUMNS",
+    "SLOT_COLUMNS",
+    "SLOT_PARTS",
+    "TIMELINE_COLUMNS",
+    "LayerResult",
+    "Slots",
+]

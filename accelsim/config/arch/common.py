@@ -10,7 +10,7 @@ from accelsim.config.yaml_io import StrictModel
 
 
 class Technology(StrictModel):
-    """Process node and the energy table whose per-action costs are scaled to it."""
+    """Process node and the energy and area tables whose costs are scaled to it."""
 
     node_nm: float = Field(gt=0)
     """Technology node of the modelled chip; energies are scaled to it ([STILLMAKER17])."""
@@ -18,6 +18,15 @@ class Technology(StrictModel):
     """Supply voltage used for node scaling (Accelergy's default 0.8 V, [STILLMAKER17])."""
     energy_table: str = "accelergy_40nm"
     """Id of a table in accelsim/energy/tables/ (or a path to one)."""
+    area_table: str = "accelergy_45nm"
+    """Id of an area table in accelsim/energy/area_tables/, a path to one, or a path to an Accelergy
+    ART.yaml (then with `area_map` and `area_table_node_nm`); areas are scaled to `node_nm`."""
+    area_map: dict[str, str] = Field(default_factory=dict)
+    """With an Accelergy ART as `area_table`: accelsim block name (see the model's `area_blocks`) ->
+    ART component (its full name or last segment) whose area per instance replaces the block's;
+    `included` for a block another ART entry already holds. Blocks not named keep the shipped table."""
+    area_table_node_nm: float | None = Field(default=None, ge=7, le=130)
+    """Node at which an Accelergy ART's areas hold (the file does not record it)."""
 
 
 class Precision(StrictModel):
