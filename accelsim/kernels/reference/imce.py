@@ -147,6 +147,41 @@ def _chunk_tree(
     return arr
 
 
+def _extents(
+    x: np.ndarray, w: np.ndarray, stride: int, pad: int, groups: int
+) -> tuple[int, int, int, int, int]:
+    """(output height, output width, filters per group, receptive-field length, output pixels)."""
+    k, cg, r, s = w.shape
+    ho = (x.shape[1] + 2 * pad - r) // stride + 1
+    wo = (x.shape[2] + 2 * pad - s) // stride + 1
+    return ho, wo, k // groups, cg * r * s, ho * wo
+
+
+Block = tuple[int, int, int, list[int]]
+"""(group, chunk, first filter of the block within its group, the block's filters)."""
+
+
+def _blocks(groups: int, kg: int, f: int, chunks: int) -> list[Block]:
+    """Weight blocks of `f` filters x one chunk, in (group, filter block, chunk) order: an output's
+    chunks are consecutive blocks."""
+    return [
+        (g, q, b, list(range(g * kg + b, min(g * kg + b + f, (g + 1) * kg))))
+        for g in range(groups)
+        for b in range(0, kg, f)
+        for q in range(chunks)
+    ]
+
+
+def _rounds(blocks: list[Block], subarrays: int, max_copies: int) -> Iterator[tuple[int, list[Block], int]]:
+    """(round, its blocks, copies of each) when the blocks take the sub-arrays in turns: a round holds
+    up to `subarrays` blocks, each copied over the sub-arrays the round leaves (at most `max_copies`;
+    0: no limit)."""
+    for rnd in range(-(-len(blocks) // subarrays)):
+        in_round = blocks[rnd * subarrays : (rnd + 1) * subarrays]
+        per = subarrays // len(in_round)
+        yield rnd, in_round, min(per, max_copies) if max_copies else per
+
+
 def run_layer(
     x: np.ndarray,
     w: np.ndarray,
@@ -168,19 +203,12 @@ def run_layer(
     """Run a conv layer (x codes (C, H, W) < 2^n, w codes (K, C/groups, R, S) < 2^m) step by step;
     a block gets at most `max_copies` copies (0: as many as the sub-arrays of its round allow)."""
     k, cg, r, s = w.shape
-    h, wd = x.shape[1], x.shape[2]
-    ho, wo = (h + 2 * pad - r) // stride + 1, (wd + 2 * pad - s) // stride + 1
-    kg, length, pixels = k // groups, cg * r * s, ho * wo
+    ho, wo, kg, length, pixels = _extents(x, w, stride, pad, groups)
     f = min(kg, (rows - n) // m)
     if f < 1:
         raise ValueError(f"a {rows}-row sub-array cannot hold one {m}-bit filter plus {n} activation rows")
     chunks = [(lo, min(lo + cols, length)) for lo in range(0, length, cols)]
-    blocks = [  # (group, filter block, chunk) order: an output's chunks are consecutive blocks
-        (g, q, b, list(range(g * kg + b, min(g * kg + b + f, (g + 1) * kg))))
-        for g in range(groups)
-        for b in range(0, kg, f)
-        for q in range(len(chunks))
-    ]
+    blocks = _blocks(groups, kg, f, len(chunks))
     rounds = -(-len(blocks) // subarrays)
     write_weights = load_weights or rounds > 1  # blocks that take turns are written every round
     wflat = w.reshape(k, length)
@@ -191,11 +219,7 @@ def run_layer(
     )
     act_row = rows - n  # first activation row
     op_round: dict[int, int] = {}  # id of a sense op -> its round
-    for rnd in range(rounds):
-        in_round = blocks[rnd * subarrays : (rnd + 1) * subarrays]
-        per = subarrays // len(in_round)
-        if max_copies:
-            per = min(per, max_copies)
+    for rnd, in_round, per in _rounds(blocks, subarrays, max_copies):
         for pos, (g, q, b, filters) in enumerate(in_round):
             lo, hi = chunks[q]
             for copy in range(per):
@@ -367,9 +391,7 @@ def run_crossbar_layer(
     in column f * slices + t, receptive-field element i of the chunk in row i), one input bit-plane per
     read driven on the rows, every used column summed and converted, shifted and added."""
     k, cg, r, s = w.shape
-    h, wd = x.shape[1], x.shape[2]
-    ho, wo = (h + 2 * pad - r) // stride + 1, (wd + 2 * pad - s) // stride + 1
-    kg, length, pixels = k // groups, cg * r * s, ho * wo
+    ho, wo, kg, length, pixels = _extents(x, w, stride, pad, groups)
     slices = -(-m // bits_per_cell)
     corr = 1 if signed else 0
     f = min(kg, (cols - corr) // slices)
@@ -377,12 +399,7 @@ def run_crossbar_layer(
         raise ValueError(f"a {cols}-column crossbar cannot hold one {m}-bit filter")
     mask = 2**bits_per_cell - 1
     chunks = [(lo, min(lo + rows, length)) for lo in range(0, length, rows)]
-    blocks = [
-        (g, q, b, list(range(g * kg + b, min(g * kg + b + f, (g + 1) * kg))))
-        for g in range(groups)
-        for b in range(0, kg, f)
-        for q in range(len(chunks))
-    ]
+    blocks = _blocks(groups, kg, f, len(chunks))
     rounds = -(-len(blocks) // subarrays)
     write_weights = load_weights or rounds > 1
     wflat = w.reshape(k, length)
@@ -393,11 +410,7 @@ def run_crossbar_layer(
          "adds", "tasks"],
         0,
     )  # fmt: skip
-    for rnd in range(rounds):
-        in_round = blocks[rnd * subarrays : (rnd + 1) * subarrays]
-        per = subarrays // len(in_round)
-        if max_copies:
-            per = min(per, max_copies)
+    for rnd, in_round, per in _rounds(blocks, subarrays, max_copies):
         for pos, (g, q, b, filters) in enumerate(in_round):
             lo, hi = chunks[q]
             ones = corr if b == 0 else 0
