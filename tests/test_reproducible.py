@@ -15,6 +15,7 @@ import accelsim
 from accelsim.errors import ConfigError
 
 CASES = [
+    ("systolic_ws_32x32_lpddr4", "mobilenet_v1_0.5_128", "pruned"),
     ("phantom2d", "mobilenet_v1_0.5_128", "pruned"),
     ("scnn", "mobilenet_v1_0.5_128", "pruned"),
     ("sparten", "mobilenet_v1_0.5_128", "pruned"),
