@@ -41,10 +41,10 @@ def check(spec: Any, source: str = "<spec>") -> None:
     if shipped is None or (dataflow is not None and dataflow not in shipped[1]):
         build(spec, source)  # a third-party kind or dataflow, or a wrong name: the full check names it
         return
-    from accelsim.energy.table import load_energy_table
+    from accelsim.energy.model import EnergyModel
 
     try:
-        load_energy_table(spec.technology.energy_table)
+        EnergyModel.from_technology(spec.technology)  # an Accelergy ERT and its energy_map too
     except UnknownNameError as e:
         raise ConfigError(f"{source}: {kind}.technology.energy_table: {e}") from None
 

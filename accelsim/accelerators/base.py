@@ -17,7 +17,7 @@ import pandas as pd
 
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.config.arch.common import Precision
-from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
+from accelsim.energy import ActionEnergy, EnergyModel, energy_breakdown, static_energy_pj
 from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, area_by_block, no_area
 from accelsim.engine import play, unit_activity
 from accelsim.engine.timeline import (
@@ -37,6 +37,9 @@ class Accelerator(ABC):
     """A model built from a validated spec; it plans one layer at a time."""
 
     kind: ClassVar[str]
+
+    energy: EnergyModel
+    """Per-action energies of the spec's energy table at its node (each family sets it)."""
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
@@ -123,8 +126,8 @@ class Accelerator(ABC):
         frame, act, slots = _extend(frame, act, units, end, slots, extensions)
         cycles = end + sum(e.cycles for e in extensions)
         metrics = activity_metrics(act, cycles)
-        energy = list(plan.energy)
-        energy.append(ActionEnergy.of("static", "leak", cycles, self._leak_pj_per_cycle(plan.leakage_mw)))
+        leak = ActionEnergy.of("static", "leak", cycles, self._leak_pj_per_cycle(plan.leakage_mw))
+        energy = self.energy.apply([*plan.energy, leak], all_mapped=not plan.fallback)
         layer = work.layer
         result = LayerResult(
             network=work.network,

@@ -74,7 +74,7 @@ class EyerissV1(Accelerator):
         super().__init__(spec)
         self.dataflow = get_dataflow("eyeriss_v1", spec.dataflow, RowStationary)
         self.energy = EnergyModel.from_technology(spec.technology)
-        self._pj = self._action_pj()
+        self._pj = {a: self.energy.pj(a, pj) for a, pj in self._action_pj().items()}  # the ERT's, if mapped
         p, noc, sp = spec.precision, spec.noc, spec.spads
         self.hardware = RsHardware(
             rows=spec.array.rows,
