@@ -259,3 +259,30 @@ def test_validate_and_run_from_the_cli(tmp_path):
     assert "ERT.yaml: technology.energy_map.mac." in bad.stderr
     assert "no component 'mac' in the ERT" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "examples" / "accelergy" / "eyeriss_like.yaml"
+
+
+def test_the_docs_example_runs_with_the_exported_tables_and_its_page_is_current(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the example's table paths are relative to the repository root
+    spec, source = resolve_config(EXAMPLE)
+    check(spec, source)
+    model = EnergyModel.from_technology(spec.technology)  # ERT and chip at 32 nm: factor 1
+    glb, dram = 18.183829, 512.0  # shared_glb.read and DRAM.read of the exported ERT
+    assert model.overrides[Action("mac", "mac")] == 0.207692
+    assert model.overrides[Action("rf", "filter_read")] == 1.976602 * 0.5
+    assert model.overrides[Action("sram", "psum_read")] == glb * 0.25
+    assert model.overrides[Action("dram", "bit")] == dram / 64
+    row = run(spec)
+    gated = row.macs_issued - row.macs_effectual  # padding: the default table's gated MAC
+    mac_pj = row.macs_effectual * 0.207692 + gated * model.mac_gated_pj(8, 16)
+    assert row.energy_pj["energy_mac_pj"] == pytest.approx(mac_pj, rel=1e-12)
+    assert row.energy_pj["energy_dram_pj"] == pytest.approx(row.dram_bytes * 8 * 8.0, rel=1e-12)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from accelergy_example import table
+
+    page = (ROOT / "docs" / "accelergy.md").read_text(encoding="utf-8")
+    for line in table("alexnet").splitlines():
+        assert line in page, f"docs/accelergy.md is stale (benchmarks/accelergy_example.py): {line}"
