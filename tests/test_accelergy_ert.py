@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from accelsim.accelerators import build, check
-from accelsim.api import resolve_config
+from accelsim.api import list_configs, resolve_config
 from accelsim.config.arch import parse_arch
 from accelsim.energy import Action, EnergyModel
 from accelsim.energy.scaling import energy_factor
@@ -228,13 +228,24 @@ def test_ert_errors_name_the_file_the_key_and_what_is_allowed(tmp_path, changes,
         assert str(tmp_path / "ERT.yaml") in str(e.value)
 
 
-def test_a_mapped_action_the_accelerator_never_lists_fails_on_the_first_layer(tmp_path):
+def test_a_mapped_action_the_accelerator_does_not_have_is_refused_before_any_layer_runs(tmp_path):
     spec = eyeriss_spec(tmp_path, energy_map={**ENERGY_MAP, "noc.hop": "ifmap_spad.read"})
-    check(spec, "test")  # the name is well formed and in the ERT: only a run shows the family's actions
-    with pytest.raises(
-        ConfigError, match=r"energy_map: no action noc.hop in this accelerator; its actions: .*noc.psum"
-    ):
-        run(spec)
+    message = r"energy_map: no action noc.hop in this accelerator; its actions: .*noc.psum.*static.leak"
+    with pytest.raises(ConfigError, match=message):
+        check(spec, "test")  # what `accelsim validate` runs
+    accel = build(spec)
+    with pytest.raises(ConfigError, match=message):
+        accel.simulate_layer(LayerWorkload("test", LAYER, dense_profile("test"), 0))
+
+
+@pytest.mark.parametrize("config", list_configs())
+def test_every_shipped_model_declares_exactly_the_actions_its_plans_list(config):
+    accel = build(resolve_config(config)[0])
+    layer = Layer("conv", LayerKind.CONV, h=8, w=8, c=4, k=8, r=3, s=3, pad=1)
+    plan = accel.plan(LayerWorkload("test", layer, dense_profile("test"), 0))
+    assert not plan.fallback
+    assert {e.action for e in plan.energy} == accel.plan_actions()
+    assert accel.energy_actions() == accel.plan_actions() | {Action("static", "leak")}
 
 
 def test_runs_with_an_ert_are_reproducible(tmp_path):

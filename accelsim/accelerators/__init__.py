@@ -32,14 +32,16 @@ def build(spec: Any, source: str = "<spec>") -> Accelerator:
 
 
 def check(spec: Any, source: str = "<spec>") -> None:
-    """What `build` checks (the kind, the dataflow, the energy table), without importing the family's
-    numba kernels when the config names a shipped kind and one of its shipped dataflows; any other
-    config is built. A name nobody registered is a ConfigError, as from `build`."""
+    """What `build` checks (the kind, the dataflow, the energy table and an Accelergy ERT's energy map),
+    without importing the family's numba kernels when the config names a shipped kind and one of its
+    shipped dataflows and maps no actions; any other config is built. A name nobody registered is a
+    ConfigError, as from `build`."""
     kind = spec.kind
     shipped = SHIPPED_DATAFLOWS.get(kind)
     dataflow = getattr(spec, "dataflow", None)
-    if shipped is None or (dataflow is not None and dataflow not in shipped[1]):
-        build(spec, source)  # a third-party kind or dataflow, or a wrong name: the full check names it
+    unshipped = shipped is None or (dataflow is not None and dataflow not in shipped[1])
+    if unshipped or spec.technology.energy_map:  # an energy map names the model's actions: build it
+        build(spec, source).check_energy_map()
         return
     from accelsim.energy.model import EnergyModel
 

@@ -187,6 +187,10 @@ class EyerissV1(Accelerator):
             act("dram", "bit", traffic.total * 8),
         ]
 
+    def plan_actions(self) -> frozenset[Action]:
+        """The actions of the cost table (every plan lists each of them)."""
+        return frozenset(self._pj)
+
     def _action(self, component: str, op: str, count: float) -> ActionEnergy:
         """`count` actions component.op at their pJ from the cost table."""
         action = Action(component, op)

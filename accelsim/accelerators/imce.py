@@ -42,7 +42,7 @@ from accelsim.dataflows.imce import (
     PlacementError,
     place_weights,
 )
-from accelsim.energy import ActionEnergy, EnergyModel, static_energy_pj
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions, static_energy_pj
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
@@ -446,6 +446,20 @@ class Imce(Accelerator):
         if not held:
             return self.geometry.subarrays
         return self.residency(tuple(held)).used
+
+    def plan_actions(self) -> frozenset[Action]:
+        """The sub-arrays' senses and writes (bit-wise) or the crossbar's cells, DACs and ADCs, the
+        shift-adds, quantisation, banks, buffer, DRAM."""
+        if self.spec.crossbar:
+            engine: tuple[str, ...] = ("mac.cell_read", "mac.dac_row", "mac.adc_conversion")
+        else:
+            engine = ("sram.csa_read_column", "sram.csa_read_row", "mac.and_column", "mac.and_rows",
+                      "mac.bitcount_bit")  # fmt: skip
+        return actions(
+            *engine, "sram.csa_write_bit", "sram.csa_write_row", "mac.add", "sram.bank_read_bit",
+            "sram.bank_write_bit", "mac.quantize", "sram.buffer_write_bit", "sram.buffer_read_bit",
+            "dram.bit",
+        )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The sub-arrays' schedules from the kernel, each sub-array a unit of `cols` AND lanes.

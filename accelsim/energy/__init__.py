@@ -8,6 +8,7 @@ from accelsim.energy.model import (
     Action,
     ActionEnergy,
     EnergyModel,
+    actions,
     energy_breakdown,
     static_energy_pj,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ActionEnergy",
     "EnergyModel",
     "EnergyTable",
+    "actions",
     "energy_breakdown",
     "energy_factor",
     "list_energy_tables",

@@ -50,6 +50,26 @@ class Action:
         if not self.op:
             raise ValueError("an Action needs a non-empty op")
 
+    @classmethod
+    def parse(cls, name: str) -> Action:
+        """The action a `component.op` name (e.g. `sram.ifmap_read`) stands for."""
+        component, _, op = name.partition(".")
+        return cls(component, op)
+
+    @property
+    def name(self) -> str:
+        """`component.op`."""
+        return f"{self.component}.{self.op}"
+
+
+def actions(*names: str) -> frozenset[Action]:
+    """The actions `component.op` names stand for (a family's declared actions)."""
+    return frozenset(Action.parse(n) for n in names)
+
+
+LEAK = Action("static", "leak")
+"""Static energy, which the template adds to every plan's actions."""
+
 
 def _check_bits(name: str, bits: int) -> None:
     if bits <= 0:
@@ -131,13 +151,18 @@ class EnergyModel:
             ActionEnergy(e.action, e.count, self.overrides[e.action]) if e.action in self.overrides else e
             for e in entries
         ]
-        listed = {e.action for e in out}
-        unknown = sorted(set(self.overrides) - listed)
-        if all_mapped and unknown:
-            names = ", ".join(f"{a.component}.{a.op}" for a in unknown)
-            actions = ", ".join(f"{a.component}.{a.op}" for a in sorted(listed))
-            raise ConfigError(f"{self.source}: no action {names} in this accelerator; its actions: {actions}")
+        if all_mapped:
+            self.check_actions({e.action for e in out})
         return out
+
+    def check_actions(self, known: Iterable[Action]) -> None:
+        """Every mapped action is one of `known` (the accelerator's actions), else a ConfigError."""
+        listed = set(known)
+        unknown = sorted(set(self.overrides) - listed)
+        if unknown:
+            names = ", ".join(a.name for a in unknown)
+            its = ", ".join(a.name for a in sorted(listed))
+            raise ConfigError(f"{self.source}: no action {names} in this accelerator; its actions: {its}")
 
     def _mac_parts(self, fp: bool) -> tuple[Sequence[EnergyEntry], Sequence[EnergyEntry]]:
         mac = self.table.spec.mac
@@ -247,9 +272,8 @@ def _ert_overrides(ert: Ert, tech: Technology) -> dict[Action, float]:
 
 def _action(key: str, source: str) -> Action:
     """The accelsim action an `energy_map` key names (`component.op`)."""
-    component, _, op = key.partition(".")
     try:
-        return Action(component, op)
+        return Action.parse(key)
     except ValueError as e:
         raise ConfigError(f"{source}: {key!r} is not an accelsim action `component.op`: {e}") from None
 
