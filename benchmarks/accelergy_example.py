@@ -2,7 +2,7 @@
 the ERT and ART Accelergy exported for it, against the same config on accelsim's default tables.
 
 Prints, for one network, the energy per component (µJ) and the area per component (mm²) with and
-without the Accelergy tables. Run from the repository root (the config's table paths are relative):
+without the Accelergy tables:
 
     python benchmarks/accelergy_example.py [--network alexnet]
 """
@@ -18,7 +18,7 @@ from accelsim.api import resolve_config, simulate
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.energy.area import AREA_ROW_COLUMNS
 
-CONFIG = Path("docs/examples/accelergy/eyeriss_like.yaml")
+CONFIG = Path(__file__).resolve().parents[1] / "docs" / "examples" / "accelergy" / "eyeriss_like.yaml"
 """The example config (ERT.yaml and ART.yaml beside it)."""
 
 ACCELERGY_KEYS = ("energy_table", "energy_map", "energy_table_node_nm", "area_table", "area_map",

@@ -276,8 +276,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "accelergy" / "eyeriss_like.yaml"
 
 
-def test_the_docs_example_runs_with_the_exported_tables_and_its_page_is_current(monkeypatch):
-    monkeypatch.chdir(ROOT)  # the example's table paths are relative to the repository root
+def test_the_docs_example_runs_with_the_exported_tables_and_its_page_is_current(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example's table paths are relative to its own folder
     spec, source = resolve_config(EXAMPLE)
     check(spec, source)
     model = EnergyModel.from_technology(spec.technology)  # ERT and chip at 32 nm: factor 1

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accelsim.config.yaml_io import read_yaml, validate
+from accelsim.config.yaml_io import names_a_file, read_yaml, validate
 from accelsim.errors import ConfigError
 
 VERSIONS = ("0.3", "0.4")
@@ -115,10 +115,7 @@ INCLUDED = "included"
 
 def table_path(name: str) -> Path | None:
     """The file a `technology` table entry names, or None for a shipped table id (a bare name)."""
-    path = Path(name)
-    if path.suffix not in (".yaml", ".yml") and len(path.parts) < 2:
-        return None
-    return path.resolve()
+    return Path(name).resolve() if names_a_file(name) else None
 
 
 def read_art(path: Path) -> dict[str, float] | None:
