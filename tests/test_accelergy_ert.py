@@ -228,13 +228,19 @@ def test_ert_errors_name_the_file_the_key_and_what_is_allowed(tmp_path, changes,
         assert str(tmp_path / "ERT.yaml") in str(e.value)
 
 
-def test_a_mapped_action_the_accelerator_does_not_have_is_refused_before_any_layer_runs(tmp_path):
+def test_a_mapped_action_the_accelerator_does_not_have_is_refused_before_any_layer_runs(
+    tmp_path, monkeypatch
+):
     spec = eyeriss_spec(tmp_path, energy_map={**ENERGY_MAP, "noc.hop": "ifmap_spad.read"})
     message = r"energy_map: no action noc.hop in this accelerator; its actions: .*noc.psum.*static.leak"
     with pytest.raises(ConfigError, match=message):
         check(spec, "test")  # what `accelsim validate` runs
-    accel = build(spec)
     with pytest.raises(ConfigError, match=message):
+        build(spec)  # what every run, comparison and sweep point does first
+    # a model that does not declare its actions: the first layer's plan is checked instead
+    monkeypatch.setattr(type(build(resolve_config("eyeriss_v1")[0])), "plan_actions", lambda self: None)
+    accel = build(spec)
+    with pytest.raises(ConfigError, match=r"no action noc.hop in this accelerator; its actions: .*noc.psum"):
         accel.simulate_layer(LayerWorkload("test", LAYER, dense_profile("test"), 0))
 
 

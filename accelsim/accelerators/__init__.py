@@ -23,12 +23,15 @@ if TYPE_CHECKING:
 
 
 def build(spec: Any, source: str = "<spec>") -> Accelerator:
-    """The model for a validated spec; a name the spec uses but nobody registered is a ConfigError."""
+    """The model for a validated spec; a name the spec uses but nobody registered, or an energy-map
+    action the model does not have, is a ConfigError."""
     try:
-        return get(spec.kind)(spec)
+        accelerator = get(spec.kind)(spec)
     except UnknownNameError as e:
         key = next((key for what, key in _KEYS.items() if what in e.what), "kind")
         raise ConfigError(f"{source}: {spec.kind}.{key}: {e}") from None
+    accelerator.check_energy_map()
+    return accelerator
 
 
 def check(spec: Any, source: str = "<spec>") -> None:
@@ -41,7 +44,7 @@ def check(spec: Any, source: str = "<spec>") -> None:
     dataflow = getattr(spec, "dataflow", None)
     unshipped = shipped is None or (dataflow is not None and dataflow not in shipped[1])
     if unshipped or spec.technology.energy_map:  # an energy map names the model's actions: build it
-        build(spec, source).check_energy_map()
+        build(spec, source)
         return
     from accelsim.energy.model import EnergyModel
 
