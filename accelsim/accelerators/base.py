@@ -17,9 +17,8 @@ import pandas as pd
 
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.config.arch.common import Precision
-from accelsim.energy import Action, ActionEnergy, EnergyModel, energy_breakdown, static_energy_pj
+from accelsim.energy import LEAK, Action, ActionEnergy, EnergyModel, energy_breakdown, static_energy_pj
 from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, area_by_block, no_area
-from accelsim.energy.model import LEAK
 from accelsim.engine import play, unit_activity
 from accelsim.engine.timeline import (
     IDLE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from accelsim.energy.model import (
     COMPONENTS,
     ENERGY_COLUMNS,
+    LEAK,
     Action,
     ActionEnergy,
     EnergyModel,
@@ -19,6 +20,7 @@ __all__ = [
     "COMPONENTS",
     "DEFAULT_TABLE",
     "ENERGY_COLUMNS",
+    "LEAK",
     "Action",
     "ActionEnergy",
     "EnergyModel",
