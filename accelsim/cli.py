@@ -379,8 +379,9 @@ def validate(
         ),
     ],
 ) -> None:
-    """Check a file: an accelerator config (schema, kind, dataflow, energy table), a network, a sparsity
-    profile or a sweep spec (every point, as a sweep would before running)."""
+    """Check a file: an accelerator config (schema, kind, dataflow, energy table, an Accelergy ERT and its
+    energy map), a network, a sparsity profile or a sweep spec (every point, as a sweep would before
+    running)."""
     from accelsim.api import resolve_config, resolve_network
     from accelsim.config.yaml_io import read_yaml
 

@@ -340,8 +340,53 @@ def long_accelerator_name(draw: st.DrawFn) -> Case:
     )
 
 
+ACCELERGY = ROOT / "docs" / "examples" / "accelergy"
+"""The example config priced with an Accelergy ERT and ART, and the two tables."""
+
+
+@st.composite
+def accelergy_cases(draw: st.DrawFn) -> Case:
+    """The Accelergy example with one mutation of its ERT or of the config's energy keys; each makes
+    the ERT unreadable or the map name what the ERT or the model does not have (the message names
+    the ERT file, as the key it breaks is read against it)."""
+    config = yaml.safe_load((ACCELERGY / "eyeriss_like.yaml").read_text())
+    ert_text = (ACCELERGY / "ERT.yaml").read_bytes()
+    ert = yaml.safe_load(ert_text)
+    tech = config["technology"]
+    how = draw(st.sampled_from(["version", "energy", "component", "syntax", "map target", "map key", "drop"]))
+    if how == "version":
+        ert["ERT"]["version"] = draw(st.sampled_from(["0.2", 9, "abc"]))
+    elif how == "energy":
+        table = draw(st.sampled_from(ert["ERT"]["tables"]))
+        action = draw(st.sampled_from(table["actions"]))
+        action["energy"] = draw(st.sampled_from([-1.0, "abc", math.inf, [1]]))
+    elif how == "component":  # every component of the ERT is mapped
+        draw(st.sampled_from(ert["ERT"]["tables"]))["name"] = "system_top_level.zz_unknown[1..1]"
+    elif how == "map target":
+        key = draw(st.sampled_from(sorted(tech["energy_map"])))
+        tech["energy_map"][key] = draw(st.sampled_from(["zz_unknown.read", "mac.zz_unknown", "compute"]))
+    elif how == "map key":
+        key = draw(st.sampled_from(sorted(tech["energy_map"])))
+        bad = draw(st.sampled_from(["zz.read", "noc.zz_unknown", "mac", "mac."]))
+        tech["energy_map"][bad] = tech["energy_map"].pop(key)
+    elif how == "drop":
+        del tech[draw(st.sampled_from(["energy_map", "energy_table_node_nm"]))]
+    ert_bytes = (
+        ert_text + b"\nzz_broken: [unclosed\n" if how == "syntax" else yaml.dump(ert, Dumper=DUMPER).encode()
+    )
+    command = draw(st.sampled_from(["validate", "run", "compare"]))
+    argv = {
+        "validate": ["validate", "bad.yaml"],
+        "run": ["run", "bad.yaml", "--network", str(SMALL / "small.csv"), "--out", "out"],
+        "compare": ["compare", "eyeriss_v1", "bad.yaml", "--network", str(SMALL / "small.csv"), "--out", "o"],
+    }[command]
+    files = {"bad.yaml": yaml.dump(config, Dumper=DUMPER).encode(), "ERT.yaml": ert_bytes}
+    return Case(f"accelergy {command}: {how}", argv, "ERT.yaml", files, {"ART.yaml": ACCELERGY / "ART.yaml"})
+
+
 BAD_INPUTS = st.one_of(
     config_cases(),
+    accelergy_cases(),
     network_cases(),
     profile_cases(),
     sweep_cases(),

@@ -23,28 +23,33 @@ if TYPE_CHECKING:
 
 
 def build(spec: Any, source: str = "<spec>") -> Accelerator:
-    """The model for a validated spec; a name the spec uses but nobody registered is a ConfigError."""
+    """The model for a validated spec; a name the spec uses but nobody registered, or an energy-map
+    action the model does not have, is a ConfigError."""
     try:
-        return get(spec.kind)(spec)
+        accelerator = get(spec.kind)(spec)
     except UnknownNameError as e:
         key = next((key for what, key in _KEYS.items() if what in e.what), "kind")
         raise ConfigError(f"{source}: {spec.kind}.{key}: {e}") from None
+    accelerator.check_energy_map()
+    return accelerator
 
 
 def check(spec: Any, source: str = "<spec>") -> None:
-    """What `build` checks (the kind, the dataflow, the energy table), without importing the family's
-    numba kernels when the config names a shipped kind and one of its shipped dataflows; any other
-    config is built. A name nobody registered is a ConfigError, as from `build`."""
+    """What `build` checks (the kind, the dataflow, the energy table and an Accelergy ERT's energy map),
+    without importing the family's numba kernels when the config names a shipped kind and one of its
+    shipped dataflows and maps no actions; any other config is built. A name nobody registered is a
+    ConfigError, as from `build`."""
     kind = spec.kind
     shipped = SHIPPED_DATAFLOWS.get(kind)
     dataflow = getattr(spec, "dataflow", None)
-    if shipped is None or (dataflow is not None and dataflow not in shipped[1]):
-        build(spec, source)  # a third-party kind or dataflow, or a wrong name: the full check names it
+    unshipped = shipped is None or (dataflow is not None and dataflow not in shipped[1])
+    if unshipped or spec.technology.energy_map:  # an energy map names the model's actions: build it
+        build(spec, source)
         return
-    from accelsim.energy.table import load_energy_table
+    from accelsim.energy.model import EnergyModel
 
     try:
-        load_energy_table(spec.technology.energy_table)
+        EnergyModel.from_technology(spec.technology)  # an Accelergy ERT and its energy_map too
     except UnknownNameError as e:
         raise ConfigError(f"{source}: {kind}.technology.energy_table: {e}") from None
 

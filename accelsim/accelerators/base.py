@@ -17,7 +17,7 @@ import pandas as pd
 
 from accelsim.accelerators.plan import Extension, LayerPlan, Units
 from accelsim.config.arch.common import Precision
-from accelsim.energy import ActionEnergy, energy_breakdown, static_energy_pj
+from accelsim.energy import LEAK, Action, ActionEnergy, EnergyModel, energy_breakdown, static_energy_pj
 from accelsim.energy.area import AreaBlock, AreaModel, area_breakdown, area_by_block, no_area
 from accelsim.engine import play, unit_activity
 from accelsim.engine.timeline import (
@@ -38,6 +38,9 @@ class Accelerator(ABC):
 
     kind: ClassVar[str]
 
+    energy: EnergyModel
+    """Per-action energies of the spec's energy table at its node (each family sets it)."""
+
     def __init__(self, spec: Any) -> None:
         self.spec = spec
 
@@ -55,6 +58,23 @@ class Accelerator(ABC):
     def clock_hz(self) -> float:
         """Core clock in Hz."""
         return float(self.spec.clock_mhz) * 1e6
+
+    def plan_actions(self) -> frozenset[Action] | None:
+        """The actions this model's plans list (on its own hardware; fallbacks aside), or None when
+        the family does not declare them."""
+        return None
+
+    def energy_actions(self) -> frozenset[Action] | None:
+        """Every action of this model, `static.leak` included: what `technology.energy_map` may name
+        (checked before any layer runs); None: not declared, the map is checked as layers run."""
+        listed = self.plan_actions()
+        return None if listed is None else listed | {LEAK}
+
+    def check_energy_map(self) -> None:
+        """A ConfigError when `technology.energy_map` names an action this model does not have."""
+        known = self.energy_actions()
+        if known is not None:
+            self.energy.check_actions(known)
 
     def unsupported(self, layer: Layer) -> str | None:
         """Why this accelerator cannot run `layer` natively, or None if it can."""
@@ -123,8 +143,8 @@ class Accelerator(ABC):
         frame, act, slots = _extend(frame, act, units, end, slots, extensions)
         cycles = end + sum(e.cycles for e in extensions)
         metrics = activity_metrics(act, cycles)
-        energy = list(plan.energy)
-        energy.append(ActionEnergy.of("static", "leak", cycles, self._leak_pj_per_cycle(plan.leakage_mw)))
+        leak = ActionEnergy(LEAK, float(cycles), self._leak_pj_per_cycle(plan.leakage_mw))
+        energy = self.energy.apply([*plan.energy, leak], all_mapped=not plan.fallback)
         layer = work.layer
         result = LayerResult(
             network=work.network,

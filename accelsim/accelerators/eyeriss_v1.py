@@ -74,7 +74,7 @@ class EyerissV1(Accelerator):
         super().__init__(spec)
         self.dataflow = get_dataflow("eyeriss_v1", spec.dataflow, RowStationary)
         self.energy = EnergyModel.from_technology(spec.technology)
-        self._pj = self._action_pj()
+        self._pj = {a: self.energy.pj(a, pj) for a, pj in self._action_pj().items()}  # the ERT's, if mapped
         p, noc, sp = spec.precision, spec.noc, spec.spads
         self.hardware = RsHardware(
             rows=spec.array.rows,
@@ -186,6 +186,10 @@ class EyerissV1(Accelerator):
             act("sram", "filter_write", layer.weights if via_glb else 0),
             act("dram", "bit", traffic.total * 8),
         ]
+
+    def plan_actions(self) -> frozenset[Action]:
+        """The actions of the cost table (every plan lists each of them)."""
+        return frozenset(self._pj)
 
     def _action(self, component: str, op: str, count: float) -> ActionEnergy:
         """`count` actions component.op at their pJ from the cost table."""

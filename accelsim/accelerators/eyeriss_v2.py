@@ -28,7 +28,7 @@ from accelsim.accelerators.registry import register
 from accelsim.config.arch.eyeriss_v2 import EyerissV2Spec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.eyeriss_v2 import PeGeometry, PeTiling, RowStationaryPlus, cluster_schedule
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import DRAM, Transfer, WorkItem
 from accelsim.kernels.eyeriss_v2 import (
@@ -364,6 +364,14 @@ class EyerissV2(Accelerator):
         weight = lc.weight_words / (noc.weight_routers * per_cycle(lc.weight_raw))
         psum = lc.psum_words / (noc.psum_routers * (noc.psum_port_bits // 20))
         return int(np.ceil(max(iact.max(), weight.max(), psum.max())))
+
+    def plan_actions(self) -> frozenset[Action]:
+        """MACs, the PE's SPads, the GLB, the three hierarchical meshes, DRAM."""
+        return actions(
+            "mac.mac", "mac.gated", "rf.iact_read", "rf.weight_addr_read", "rf.weight_read",
+            "rf.psum_access", "rf.spad_fill", "sram.iact_read", "sram.psum_write", "sram.psum_read",
+            "noc.iact_hop", "noc.weight_hop", "noc.psum_hop", "dram.bit",
+        )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """Count the tiles; play them tile by tile over the NoC and DRAM channels (`noc.timing`

@@ -19,7 +19,7 @@ whole network (`LayerWorkload.network_layers`): `Imce.residency`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -42,7 +42,7 @@ from accelsim.dataflows.imce import (
     PlacementError,
     place_weights,
 )
-from accelsim.energy import ActionEnergy, EnergyModel, static_energy_pj
+from accelsim.energy import LEAK, Action, ActionEnergy, EnergyModel, actions, static_energy_pj
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
@@ -154,9 +154,13 @@ class LayerActions:
         """Every action of the layer, group after group."""
         return [a for group in ACTION_GROUPS for a in self.entries.get(group, [])]
 
-    def energy_pj(self) -> dict[str, float]:
-        """Per-action-group energy (pJ), in ACTION_GROUPS order."""
-        return {g: sum(a.energy_pj for a in self.entries.get(g, [])) for g in ACTION_GROUPS}
+    def energy_pj(self, price: Callable[[Action, float], float] | None = None) -> dict[str, float]:
+        """Per-action-group energy (pJ), in ACTION_GROUPS order; each action at `price(action, its pJ)`
+        when given (the energies a run charges), else at its own pJ."""
+        cost = price or (lambda _, pj: pj)
+        return {
+            g: sum(a.count * cost(a.action, a.pj) for a in self.entries.get(g, [])) for g in ACTION_GROUPS
+        }
 
 
 @register("imce")
@@ -387,14 +391,16 @@ class Imce(Accelerator):
     ) -> dict[str, float]:
         """Energy of one layer of a network (its compute layers `network_layers`) per action group
         (ACTION_GROUPS) in pJ; leakage over `cycles` (default: the layer's own cycles): the same triples
-        `plan` lists, grouped. A layer sent to the host costs the engine nothing."""
+        `plan` lists, grouped, at the energies a run charges (an Accelergy ERT's where `energy_map`
+        names them). A layer sent to the host costs the engine nothing."""
         if self.on_host(layer):
             return dict.fromkeys(ACTION_GROUPS, 0.0)
         acts = self.layer_actions(layer, network_layers)
-        out = acts.energy_pj()
+        out = acts.energy_pj(self.energy.pj)
         if cycles is None:
             cycles = int(acts.mapping.busy.max()) + acts.mapping.dpu_cycles
-        out["leakage"] = static_energy_pj(self.leakage_mw(acts.used), cycles, self.spec.clock_mhz)
+        leak_pj = static_energy_pj(self.leakage_mw(acts.used), 1, self.spec.clock_mhz)
+        out["leakage"] = cycles * self.energy.pj(LEAK, leak_pj)
         return out
 
     def area_mm2(self, network_layers: Sequence[Layer] = ()) -> dict[str, float]:
@@ -446,6 +452,20 @@ class Imce(Accelerator):
         if not held:
             return self.geometry.subarrays
         return self.residency(tuple(held)).used
+
+    def plan_actions(self) -> frozenset[Action]:
+        """The sub-arrays' senses and writes (bit-wise) or the crossbar's cells, DACs and ADCs, the
+        shift-adds, quantisation, banks, buffer, DRAM."""
+        if self.spec.crossbar:
+            engine: tuple[str, ...] = ("mac.cell_read", "mac.dac_row", "mac.adc_conversion")
+        else:
+            engine = ("sram.csa_read_column", "sram.csa_read_row", "mac.and_column", "mac.and_rows",
+                      "mac.bitcount_bit")  # fmt: skip
+        return actions(
+            *engine, "sram.csa_write_bit", "sram.csa_write_row", "mac.add", "sram.bank_read_bit",
+            "sram.bank_write_bit", "mac.quantize", "sram.buffer_write_bit", "sram.buffer_read_bit",
+            "dram.bit",
+        )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The sub-arrays' schedules from the kernel, each sub-array a unit of `cols` AND lanes.

@@ -21,7 +21,7 @@ from accelsim.accelerators.registry import register
 from accelsim.config.arch.phantom import Phantom2DSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.phantom import CoreGeometry, LayerItems, MeshPlan, PhantomDataflow, PhantomHardware
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.report.schema import Slots
@@ -82,6 +82,14 @@ class Phantom2D(Accelerator):
         if layer.s > 62 and (layer.r, layer.s) != (1, 1):
             return f"kernel width {layer.s} exceeds the 62 columns a mask code holds"
         return None
+
+    def plan_actions(self) -> frozenset[Action]:
+        """MACs, thread registers and FIFOs, the look-ahead masks, the core buffers, the mesh, DRAM."""
+        return actions(
+            "mac.mac", "rf.operand_read", "rf.fifo_access", "rf.mask_and", "sram.input_read",
+            "sram.weight_read", "sram.mask_read", "sram.output_write", "noc.input_hop", "noc.weight_hop",
+            "noc.output_hop", "dram.bit",
+        )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """Core items from the kernel on the mesh's cores; actions and energy."""

@@ -33,7 +33,7 @@ from accelsim.dataflows.scnn import (
     halo_cycles,
     halo_psums,
 )
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
@@ -118,6 +118,15 @@ class PlanarTiledArray(Accelerator):
         return 0
 
     # -- one layer ---------------------------------------------------------------------------
+    def plan_actions(self) -> frozenset[Action]:
+        """MACs, accumulator banks and FIFOs, merge adders, the PPU drain, IARAM / OARAM, the weight
+        broadcast, the scatter crossbar, the halo exchange, DRAM."""
+        return actions(
+            "mac.mac", "mac.gated", "rf.accumulate", "rf.bank_fifo", "mac.merge_add", "rf.drain",
+            "rf.weight_fifo_read", "sram.iaram_read", "sram.oaram_write", "noc.weight_broadcast",
+            "noc.crossbar", "noc.halo", "dram.bit",
+        )  # fmt: skip
+
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """Map the layer (bands sized from the RAMs), time its groups, and hand the groups to the engine
         as items of the one array unit; the refiner draws the PEs' timeline from the engine's run."""

@@ -32,7 +32,7 @@ from accelsim.config.arch.sparten import WEIGHTS_SPARSE_MODES as WEIGHTS_SPARSE
 from accelsim.config.arch.sparten import SpartenSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.sparten import FilterPerCu, SpartenHardware, SpartenMapping, packed_operands
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import EngineResult, WorkItem
 from accelsim.engine.timeline import BUSY, IDLE, STALLED, timeline_frame
@@ -157,6 +157,17 @@ class Sparten(Accelerator):
         return LayerCounts(
             mapping, cycles, busy, macs, effectual, values,
             int(np.count_nonzero(masks.weights)), int(np.count_nonzero(masks.activations)),
+        )  # fmt: skip
+
+    def plan_actions(self) -> frozenset[Action]:
+        """MACs, accumulators and output collection, the CU buffers, the global buffer, the cluster
+        networks, DRAM."""
+        return actions(
+            "mac.mac", "rf.accumulate", "rf.cu_output_write", "rf.collector_output_read",
+            "sram.cu_input_write", "sram.cu_input_value_read", "sram.cu_input_map_read",
+            "sram.cu_filter_value_read", "sram.cu_filter_map_read", "sram.cu_filter_load",
+            "sram.glb_input_read", "sram.glb_filter_read", "sram.glb_output_write",
+            "noc.input_broadcast_bit", "noc.filter_bit", "noc.psum", "dram.bit",
         )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:

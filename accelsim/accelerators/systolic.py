@@ -16,7 +16,7 @@ from accelsim.accelerators.registry import register
 from accelsim.config.arch import SystolicSpec
 from accelsim.dataflows import get_dataflow
 from accelsim.dataflows.systolic import ArrayGeometry, SystolicDataflow, SystolicMapping
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.report.schema import Slots
@@ -61,6 +61,17 @@ class SystolicArray(Accelerator):
         self.dataflow = get_dataflow("systolic", spec.dataflow, SystolicDataflow)
         self.geometry = ArrayGeometry(spec.rows, spec.cols)
         self.energy = EnergyModel.from_technology(spec.technology)
+
+    def plan_actions(self) -> frozenset[Action] | None:
+        """MACs, the stationary operand's register, the three SRAMs, the moving operands' hops, DRAM."""
+        roles = _OPERAND_ROLES.get(self.spec.dataflow)
+        if roles is None:
+            return None  # a third-party dataflow: its actions are checked as layers run
+        stationary, moving = roles
+        return actions(
+            "mac.mac", "mac.gated", f"rf.{stationary}_access", "sram.ifmap_read", "sram.filter_read",
+            "sram.ofmap_write", "sram.ofmap_read", "dram.bit", *(f"noc.{m}_hop" for m in moving),
+        )  # fmt: skip
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """Fold the layer; the folds play back to back on the array against the DRAM link.

@@ -35,7 +35,7 @@ from accelsim.dataflows.winograd import (
     fpga_rejection,
     host_tiling,
 )
-from accelsim.energy import ActionEnergy, EnergyModel
+from accelsim.energy import Action, ActionEnergy, EnergyModel, actions
 from accelsim.energy.area import AreaBlock
 from accelsim.engine import WorkItem
 from accelsim.engine.core import SHARED_QUEUE
@@ -159,6 +159,10 @@ class WinogradFpga(Accelerator):
     def gflops(self, layer: Layer, latency_s: float) -> dict[str, float]:
         """The layer's GFLOPS under each of GFLOPS_DEFINITIONS, at `latency_s` per image."""
         return {name: ops / latency_s / 1e9 for name, ops in self.flops_per_image(layer).items()}
+
+    def plan_actions(self) -> frozenset[Action]:
+        """The compute units' datapath and buffer power, DDR; a layer on the host CPU is a fallback."""
+        return actions("mac.datapath", "sram.buffers", "dram.bit")
 
     def plan(self, work: LayerWorkload) -> LayerPlan:
         """The FPGA's calls for a layer the engine takes, the host CPU's time otherwise."""

@@ -31,6 +31,12 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
 
 
+def names_a_file(name: str | Path) -> bool:
+    """A table reference names a file (a Path, a `.yaml` name or a name with a folder), not a shipped id."""
+    path = Path(name)
+    return isinstance(name, Path) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1
+
+
 def describe_validation_error(source: str, what: str, err: ValidationError, root: Any = None) -> str:
     """One line per problem: dotted key path, what is wrong, and the offending value."""
     lines = [f"{source}: not a valid {what}"]

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from accelsim.config.accelergy import INCLUDED, art_area_um2, read_art
+from accelsim.config.accelergy import INCLUDED, art_area_um2, read_art, table_path
 from accelsim.config.area_spec import AreaEntry, AreaTableSpec
 from accelsim.config.yaml_io import load_model
 from accelsim.energy.table import list_tables, load_table
@@ -254,10 +254,8 @@ def load_area_table(id_or_path: str | Path) -> AreaTableSpec:
 
 def _art(area_table: str) -> dict[str, float] | None:
     """The Accelergy ART `area_table` names, or None for an accelsim area table (id or file)."""
-    path = Path(area_table)
-    if path.suffix not in (".yaml", ".yml") and len(path.parts) < 2:
-        return None  # a shipped id
-    return read_art(path.resolve())
+    path = table_path(area_table)
+    return None if path is None else read_art(path)
 
 
 @lru_cache(maxsize=16)

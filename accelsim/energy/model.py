@@ -5,6 +5,10 @@ widths and SRAM sizes are scaled with the family's rules, the node with Stillmak
 ([STILLMAKER17]). `energy_breakdown` multiplies an accelerator's action counts by those energies and
 sums them into one `energy_<component>_pj` column per component. An accelerator lists its actions as
 `ActionEnergy` triples (action, count, pJ each), checked in one place.
+
+With an Accelergy ERT as `technology.energy_table`, the actions `technology.energy_map` names cost the
+ERT's energies (scaled from the ERT's node and voltage to the chip's; DRAM, off-chip, as it is), and
+every other action keeps the default table's primitives, as an ART falls back to the default area table.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from accelsim.config.accelergy import Ert, ert_energy_pj, read_ert, table_path
+from accelsim.config.arch.common import ErtAction
 from accelsim.config.energy_spec import DramSpec, EnergyEntry, PowerEntry
 from accelsim.energy.scaling import energy_factor, sram_access_factor
-from accelsim.energy.table import EnergyTable, load_energy_table
+from accelsim.energy.table import DEFAULT_TABLE, EnergyTable, load_energy_table
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -44,6 +50,26 @@ class Action:
         if not self.op:
             raise ValueError("an Action needs a non-empty op")
 
+    @classmethod
+    def parse(cls, name: str) -> Action:
+        """The action a `component.op` name (e.g. `sram.ifmap_read`) stands for."""
+        component, _, op = name.partition(".")
+        return cls(component, op)
+
+    @property
+    def name(self) -> str:
+        """`component.op`."""
+        return f"{self.component}.{self.op}"
+
+
+def actions(*names: str) -> frozenset[Action]:
+    """The actions `component.op` names stand for (a family's declared actions)."""
+    return frozenset(Action.parse(n) for n in names)
+
+
+LEAK = Action("static", "leak")
+"""Static energy, which the template adds to every plan's actions."""
+
 
 def _check_bits(name: str, bits: int) -> None:
     if bits <= 0:
@@ -64,9 +90,16 @@ def _scaled(entries: Sequence[EnergyEntry], bits: int, power: int) -> float:
 class EnergyModel:
     """Per-action energies (pJ) of one table scaled to one node and voltage."""
 
-    __slots__ = ("factor", "node_nm", "table", "vdd")
+    __slots__ = ("factor", "node_nm", "overrides", "source", "table", "vdd")
 
-    def __init__(self, table: EnergyTable, node_nm: float, vdd: float) -> None:
+    def __init__(
+        self,
+        table: EnergyTable,
+        node_nm: float,
+        vdd: float,
+        overrides: dict[Action, float] | None = None,
+        source: str = "technology.energy_map",
+    ) -> None:
         self.table = table
         """The energy table the costs come from."""
         self.node_nm = float(node_nm)
@@ -75,11 +108,28 @@ class EnergyModel:
         """Supply voltage of the modelled chip."""
         self.factor = energy_factor(table.node_nm, table.vdd, self.node_nm, self.vdd)
         """Scale factor from the table's (node, Vdd) to the modelled one; applies to all on-chip energies."""
+        self.overrides = dict(overrides or {})
+        """Action -> pJ at the modelled node that replaces the accelerator's own (from an Accelergy ERT)."""
+        self.source = source
+        """Where the overrides come from, for error messages (file and key)."""
 
     @classmethod
     def from_technology(cls, tech: Technology) -> EnergyModel:
-        """The model an accelerator spec's `technology` section describes."""
-        return cls(load_energy_table(tech.energy_table), tech.node_nm, tech.vdd)
+        """The model an accelerator spec's `technology` section describes (with an Accelergy ERT: the
+        ERT's energies for the actions `energy_map` names, the default table for the rest)."""
+        path = table_path(tech.energy_table)
+        ert = None if path is None else read_ert(path)
+        if ert is None:
+            for key in ("energy_map", "energy_table_node_nm", "energy_table_vdd"):
+                if getattr(tech, key):
+                    raise ConfigError(
+                        f"technology.{key}: needs an Accelergy ERT.yaml as technology.energy_table, "
+                        f"got {tech.energy_table!r}"
+                    )
+            return cls(load_energy_table(tech.energy_table), tech.node_nm, tech.vdd)
+        overrides = _ert_overrides(ert, tech)
+        source = f"{tech.energy_table}: technology.energy_map"
+        return cls(load_energy_table(DEFAULT_TABLE), tech.node_nm, tech.vdd, overrides, source)
 
     @classmethod
     def from_table(cls, id_or_path: str | Path, node_nm: float, vdd: float) -> EnergyModel:
@@ -88,6 +138,31 @@ class EnergyModel:
 
     def __repr__(self) -> str:
         return f"EnergyModel({self.table.id!r}, node_nm={self.node_nm}, vdd={self.vdd})"
+
+    def pj(self, action: Action, default: float) -> float:
+        """The energy of one `action`: the ERT's when `energy_map` names it, else `default` (pJ)."""
+        return self.overrides.get(action, default)
+
+    def apply(self, entries: Iterable[ActionEnergy], *, all_mapped: bool = True) -> list[ActionEnergy]:
+        """`entries` with the mapped actions at their ERT energy. With `all_mapped`, a mapped action the
+        entries do not list is an error: it is no action of this accelerator (a layer that ran on
+        other hardware, a fallback, lists other actions and is not checked)."""
+        out = [
+            ActionEnergy(e.action, e.count, self.overrides[e.action]) if e.action in self.overrides else e
+            for e in entries
+        ]
+        if all_mapped:
+            self.check_actions({e.action for e in out})
+        return out
+
+    def check_actions(self, known: Iterable[Action]) -> None:
+        """Every mapped action is one of `known` (the accelerator's actions), else a ConfigError."""
+        listed = set(known)
+        unknown = sorted(set(self.overrides) - listed)
+        if unknown:
+            names = ", ".join(a.name for a in unknown)
+            its = ", ".join(a.name for a in sorted(listed))
+            raise ConfigError(f"{self.source}: no action {names} in this accelerator; its actions: {its}")
 
     def _mac_parts(self, fp: bool) -> tuple[Sequence[EnergyEntry], Sequence[EnergyEntry]]:
         mac = self.table.spec.mac
@@ -169,6 +244,38 @@ class EnergyModel:
         leak = self.table.spec.leakage
         per_mac = _scaled_power(leak.multiplier, bits, 2) + _scaled_power(leak.adder, acc, 1)
         return (multipliers * per_mac + sram_kib * leak.sram.value) * self.factor
+
+
+def _ert_overrides(ert: Ert, tech: Technology) -> dict[Action, float]:
+    """Action -> pJ at the chip's node and voltage, for every action `tech.energy_map` names."""
+    where = f"{tech.energy_table}: technology"
+    if tech.energy_table_node_nm is None:
+        raise ConfigError(
+            f"{where}.energy_table_node_nm: give the node of the ERT's energies (it is not in the file)"
+        )
+    if not tech.energy_map:
+        raise ConfigError(
+            f"{where}.energy_map: name the accelsim actions (`component.op`, e.g. mac.mac) the ERT's "
+            f"actions (`component.action`) price"
+        )
+    ert_vdd = tech.vdd if tech.energy_table_vdd is None else tech.energy_table_vdd
+    factor = energy_factor(tech.energy_table_node_nm, ert_vdd, tech.node_nm, tech.vdd)
+    out: dict[Action, float] = {}
+    for key, ref in tech.energy_map.items():
+        source = f"{where}.energy_map.{key}"
+        action = _action(key, source)
+        entry = ref if isinstance(ref, ErtAction) else ErtAction(action=ref)
+        pj = ert_energy_pj(ert, entry.action, entry.arguments, source) * entry.scale
+        out[action] = pj if action.component == "dram" else pj * factor  # DRAM is off-chip: not scaled
+    return out
+
+
+def _action(key: str, source: str) -> Action:
+    """The accelsim action an `energy_map` key names (`component.op`)."""
+    try:
+        return Action.parse(key)
+    except ValueError as e:
+        raise ConfigError(f"{source}: {key!r} is not an accelsim action `component.op`: {e}") from None
 
 
 def _scaled_power(entry: PowerEntry, bits: int, power: int) -> float:

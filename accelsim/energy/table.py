@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from accelsim.config.energy_spec import EnergyTableSpec
-from accelsim.config.yaml_io import load_model
+from accelsim.config.yaml_io import load_model, names_a_file
 from accelsim.errors import ConfigError, UnknownNameError
 
 TABLES_DIR = Path(__file__).resolve().parent / "tables"
@@ -62,9 +62,8 @@ def list_tables(folder: Path) -> list[str]:
 def load_table(id_or_path: str | Path, folder: Path, what: str, load: Callable[[Path], T]) -> T:
     """A table by shipped id (a `<id>.yaml` in `folder`, whose `id` must match) or by path (a `Path`, a
     `.yaml` name or a name with a folder); an unknown id lists the shipped ones."""
-    candidate = Path(id_or_path)
-    if isinstance(id_or_path, Path) or candidate.suffix in (".yaml", ".yml") or len(candidate.parts) > 1:
-        return load(candidate.resolve())
+    if names_a_file(id_or_path):
+        return load(Path(id_or_path).resolve())
     if str(id_or_path) not in list_tables(folder):
         raise UnknownNameError(what, str(id_or_path), list_tables(folder))
     path = folder / f"{id_or_path}.yaml"

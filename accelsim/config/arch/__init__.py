@@ -33,8 +33,10 @@ def parse_arch(data: Any, source: str) -> CommonSpec:
 
 
 def load_arch(path: Path) -> CommonSpec:
-    """The one place where an accelerator YAML file becomes a spec."""
-    return parse_arch(read_yaml(path), str(path))
+    """The one place where an accelerator YAML file becomes a spec; its relative table paths are taken
+    relative to the file's folder."""
+    spec = parse_arch(read_yaml(path), str(path))
+    return spec.model_copy(update={"technology": spec.technology.anchored(Path(path).parent)})
 
 
 __all__ = [
