@@ -14,7 +14,15 @@ import pandas as pd
 import accelsim
 from accelsim.api import resolve_config
 from accelsim.compare import compare
-from accelsim.plots import energy_breakdown, load_balance, speedup_bars, sweep_plot, utilization_per_layer
+from accelsim.plots import (
+    energy_breakdown,
+    load_balance,
+    losses,
+    pareto_plot,
+    speedup_bars,
+    sweep_plot,
+    utilization_per_layer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAFLOWS = ["systolic_os_32x32", "systolic_ws_32x32", "systolic_is_32x32"]
@@ -39,13 +47,15 @@ def tiny_sweep(network: str = "alexnet", sizes: tuple[int, ...] = (8, 16, 32, 64
 
 
 def main(out_dir: Path) -> None:
-    """Simulate, then save speedup, energy, utilization, load-balance and sweep PNGs."""
+    """Simulate, then save speedup, energy, utilization, load-balance, sweep, losses and Pareto PNGs."""
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     comparisons = {net: compare(SPARSE, net, profile="pruned") for net in NETWORKS}
     network_tables = pd.concat([c.network for c in comparisons.values()], ignore_index=True)
     lpddr4 = accelsim.simulate("systolic_ws_32x32_lpddr4", "alexnet")
     phantom = comparisons["vgg16"].runs["phantom2d"]
+    sweep = tiny_sweep()
+    vgg_conv = comparisons["vgg16"].layers.query("kind != 'fc'").assign(multipliers=1024)  # iso: cycles
     figures = {
         "speedup": speedup_bars(
             network_tables, title="Speedup over the dense WS array, pruned networks (1,024 MACs, 1 GHz)"
@@ -55,7 +65,18 @@ def main(out_dir: Path) -> None:
         "utilization": utilization_per_layer(comparisons["vgg16"].layers),
         "load-balance": load_balance(phantom.timeline, title="Load balance: Phantom-2D's 64 cores on VGG16"),
         "sweep": sweep_plot(
-            tiny_sweep(), "rows", series="dataflow", title="AlexNet cycles vs array size (rows = cols)"
+            sweep, "rows", series="dataflow", title="AlexNet cycles vs array size (rows = cols)"
+        ),
+        "losses": losses(
+            vgg_conv, by="accelerator", title="Where the cycles went: VGG16 convolutions, pruned, 1,024 MACs"
+        ),
+        "pareto": pareto_plot(
+            sweep,
+            "latency",
+            "area",
+            size="energy",
+            color="dataflow",
+            title="AlexNet on dense arrays of 8x8 to 128x128 PEs: latency against area",
         ),
     }
     for kind, fig in figures.items():

@@ -153,4 +153,4 @@ def _coverage_label(rows: pd.DataFrame, accelerator: str) -> str:
 
 def _legend(fig: Figure, ax: Axes) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], title="slots", fontsize=8, loc="outside right upper")
+    fig.legend(handles[::-1], labels[::-1], title="slots", fontsize=8, loc="outside right center")

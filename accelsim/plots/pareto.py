@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from accelsim.plots.figure import PlotError, energy_unit, new_figure, ordered_unique, require_columns
@@ -127,5 +128,11 @@ def pareto_plot(
     note = f"; marker area: {sc}" if sc else ""
     ax.set_title(title or f"{yc} vs {xc}: {', '.join(n for n in networks if n) or 'sweep'}{note}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    legend = ax.legend(
+        fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), title=f"marker area: {sc}" if sc else None
+    )
+    legend.get_title().set_fontsize(8)
+    for handle in legend.legend_handles:  # one marker size in the legend: the points' sizes carry `size`
+        if isinstance(handle, PathCollection):
+            handle.set_sizes([36.0])
     return fig
