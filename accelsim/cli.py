@@ -191,6 +191,14 @@ def compare(
     area_tolerance: Annotated[
         float, typer.Option(help="--iso area: largest relative area difference (max / min - 1) accepted")
     ] = 0.10,
+    scale_to_area: Annotated[
+        bool,
+        typer.Option(
+            "--scale-to-area",
+            help="--iso area: scale a config outside the tolerance to the baseline's area by its tile "
+            "count (array columns, PE columns, mesh columns or clusters); it runs as CONFIG@KEY=COUNT",
+        ),
+    ] = False,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("comparison"),
     batch: Annotated[
         int | None, typer.Option(min=1, help="Images every config runs, each with its own masks (default: 1)")
@@ -200,24 +208,31 @@ def compare(
     from accelsim.api import resolve_config, resolve_network
     from accelsim.compare import COMPARISON_FILES, output_folders
     from accelsim.compare import compare as compare_configs
+    from accelsim.compare import scale_to_area as scaled_configs
     from accelsim.report.outputs import check_output_folder
 
+    iso_mode = "none" if no_iso else iso
     names = [resolve_config(c)[0].name for c in configs]  # the run folders' names, before any work
     check_output_folder(
         out, files=COMPARISON_FILES.values(), folders=output_folders(names).values(), what="--out"
     )
     net = resolve_network(network)
+    if scale_to_area and iso_mode == "area":  # the scaled configs' run folders (scaling simulates nothing)
+        specs = scaled_configs(configs, net, baseline=baseline, area_tolerance=area_tolerance)[0]
+        folders = output_folders([s.name for s in specs]).values()
+        check_output_folder(out, files=COMPARISON_FILES.values(), folders=folders, what="--out")
     with _progress() as bar:
         result = compare_configs(
             configs,
             net,
             profile,
             seed,
-            iso="none" if no_iso else iso,
+            iso=iso_mode,
             baseline=baseline,
             progress=_compare_progress(bar, net, len(configs)),
             batch=batch,
             area_tolerance=area_tolerance,
+            scale_to_area=scale_to_area,
         )
     result.write(out)
     images = int(result.network["batch"].iloc[0])

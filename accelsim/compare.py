@@ -17,6 +17,7 @@ import pandas as pd
 
 from accelsim.accelerators import build
 from accelsim.api import resolve_config, resolve_network, simulate, with_batch
+from accelsim.config.arch import get_key, with_key
 from accelsim.energy import ENERGY_COLUMNS
 from accelsim.energy.area import AREA_COLUMNS
 from accelsim.errors import AccelsimError, ConfigError, UnknownNameError
@@ -31,10 +32,12 @@ __all__ = [
     "COMPARISON_FILES",
     "COMPARISON_LAYER_COLUMNS",
     "COMPARISON_NETWORK_COLUMNS",
+    "AreaScaling",
     "Comparison",
     "SkippedLayer",
     "compare",
     "output_folders",
+    "scale_to_area",
 ]
 
 COMPARISON_FILES = {
@@ -113,8 +116,34 @@ DEFAULT_AREA_TOLERANCE = 0.10
 """Largest relative difference of chip area (max / min - 1) an iso-area comparison accepts."""
 
 
+MAX_TILES = 4096
+"""Largest tile count `scale_to_area` tries."""
+
+
 class IsoConditionError(AccelsimError, ValueError):
     """Accelerators compared iso-multiplier / iso-area differ in multiplier count, area or clock."""
+
+
+@dataclass(frozen=True, slots=True)
+class AreaScaling:
+    """How one config was scaled to the baseline's chip area: its tile count changed."""
+
+    config: str
+    """The accelerator's name as configured."""
+    name: str
+    """The scaled accelerator's name: `<config>@<rows>x<cols>` for a grid, `<config>@<key>=<n>` else."""
+    keys: tuple[str, ...]
+    """The dotted keys of its tiles (the spec's `tile_keys`)."""
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    area_before_mm2: float
+    area_after_mm2: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.config} {' x '.join(self.keys)} {_shape(self.before)} -> {_shape(self.after)} "
+            f"({self.area_before_mm2:.3g} -> {self.area_after_mm2:.3g} mm²)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +175,8 @@ class Comparison:
     """Layers some accelerator could not run natively (not in its rows or totals)."""
     iso_mode: str = "multipliers"
     """Which condition was held: one of ISO_MODES."""
+    scaled: tuple[AreaScaling, ...] = ()
+    """Configs scaled to the baseline's area (`compare(..., scale_to_area=True)`)."""
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write comparison_layers.{parquet,csv}, comparison_network.csv, comparison.json and the run
@@ -169,6 +200,18 @@ class Comparison:
             "iso": self.iso,
             "iso_mode": self.iso_mode,
             "held_equal": self.held_equal,
+            "scaled_to_area": [
+                {
+                    "config": s.config,
+                    "accelerator": s.name,
+                    "keys": list(s.keys),
+                    "before": list(s.before),
+                    "after": list(s.after),
+                    "area_before_mm2": s.area_before_mm2,
+                    "area_after_mm2": s.area_after_mm2,
+                }
+                for s in self.scaled
+            ],
             "accelerators": list(self.runs),
             "folders": {name: _folder_name(name) for name in self.runs},
             "skipped_layers": [
@@ -188,6 +231,7 @@ def compare(
     progress: Callable[[str, str | None], None] | None = None,
     batch: int | None = None,
     area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+    scale_to_area: bool = False,
 ) -> Comparison:
     """Run every config on the same network, profile and seed; tabulate speedup and energy per layer.
 
@@ -198,6 +242,9 @@ def compare(
     anything runs); else IsoConditionError. With "none" they may differ and `held_equal` says what
     differed (compare `latency_s` then, since cycles of different clocks are not the same time).
     `baseline` is one of `configs` (as given, or its accelerator name); the first config by default.
+    `scale_to_area` (with iso="area"): a config whose area is not within `area_tolerance` of the
+    baseline's is first scaled to it by its tile count (see `scale_to_area`) and runs under the name
+    `<config>@<key>=<count>`; the comparison lists what was scaled in `scaled`.
     Layers an accelerator cannot run natively are skipped and listed in `skipped`.
     `progress(accelerator, None)` is called as an accelerator starts and `progress(accelerator, layer)`
     after each of its layers. Every config runs the same
@@ -214,19 +261,23 @@ def compare(
             "accelerator runs the same images"
         )
     accels = [build(spec, source) for spec, source in resolved]
-    names = [a.name for a in accels]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError(
-            f"configs share the accelerator name {', '.join(dupes)}; give each a distinct `name:`"
-        )
+    names = _distinct_names(accels)
     mode = _iso_mode(iso)
-    if not (area_tolerance >= 0 and math.isfinite(area_tolerance)):
-        raise ConfigError(f"area tolerance must be a finite number >= 0, got {area_tolerance}")
+    _check_tolerance(area_tolerance)
     net = resolve_network(network)
+    base_index = _baseline_index(baseline, configs, resolved, names)
+    scaled: tuple[AreaScaling, ...] = ()
+    if scale_to_area:
+        if mode != "area":
+            raise ConfigError(
+                "scaling to the baseline's area needs iso='area' (CLI: --iso area --scale-to-area)"
+            )
+        resolved, scaled = _scaled(resolved, accels, base_index, net, area_tolerance)
+        accels = [build(spec, source) for spec, source in resolved]
+        names = _distinct_names(accels)
     multipliers = {a.name: a.multipliers for a in accels}
     clocks_mhz = {a.name: a.clock_hz / 1e6 for a in accels}
-    areas = {a.name: a.area(_runnable(a, net))["area_mm2"] for a in accels}
+    areas = {a.name: _chip_area(a, net) for a in accels}
     stated = areas if mode == "area" else None  # the network table lists every area in any case
     held = held_equal_statement(multipliers, clocks_mhz, stated, area_tolerance)
     clocks_differ = len(set(clocks_mhz.values())) > 1
@@ -235,12 +286,20 @@ def compare(
             f"iso-multiplier comparison impossible: {held}; use iso='none' (CLI: --iso none or --no-iso) "
             "to compare anyway, or --iso area"
         )
+    if scaled:
+        held += "; scaled to the baseline's area by tile count: " + ", ".join(s.describe() for s in scaled)
     if mode == "area" and (_area_spread(areas) > area_tolerance or clocks_differ):
+        if clocks_differ:
+            hint = "give them one clock (scaling keeps each config's clock)"
+        elif scale_to_area:
+            hint = "raise the tolerance (--area-tolerance): the nearest tile counts miss the baseline's area"
+        else:
+            hint = "raise the tolerance (--area-tolerance) or scale them to it (--scale-to-area)"
         raise IsoConditionError(
             f"iso-area comparison impossible (tolerance {area_tolerance:.0%}): {held}; use iso='none' "
-            "(CLI: --iso none) to compare anyway, or raise the tolerance (--area-tolerance)"
+            f"(CLI: --iso none) to compare anyway, or {hint}"
         )
-    base = names[_baseline_index(baseline, configs, resolved, names)]
+    base = names[base_index]
 
     runs = {}
     for accel, (spec, _source) in zip(accels, resolved, strict=True):
@@ -255,7 +314,119 @@ def compare(
     ]
     layers = _layer_table(runs, base)
     table = _network_table(runs, base, multipliers, clocks_mhz, len(net.compute_layers))
-    return Comparison(runs, layers, table, base, mode != "none", held, skipped, mode)
+    return Comparison(runs, layers, table, base, mode != "none", held, skipped, mode, scaled)
+
+
+def scale_to_area(
+    configs: Sequence[str | Path | Any],
+    network: str | Path | Network,
+    *,
+    baseline: str | Path | Any | None = None,
+    area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+) -> tuple[list[Any], tuple[AreaScaling, ...]]:
+    """The configs as `compare(..., iso="area", scale_to_area=True)` runs them, and what was scaled.
+
+    The rule: a config whose chip area (for the network's layers it runs) is not within
+    `area_tolerance` of the baseline's gets the tile count whose area is nearest the baseline's (in
+    ratio). Its tiles are its spec's `tile_keys`: clusters (SparTen, Eyeriss v2), or the rows and
+    columns of a grid (systolic array, Eyeriss v1 array, SCNN PEs, Phantom-2D cores), which keeps its
+    aspect ratio (columns n, rows round(rows0 x n / cols0)). Everything else, shared buffers, DRAM
+    and the clock included, stays as configured. A design without tile keys cannot be scaled
+    (IsoConditionError). Nothing is simulated.
+    """
+    resolved = [resolve_config(c) for c in configs]
+    accels = [build(spec, source) for spec, source in resolved]
+    _check_tolerance(area_tolerance)
+    net = resolve_network(network)
+    base_index = _baseline_index(baseline, configs, resolved, _distinct_names(accels))
+    scaled_resolved, scaled = _scaled(resolved, accels, base_index, net, area_tolerance)
+    return [spec for spec, _ in scaled_resolved], scaled
+
+
+def _scaled(
+    resolved: list[tuple[Any, str]], accels: list[Any], base_index: int, net: Network, tolerance: float
+) -> tuple[list[tuple[Any, str]], tuple[AreaScaling, ...]]:
+    target = _chip_area(accels[base_index], net)
+    out, scaled = [], []
+    for i, ((spec, source), accel) in enumerate(zip(resolved, accels, strict=True)):
+        area = _chip_area(accel, net)
+        if i == base_index or _area_spread({"a": area, "b": target}) <= tolerance:
+            out.append((spec, source))
+            continue
+        fitted, scaling = _fit_tiles(spec, source, net, target, area)
+        out.append((fitted, source))
+        scaled.append(scaling)
+    return out, tuple(scaled)
+
+
+def _fit_tiles(spec: Any, source: str, net: Network, target: float, area: float) -> tuple[Any, AreaScaling]:
+    """`spec` with the tile count whose chip area is nearest `target` (in ratio), and the record."""
+    keys: tuple[str, ...] = type(spec).tile_keys
+    if not keys:
+        raise IsoConditionError(
+            f"{source}: a {spec.kind} design has no replicated tile to scale to the baseline's area "
+            f"({area:.3g} against {target:.3g} mm²); compare it with iso='none' (CLI: --iso none)"
+        )
+    before = tuple(int(get_key(spec, k)) for k in keys)
+    cache: dict[int, tuple[Any, float]] = {before[-1]: (spec, area)}
+
+    def at(n: int) -> float:
+        if n not in cache:
+            fitted = spec
+            counts = _tile_counts(before, n)
+            for key, count in zip(keys, counts, strict=True):
+                fitted = with_key(fitted, key, count, source)
+            tag = _shape(counts) if len(keys) > 1 else f"{keys[0]}={n}"
+            fitted = fitted.model_copy(update={"name": f"{spec.name}@{tag}"})
+            cache[n] = (fitted, _chip_area(build(fitted, source), net))
+        return cache[n][1]
+
+    lo = hi = before[-1]  # bracket the target: area(lo) < target <= area(hi)
+    if area < target:
+        while at(hi) < target and hi < MAX_TILES:
+            lo, hi = hi, min(2 * hi, MAX_TILES)
+    else:
+        while at(lo) >= target and lo > 1:
+            lo, hi = max(lo // 2, 1), lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if at(mid) < target else (lo, mid)
+    best = min((lo, hi), key=lambda n: (abs(math.log(at(n) / target)), n))
+    fitted, fitted_area = cache[best]
+    after = _tile_counts(before, best)
+    return fitted, AreaScaling(spec.name, fitted.name, keys, before, after, area, fitted_area)
+
+
+def _tile_counts(before: tuple[int, ...], n: int) -> tuple[int, ...]:
+    """The tile counts for `n` columns (or `n` tiles): a grid keeps its rows : columns ratio."""
+    if len(before) == 1:
+        return (n,)
+    rows, cols = before
+    return (max(1, round(rows * n / cols)), n)
+
+
+def _shape(counts: tuple[int, ...]) -> str:
+    return "x".join(str(c) for c in counts)
+
+
+def _chip_area(accel: Any, net: Network) -> float:
+    """The chip area (mm²) of the accelerator for the network's layers it runs natively."""
+    return float(accel.area(_runnable(accel, net))["area_mm2"])
+
+
+def _distinct_names(accels: Sequence[Any]) -> list[str]:
+    names = [a.name for a in accels]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(
+            f"configs share the accelerator name {', '.join(dupes)}; give each a distinct `name:`"
+        )
+    return names
+
+
+def _check_tolerance(area_tolerance: float) -> None:
+    if not (area_tolerance >= 0 and math.isfinite(area_tolerance)):
+        raise ConfigError(f"area tolerance must be a finite number >= 0, got {area_tolerance}")
 
 
 def _iso_mode(iso: bool | str) -> str:

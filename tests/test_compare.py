@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,14 @@ import pytest
 import yaml
 
 from accelsim.accelerators import build
-from accelsim.api import resolve_config
+from accelsim.api import resolve_config, resolve_network
 from accelsim.compare import (
     COMPARISON_LAYER_COLUMNS,
     COMPARISON_NETWORK_COLUMNS,
     Comparison,
     IsoConditionError,
     compare,
+    scale_to_area,
 )
 from accelsim.errors import AccelsimError, UnknownNameError
 from accelsim.report.schema import SLOT_COLUMNS, SLOT_PARTS
@@ -252,3 +254,87 @@ def test_cli_iso_area_refusal_is_exit_2_and_iso_none_runs(tmp_path):
     assert "per mm²" in ran.stdout
     table = pd.read_csv(tmp_path / "cmp" / "comparison_network.csv")
     assert (table["area_mm2"] > 0).all()
+
+
+def test_scale_to_area_gives_the_tile_count_nearest_the_baselines_area(tmp_path):
+    """A 16 x 16 copy of the 32 x 32 array (same buffers) scales back to exactly 32 x 32."""
+    small = str(small_array(tmp_path))
+    specs, scaled = scale_to_area(["systolic_os_32x32", small], "alexnet")
+    assert specs[0] == resolve_config("systolic_os_32x32")[0]  # the baseline is never scaled
+    (record,) = scaled
+    assert (record.keys, record.before, record.after) == (("rows", "cols"), (16, 16), (32, 32))
+    assert (specs[1].rows, specs[1].cols, specs[1].name) == (32, 32, "systolic_os_16x16@32x32")
+    big = build(resolve_config("systolic_os_32x32")[0]).area()["area_mm2"]
+    assert record.area_after_mm2 == pytest.approx(big)
+    assert "systolic_os_16x16 rows x cols 16x16 -> 32x32" in record.describe()
+
+
+def test_scale_to_area_picks_the_nearest_count_and_keeps_everything_else():
+    """SparTen scaled to SCNN's area on AlexNet: no other cluster count is nearer (in ratio)."""
+    specs, (record,) = scale_to_area(["scnn", "sparten"], "alexnet", area_tolerance=0.0)
+    target = build(resolve_config("scnn")[0]).area()["area_mm2"]
+    sparten, _ = resolve_config("sparten")
+    net = resolve_network("alexnet")
+
+    def area(clusters: int) -> float:
+        spec = sparten.model_copy(update={"clusters": clusters})
+        accel = build(spec)
+        return accel.area(tuple(x for x in net.compute_layers if accel.unsupported(x) is None))["area_mm2"]
+
+    n = record.after[0]
+    assert specs[1].clusters == n
+    assert record.keys == ("clusters",)
+    assert record.area_after_mm2 == pytest.approx(area(n))
+    miss = abs(math.log(area(n) / target))
+    assert miss <= abs(math.log(area(n - 1) / target))
+    assert miss <= abs(math.log(area(n + 1) / target))
+    changed = {"clusters", "name"}
+    assert specs[1].model_dump(exclude=changed) == sparten.model_dump(exclude=changed)
+
+
+def test_compare_scaled_to_area_runs_and_records_it(tmp_path):
+    small = str(small_array(tmp_path))
+    result = compare(["systolic_os_32x32", small], "alexnet", iso="area", scale_to_area=True)
+    assert list(result.runs) == ["systolic_os_32x32", "systolic_os_16x16@32x32"]
+    assert [s.after for s in result.scaled] == [(32, 32)]
+    assert "scaled to the baseline's area by tile count" in result.held_equal
+    assert result.summary()["scaled_to_area"][0]["after"] == [32, 32]
+    net = result.network.set_index("accelerator")
+    assert net.loc["systolic_os_16x16@32x32", "cycles"] == net.loc["systolic_os_32x32", "cycles"]
+    with pytest.raises(AccelsimError, match="needs iso='area'"):
+        compare(["systolic_os_32x32", small], "alexnet", iso="multipliers", scale_to_area=True)
+    with pytest.raises(IsoConditionError, match="no replicated tile"):
+        scale_to_area(["scnn", "imce"], "alexnet")
+
+
+def test_cli_scale_to_area_writes_the_scaled_run(tmp_path):
+    small = str(small_array(tmp_path))
+    done = accelsim(
+        "compare", "systolic_os_32x32", small, "--network", "alexnet", "--iso", "area", "--scale-to-area",
+        "--out", "cmp", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "systolic_os_16x16 rows x cols 16x16 -> 32x32" in " ".join(done.stdout.split())
+    summary = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert summary["folders"]["systolic_os_16x16@32x32"] == "systolic_os_16x16_32x32"
+    assert (tmp_path / "cmp" / "systolic_os_16x16_32x32").is_dir()
+
+
+def test_the_documented_iso_area_scaling_holds():
+    """docs/architecture.md, "Scaled to one area": the tile counts it states, from the area model."""
+    configs = ["scnn", "sparten", "phantom2d", "eyeriss_v2_1024", "systolic_ws_32x32"]
+    specs, scaled = scale_to_area(configs, "alexnet")
+    assert [s.name for s in specs] == [
+        "scnn",
+        "sparten",
+        "phantom2d@20x20",
+        "eyeriss_v2_1024@clusters=77",
+        "systolic_ws_32x32@190x190",
+    ]
+    doc = " ".join((Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text().split())
+    stated = (
+        "Phantom-2D's mesh 8 x 8 -> 20 x 20 cores, Eyeriss v2's clusters 32 -> 77, "
+        "the array 32 x 32 -> 190 x 190"
+    )
+    assert stated in doc
+    assert all(abs(s.area_after_mm2 / 35.86 - 1) < 0.01 for s in scaled)

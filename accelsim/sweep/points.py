@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from accelsim.accelerators import build
 from accelsim.api import network_hash, resolve_config, resolve_network
-from accelsim.config.arch import parse_arch
+from accelsim.config.arch import get_key, parse_arch, set_key
 from accelsim.config.sweep_spec import AxisValue, SweepSpec
 from accelsim.errors import AccelsimError, ConfigError
 from accelsim.workload.catalog import looks_like_path
@@ -95,7 +95,7 @@ def expand(spec: SweepSpec) -> list[SweepPoint]:
         what = ", ".join(f"axes.{a}={v!r}" for a, v in combo.items())
         resolved = _build(_apply(base, combo), f"{where}: point {what or '(base)'}")
         data = resolved.model_dump(mode="json")
-        axes = {axis: _get(data, axis) for axis in combo}
+        axes = {axis: get_key(data, axis) for axis in combo}
         for (net_ref, net), seed, batch in itertools.product(networks, spec.seeds, batches):
             for prof_ref, prof_identity in profiles[net.name]:
                 pid = point_id(data, net, prof_identity, seed, batch, spec.skip_unsupported)
@@ -169,19 +169,8 @@ def _apply(base: dict[str, Any], values: dict[str, AxisValue]) -> dict[str, Any]
     """A deep copy of `base` with each dotted path set to its value."""
     data: dict[str, Any] = json.loads(json.dumps(base))
     for axis, value in values.items():
-        *sections, key = axis.split(".")
-        node = data
-        for part in sections:
-            node = node[part]
-        node[key] = value
+        set_key(data, axis, value)
     return data
-
-
-def _get(data: dict[str, Any], axis: str) -> Any:
-    node: Any = data
-    for part in axis.split("."):
-        node = node[part]
-    return node
 
 
 def _build(data: dict[str, Any], source: str) -> Any:

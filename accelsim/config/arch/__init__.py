@@ -32,6 +32,30 @@ def parse_arch(data: Any, source: str) -> CommonSpec:
     return spec
 
 
+def get_key(data: Any, dotted: str) -> Any:
+    """The value at a dotted key path (e.g. `mesh.cols`) of a spec or of its data as a dict."""
+    node = data
+    for part in dotted.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def set_key(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set the dotted key path of a spec's data (a dict of dicts) to `value`, in place."""
+    *sections, key = dotted.split(".")
+    node = data
+    for part in sections:
+        node = node[part]
+    node[key] = value
+
+
+def with_key(spec: CommonSpec, dotted: str, value: Any, source: str) -> CommonSpec:
+    """A validated copy of `spec` with the dotted key path set to `value` (a ConfigError if invalid)."""
+    data = spec.model_dump(mode="json")
+    set_key(data, dotted, value)
+    return parse_arch(data, source)
+
+
 def load_arch(path: Path) -> CommonSpec:
     """The one place where an accelerator YAML file becomes a spec; its relative table paths are taken
     relative to the file's folder."""
@@ -48,6 +72,9 @@ __all__ = [
     "SystolicMemory",
     "SystolicSpec",
     "Technology",
+    "get_key",
     "load_arch",
     "parse_arch",
+    "set_key",
+    "with_key",
 ]

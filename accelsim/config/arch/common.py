@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -93,6 +93,12 @@ class CommonSpec(StrictModel):
     technology: Technology
     precision: Precision = Precision()
     dram: Dram = Dram()
+
+    tile_keys: ClassVar[tuple[str, ...]] = ()
+    """Dotted keys of the design's replicated tiles, which an iso-area comparison changes to scale it
+    to another design's area (`compare(..., scale_to_area=True)`): one key, a count (clusters); two
+    keys, the rows and columns of a grid (array, PE mesh), scaled at its aspect ratio; none: the design
+    has no such tile and is not scaled."""
 
     @property
     def multipliers(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -48,6 +48,7 @@ class EyerissV1Spec(CommonSpec):
     buffer (GLB) for ifmaps and psums, and DRAM."""
 
     kind: Literal["eyeriss_v1"]
+    tile_keys: ClassVar[tuple[str, ...]] = ("array.rows", "array.cols")
     dataflow: Literal["row_stationary"] = "row_stationary"
     """Only row stationary; the mapping (strip width, p, q, unit order) is searched per layer."""
     array: PeArray

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -81,6 +81,7 @@ class EyerissV2Spec(CommonSpec):
     """Eyeriss v2: clusters x PEs sparse PEs with SIMD MACs, CSC operands and the HM-NoC."""
 
     kind: Literal["eyeriss_v2"]
+    tile_keys: ClassVar[tuple[str, ...]] = ("clusters",)
     dataflow: str = "rs_plus"
     """Name of a registered eyeriss_v2 dataflow (row-stationary plus)."""
     clusters: int = Field(gt=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -89,6 +89,7 @@ class Phantom2DSpec(CommonSpec):
     """Phantom-2D: R x C Phantom cores of P x T threads with two-level load balancing."""
 
     kind: Literal["phantom2d"]
+    tile_keys: ClassVar[tuple[str, ...]] = ("mesh.rows", "mesh.cols")
     dataflow: str = "phantom"
     """Name of a registered phantom2d dataflow."""
     mesh: PhantomMesh

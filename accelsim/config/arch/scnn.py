@@ -8,7 +8,7 @@ only in zero gating and compressed DRAM transfers of activations, [SCNN17]).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,7 @@ class PlanarTiledSpec(CommonSpec):
     """PE rows: output rows are tiled over them (SCNN: 8, [SCNN17])."""
     pe_cols: int = Field(default=8, gt=0)
     """PE columns: output columns are tiled over them (SCNN: 8, [SCNN17])."""
+    tile_keys: ClassVar[tuple[str, ...]] = ("pe_rows", "pe_cols")
     f: int = Field(default=4, gt=0)
     """Weights per Cartesian-product vector (multiplier-array rows; SCNN: 4)."""
     i: int = Field(default=4, gt=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -30,6 +30,7 @@ class SpartenSpec(CommonSpec):
     """Clusters of single-MAC compute units joining bitmask (SparseMap) chunks; modes give the baselines."""
 
     kind: Literal["sparten"]
+    tile_keys: ClassVar[tuple[str, ...]] = ("clusters",)
     mode: Literal["two_sided", "one_sided_weights", "one_sided_activations", "dense"] = "two_sided"
     """two_sided: SparTen (inner join of both SparseMaps); one_sided_weights: zero weights skipped,
     activations dense (Cambricon-X-like); one_sided_activations: zero activations skipped, weights dense

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,7 @@ class SystolicSpec(CommonSpec):
     """A rows x cols systolic array of MACs with an OS, WS or IS dataflow (SCALE-Sim semantics)."""
 
     kind: Literal["systolic"]
+    tile_keys: ClassVar[tuple[str, ...]] = ("rows", "cols")
     dataflow: str = Field(min_length=1)
     """Name of a registered systolic dataflow: os, ws or is."""
     rows: int = Field(gt=0)
