@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from accelsim.api import simulate
+from accelsim.api import resolve_config, simulate
+from accelsim.config.arch import with_key
 from accelsim.config.figures_spec import FigureSpec, MetricSpec, RunSpec, load_figures
 from accelsim.errors import ConfigError, UnknownNameError
 from accelsim.report.outputs import check_output_folder, write_set
@@ -51,7 +52,14 @@ def select(
 
 def run_key(run: RunSpec) -> tuple[object, ...]:
     """Runs equal in every field are simulated once."""
-    return (run.config, run.network, run.profile, run.seed, run.skip_unsupported)
+    return (
+        run.config,
+        run.network,
+        run.profile,
+        run.seed,
+        run.skip_unsupported,
+        tuple(sorted(run.set.items())),
+    )
 
 
 def needed_runs(figures: Sequence[FigureSpec]) -> dict[tuple[object, ...], RunSpec]:
@@ -71,8 +79,13 @@ def simulate_runs(
     """Simulate each run (seeded, so the same numbers in every process)."""
     done = {}
     for key, run in runs.items():
+        config: Any = run.config
+        if run.set:
+            config, source = resolve_config(run.config)
+            for dotted, value in run.set.items():
+                config = with_key(config, dotted, value, f"{source} (set: {dotted})")
         done[key] = simulate(
-            run.config, run.network, run.profile, run.seed, skip_unsupported=run.skip_unsupported
+            config, run.network, run.profile, run.seed, skip_unsupported=run.skip_unsupported
         )
         if progress:
             progress(run)
@@ -110,6 +123,8 @@ def evaluate(metric: MetricSpec, runs: dict[str, RunResult], batch: int) -> floa
         df = df[df.layer.isin(runs[metric.common_with].layers.layer)]
     if metric.kind == "latency_s":
         return float(df.latency_s.sum())
+    if metric.kind == "area_mm2":  # the chip's area, the same on every row of a run
+        return float(result.layers.area_mm2.iloc[0])
     cycles = float(df.cycles.sum())
     if metric.kind in ("cycles", "layer_cycles"):
         return cycles

@@ -112,6 +112,23 @@ def test_bad_figures_file_names_the_key(tmp_path):
         load_figures(bad)
 
 
+def test_a_run_may_change_config_keys_and_a_wrong_key_is_named(fast_table):
+    """The area figures put a design at its paper's node; the model's number is that config's area."""
+    from accelsim.accelerators import build
+    from accelsim.api import resolve_config
+    from accelsim.config.arch import with_key
+
+    spec, source = resolve_config("scnn")
+    area = build(with_key(spec, "technology.node_nm", 16, source)).area()["area_mm2"]
+    row = fast_table.set_index("id").loc["scnn.area.chip_16nm"]
+    assert float(row["model"]) == pytest.approx(area)
+    assert area < build(spec).area()["area_mm2"] / 4  # 16 nm, not the shipped 45 nm
+    (figure,) = select(FIGURES, ["scnn.area.chip_16nm"], [])
+    run = figure.runs["scnn"].model_copy(update={"set": {"technology.nodes_nm": 16}})
+    with pytest.raises(ConfigError, match="nodes_nm"):
+        run_figures([figure.model_copy(update={"runs": {"scnn": run}})])
+
+
 def test_update_page_keeps_the_hand_written_parts(tmp_path, fast_table):
     page = tmp_path / "validation.md"
     page.write_text(

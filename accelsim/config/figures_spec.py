@@ -18,12 +18,12 @@ from accelsim.errors import ConfigError
 
 MetricKind = Literal[
     "inferences_per_s", "inferences_per_j", "cycles", "latency_s", "energy_uj", "dram_mb", "layer_cycles",
-    "utilization", "effectual_slots", "ratio", "loss", "mean",
+    "utilization", "effectual_slots", "area_mm2", "ratio", "loss", "mean",
 ]  # fmt: skip
 """What a metric computes: from one run (the first ten) or from other metrics (ratio, loss, mean)."""
 
 RUN_METRICS = {"inferences_per_s", "inferences_per_j", "cycles", "latency_s", "energy_uj", "dram_mb"}
-RUN_METRICS |= {"layer_cycles", "utilization", "effectual_slots"}
+RUN_METRICS |= {"layer_cycles", "utilization", "effectual_slots", "area_mm2"}
 """Metrics read from one run's layer table."""
 
 
@@ -72,6 +72,9 @@ class RunSpec(StrictModel):
     profile: str = "dense"
     seed: int = 0
     skip_unsupported: bool = False
+    set: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    """Keys of the config changed for this run (dotted paths, e.g. `technology.node_nm: 16` to put the
+    design at the paper's node), as a sweep axis would change them."""
 
 
 class PaperSpec(StrictModel):

@@ -15,6 +15,7 @@ from accelsim.config.arch import eyeriss_v1, eyeriss_v2, imce, phantom, scnn, sp
 from accelsim.config.arch.common import CommonSpec, Dram, Precision, Technology
 from accelsim.config.arch.systolic import SystolicMemory, SystolicSpec
 from accelsim.config.yaml_io import read_yaml, validate
+from accelsim.errors import ConfigError
 
 _FAMILIES = (systolic, phantom, scnn, sparten, eyeriss_v1, eyeriss_v2, imce, winograd)
 SPEC_CLASSES: tuple[type[CommonSpec], ...] = tuple(cls for fam in _FAMILIES for cls in fam.SPECS)
@@ -52,7 +53,10 @@ def set_key(data: dict[str, Any], dotted: str, value: Any) -> None:
 def with_key(spec: CommonSpec, dotted: str, value: Any, source: str) -> CommonSpec:
     """A validated copy of `spec` with the dotted key path set to `value` (a ConfigError if invalid)."""
     data = spec.model_dump(mode="json")
-    set_key(data, dotted, value)
+    try:
+        set_key(data, dotted, value)
+    except (KeyError, TypeError):
+        raise ConfigError(f"{source}: {dotted}: no such section in this spec") from None
     return parse_arch(data, source)
 
 
