@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from area_vs_papers import with_section
 from harness import markdown_frame
 from lower_bound import popcount_seconds
 
@@ -586,7 +587,7 @@ def main() -> None:
         text = path.read_text() if path.exists() else ""
         head = text.split(GENERATED)[0] if GENERATED in text else text
         body = "\n".join(f"\n### {title}\n\n{content}\n" for title, content in sections.items())
-        path.write_text(head.rstrip() + "\n\n" + GENERATED + "\n" + body)
+        path.write_text(with_section(head.rstrip() + "\n\n" + GENERATED + "\n" + body, path.name))
         print(f"\nwrote {path}")
 
 

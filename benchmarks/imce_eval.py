@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from area_vs_papers import with_section
 from harness import config_variant, markdown_rows, percent_error
 
 from accelsim.accelerators import build
@@ -595,7 +596,7 @@ def main() -> None:
     print(text)
     if args.write:
         doc = Path(__file__).resolve().parent.parent / "docs" / "imce.md"
-        doc.write_text(INTRO + reading_text(specs, rows, prec_rows) + text + "\n")
+        doc.write_text(with_section(INTRO + reading_text(specs, rows, prec_rows) + text + "\n", doc.name))
         print(f"\nwrote {doc}")
 
 
