@@ -38,9 +38,6 @@ from accelsim.errors import ConfigError
 VERSIONS = ("0.3", "0.4")
 """Reference-table format versions accelsim reads (ART and ERT alike)."""
 
-ART_VERSIONS = VERSIONS
-"""ART format versions accelsim reads."""
-
 _INDEX = re.compile(r"\[[^\]]*\]")
 
 T = TypeVar("T")
